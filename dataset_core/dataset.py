@@ -1,0 +1,649 @@
+"""Datasets: named, persistent collections of samples in MongoDB.
+
+A dataset is a :class:`DatasetDocument` (name, schema, saved views, runs) plus
+one Mongo collection of plain sample documents. Bulk paths (``add_samples``,
+``set_values``, deletes) go straight to pymongo in large batches; a dataset
+object is a singleton per name within a process, so every handle sees the same
+schema.
+"""
+
+from __future__ import annotations
+
+import random
+import weakref
+from collections.abc import Iterable
+from typing import Any
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from pymongo import ASCENDING, UpdateOne
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from .collection import SampleCollection
+from .config import config
+from .db import get_db, translate_errors
+from .errors import (
+    DatasetCoreError,
+    DatasetExistsError,
+    DatasetNotFoundError,
+    DuplicateSampleError,
+    FieldNotFoundError,
+    SampleNotFoundError,
+    SchemaError,
+)
+from .fields import (
+    DEFAULT_FIELDS,
+    Field,
+    field_of_mongo,
+    parse_ftype,
+    to_mongo,
+    validate_field_name,
+)
+from .odm import DatasetDocument
+from .progress import progress_bar
+from .sample import Sample, utcnow
+
+#: samples per insert_many call: large enough to amortise round trips, small
+#: enough that a progress bar moves and memory stays bounded
+INSERT_BATCH_SIZE = 10_000
+#: ids per delete_many/$in query, far below MongoDB's 16 MB document limit
+ID_CHUNK = 100_000
+#: below this many samples a bulk call finishes too fast for a progress bar
+PROGRESS_MIN_SAMPLES = 10_000
+
+_BASE_SCHEMA = {
+    "id": Field("objectid"),
+    "filepath": Field("string"),
+    "tags": Field("list", subfield="string"),
+    "metadata": Field("embedded", "ImageMetadata"),
+    "created_at": Field("datetime"),
+    "last_modified_at": Field("datetime"),
+}
+
+_instances: weakref.WeakValueDictionary[tuple[str, str], Dataset] = weakref.WeakValueDictionary()
+
+
+def _default_name() -> str:
+    base = utcnow().strftime("%Y.%m.%d.%H.%M.%S")
+    name, n = base, 1
+    while dataset_exists(name):
+        n += 1
+        name = f"{base}.{n}"
+    return name
+
+
+class Dataset(SampleCollection):
+    """A named collection of image samples stored in MongoDB.
+
+    Args:
+        name: the dataset's name; a timestamp when omitted.
+        overwrite: delete an existing dataset of that name first.
+
+    Raises:
+        DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
+
+    Example:
+        >>> ds = Dataset("pets")
+        >>> ds.add_samples([Sample("/data/cat.jpg"), Sample("/data/dog.jpg")])
+    """
+
+    @translate_errors
+    def __init__(self, name: str | None = None, overwrite: bool = False, _doc: Any = None):
+        if _doc is None:
+            if name is None:
+                name = _default_name()
+            if not isinstance(name, str) or not name.strip():
+                raise DatasetCoreError(f"A dataset name must be a non-empty string; got {name!r}")
+            if dataset_exists(name):
+                if not overwrite:
+                    raise DatasetExistsError(
+                        f"Dataset {name!r} already exists; load it with "
+                        f"dc.load_dataset({name!r}) or pass overwrite=True"
+                    )
+                delete_dataset(name)
+            _doc = _create_document(name)
+        self._doc = _doc
+        self._deleted = False
+        self._schema: dict[str, Field] = dict(_BASE_SCHEMA)
+        self._schema.update({k: Field.from_dict(v) for k, v in _doc.sample_fields.items()})
+        _instances[(config.database_name, _doc.name)] = self
+
+    @classmethod
+    @translate_errors
+    def _load(cls, name: str) -> Dataset:
+        get_db()
+        doc = DatasetDocument.objects(name=name).first()
+        if doc is None:
+            raise DatasetNotFoundError(f"Dataset {name!r} not found; datasets: {list_datasets()}")
+        cached = _instances.get((config.database_name, name))
+        if cached is not None and cached._doc.id == doc.id:
+            cached._doc = doc
+            cached._schema = dict(_BASE_SCHEMA)
+            cached._schema.update({k: Field.from_dict(v) for k, v in doc.sample_fields.items()})
+            return cached
+        return cls(_doc=doc)
+
+    # -- identity ---------------------------------------------------------------
+
+    @property
+    def _dataset(self) -> Dataset:
+        return self
+
+    def _pipeline(self) -> list[dict[str, Any]]:
+        return []
+
+    @property
+    def name(self) -> str:
+        """The dataset's name."""
+        return self._doc.name
+
+    @property
+    def media_type(self) -> str:
+        """Always ``"image"`` for now."""
+        return self._doc.media_type
+
+    @property
+    def persistent(self) -> bool:
+        """Datasets persist until deleted."""
+        return bool(self._doc.persistent)
+
+    @property
+    def created_at(self) -> Any:
+        """When the dataset was created (UTC)."""
+        return self._doc.created_at
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """A free-form dict stored with the dataset; call :meth:`save` after editing."""
+        return self._doc.info
+
+    @property
+    def classes(self) -> list[str]:
+        """The class list of a classification dataset; call :meth:`save` after editing."""
+        return self._doc.classes
+
+    @classes.setter
+    def classes(self, value: list[str]) -> None:
+        self._doc.classes = list(value)
+
+    @property
+    def deleted(self) -> bool:
+        """Whether the dataset has been deleted."""
+        return self._deleted
+
+    def _sample_coll(self) -> Any:
+        if self._deleted:
+            raise DatasetNotFoundError(f"Dataset {self._doc.name!r} was deleted")
+        return get_db()[self._doc.sample_collection_name]
+
+    @translate_errors
+    def save(self) -> None:
+        """Store changes to dataset-level attributes (``info``, ``classes``)."""
+        self._sample_coll()
+        self._doc.save()
+
+    @translate_errors
+    def reload(self) -> None:
+        """Re-read the dataset's description (schema, runs) from the database."""
+        Dataset._load(self.name)
+
+    # -- schema -----------------------------------------------------------------
+
+    def get_field_schema(self) -> dict[str, Field]:
+        """Field name -> :class:`Field` for every sample field."""
+        return dict(self._schema)
+
+    def _check_value(self, name: str, stored: Any) -> Field | None:
+        found = field_of_mongo(stored)
+        known = self._schema.get(name)
+        if found is not None and known is not None and not known.accepts(found):
+            raise SchemaError(
+                f"Field {name!r} of dataset {self.name!r} holds {known}; cannot store "
+                f"{found} value {stored!r:.60}. Use another field name, or delete the "
+                "field first"
+            )
+        return found
+
+    def _check_path(self, path: str) -> str:
+        """Validate a (dotted) field path against the schema; return its stored form."""
+        top = path.split(".", 1)[0]
+        if top in ("id", "_id"):
+            return "_id" + path[len(top) :]
+        if top not in self._schema and top != "_rand":
+            raise FieldNotFoundError(
+                f"Field {top!r} not found in dataset {self.name!r}; fields: {list(self._schema)}"
+            )
+        return path
+
+    def _merge_schema(self, fields: dict[str, Field]) -> None:
+        new = {k: f for k, f in fields.items() if k not in self._schema}
+        if not new:
+            return
+        DatasetDocument.objects(id=self._doc.id).update_one(
+            **{f"set__sample_fields__{k}": f.to_dict() for k, f in new.items()}
+        )
+        self._schema.update(new)
+        self._doc.sample_fields.update({k: f.to_dict() for k, f in new.items()})
+
+    @translate_errors
+    def add_sample_field(self, name: str, ftype: Any, document_type: Any = None) -> None:
+        """Declare a field (``"float"``, ``float``, ``Classification``...).
+
+        Raises:
+            SchemaError: the name is invalid, or declared with another type.
+        """
+        validate_field_name(name)
+        field = parse_ftype(ftype, document_type)
+        known = self._schema.get(name)
+        if known is not None and known != field:
+            raise SchemaError(
+                f"Field {name!r} already exists as {known}; cannot redeclare as {field}"
+            )
+        self._merge_schema({name: field})
+
+    def _check_user_field(self, name: str) -> None:
+        if name in DEFAULT_FIELDS:
+            raise SchemaError(f"{name!r} is a default field; it cannot be deleted or renamed")
+        if name not in self._schema:
+            raise FieldNotFoundError(
+                f"Field {name!r} not found in dataset {self.name!r}; fields: {list(self._schema)}"
+            )
+
+    @translate_errors
+    def delete_sample_field(self, name: str) -> None:
+        """Remove a field from every sample and from the schema."""
+        self._check_user_field(name)
+        self._sample_coll().update_many({}, {"$unset": {name: ""}})
+        DatasetDocument.objects(id=self._doc.id).update_one(**{f"unset__sample_fields__{name}": 1})
+        self._schema.pop(name)
+        self._doc.sample_fields.pop(name, None)
+
+    def delete_sample_fields(self, names: Iterable[str]) -> None:
+        """:meth:`delete_sample_field` for each name."""
+        for name in names:
+            self.delete_sample_field(name)
+
+    @translate_errors
+    def rename_sample_field(self, name: str, new_name: str) -> None:
+        """Rename a field in every sample and in the schema."""
+        self._check_user_field(name)
+        validate_field_name(new_name)
+        if new_name in self._schema:
+            raise SchemaError(f"Cannot rename {name!r} to {new_name!r}: that field exists")
+        self._sample_coll().update_many({}, {"$rename": {name: new_name}})
+        field = self._schema.pop(name)
+        DatasetDocument.objects(id=self._doc.id).update_one(
+            **{
+                f"unset__sample_fields__{name}": 1,
+                f"set__sample_fields__{new_name}": field.to_dict(),
+            }
+        )
+        self._doc.sample_fields.pop(name, None)
+        self._doc.sample_fields[new_name] = field.to_dict()
+        self._schema[new_name] = field
+
+    @translate_errors
+    def create_index(self, field: str, unique: bool = False) -> str:
+        """Index a field (dotted paths too) for fast sorting and filtering."""
+        path = self._check_path(field)
+        return self._sample_coll().create_index([(path, ASCENDING)], unique=unique)
+
+    @translate_errors
+    def list_indexes(self) -> list[str]:
+        """The names of the indexed fields."""
+        info = self._sample_coll().index_information()
+        return sorted(k for spec in info.values() for k, _ in spec["key"])
+
+    # -- adding and reading samples -------------------------------------------
+
+    def add_sample(self, sample: Sample) -> str:
+        """Add one sample; it becomes bound to this dataset. Returns its id."""
+        return self.add_samples([sample], progress=False)[0]
+
+    @translate_errors
+    def add_samples(self, samples: Iterable[Sample], progress: bool | None = None) -> list[str]:
+        """Add samples in bulk. All or nothing: on any error, none are kept.
+
+        Args:
+            samples: :class:`Sample` objects; a sample already in a dataset is copied.
+            progress: show a progress bar (default: when adding over 10,000).
+
+        Returns:
+            The new sample ids, in order.
+
+        Raises:
+            DuplicateSampleError: a filepath is already in the dataset or repeated.
+            SchemaError: a value conflicts with its field's type.
+        """
+        coll = self._sample_coll()
+        now = utcnow()
+        rand = random.random
+        docs: list[dict[str, Any]] = []
+        bind: list[Sample] = []
+        fields: dict[str, Field] = {}
+        seen_sigs: set[tuple[Any, ...]] = set()
+        paths: set[str] = set()
+        for s in samples:
+            if not isinstance(s, Sample):
+                raise TypeError(f"add_samples takes Sample objects; got {type(s).__name__}")
+            src = s.to_mongo_dict() if s._objects or s._dataset is not None else s._doc
+            doc = {k: v for k, v in src.items() if k != "_id"} if "_id" in src else dict(src)
+            doc["created_at"] = doc["last_modified_at"] = now
+            doc["_rand"] = rand()
+            for k, v in doc.items():
+                t = type(v)
+                sig = (k, t, v.get("_cls") if t is dict else None)
+                if sig not in seen_sigs:
+                    seen_sigs.add(sig)
+                    if not k.startswith("_"):
+                        found = self._check_value(k, v)
+                        if found is not None and k not in self._schema:
+                            prev = fields.get(k)
+                            if prev is None or found.accepts(prev):  # first, or int -> float
+                                fields[k] = found
+                            elif not prev.accepts(found):
+                                raise SchemaError(
+                                    f"Field {k!r} holds both {prev} and {found} values "
+                                    "in this batch; use one type per field"
+                                )
+            fp = doc["filepath"]
+            if fp in paths:
+                raise DuplicateSampleError(f"{fp!r} is given twice; each filepath may appear once")
+            paths.add(fp)
+            docs.append(doc)
+            bind.append(s)
+        show = len(docs) > PROGRESS_MIN_SAMPLES if progress is None else progress
+        bar = progress_bar(
+            total=len(docs), desc="Adding samples", unit="samples",
+            disable=not (show and config.show_progress),
+        )  # fmt: skip
+        done = 0
+        try:
+            with bar:
+                for start in range(0, len(docs), INSERT_BATCH_SIZE):
+                    batch = docs[start : start + INSERT_BATCH_SIZE]
+                    coll.insert_many(batch, ordered=True)
+                    done = start + len(batch)
+                    bar.update(len(batch))
+        except (BulkWriteError, DuplicateKeyError) as e:
+            self._rollback(docs[: done + INSERT_BATCH_SIZE])
+            raise self._duplicate_error(paths, e) from None
+        except BaseException:
+            self._rollback(docs[: done + INSERT_BATCH_SIZE])
+            raise
+        self._merge_schema(fields)
+        for s, doc in zip(bind, docs, strict=True):
+            if s._dataset is None:
+                s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+        return [str(d["_id"]) for d in docs]
+
+    def _rollback(self, docs: list[dict[str, Any]]) -> None:
+        ids = [d["_id"] for d in docs if "_id" in d]
+        try:
+            for i in range(0, len(ids), ID_CHUNK):
+                self._sample_coll().delete_many({"_id": {"$in": ids[i : i + ID_CHUNK]}})
+        except Exception as e:  # the database died mid-import: say what remains
+            raise DatasetCoreError(
+                f"add_samples failed and {len(ids)} partly inserted samples could not be "
+                f"removed ({e}); delete samples created at that time before retrying"
+            ) from e
+        for d in docs:
+            d.pop("_id", None)
+
+    def _duplicate_error(self, paths: set[str], err: Exception) -> DatasetCoreError:
+        details = getattr(err, "details", None) or {}
+        codes = {w.get("code") for w in details.get("writeErrors", [])}
+        if isinstance(err, DuplicateKeyError) or 11000 in codes:
+            existing = (
+                self._sample_coll()
+                .find({"filepath": {"$in": list(paths)[:ID_CHUNK]}}, {"filepath": 1})
+                .limit(5)
+            )
+            shown = [d["filepath"] for d in existing]
+            return DuplicateSampleError(
+                f"Nothing was added: {len(shown)}+ filepaths are already in dataset "
+                f"{self.name!r} (e.g. {shown[:3]}); remove them from the input or "
+                "delete those samples first"
+            )
+        return DatasetCoreError(f"Nothing was added: the insert failed ({err})")
+
+    @translate_errors
+    def _get_doc(self, oid: Any) -> dict[str, Any]:
+        doc = self._sample_coll().find_one({"_id": oid})
+        if doc is None:
+            raise SampleNotFoundError(f"No sample with id '{oid}' in dataset {self.name!r}")
+        return doc
+
+    def _save_sample(self, sample: Sample, changed: set[str]) -> None:
+        doc = sample._doc
+        fields = {}
+        for name in changed:
+            found = self._check_value(name, doc.get(name))
+            if found is not None:
+                fields[name] = found
+        doc["last_modified_at"] = utcnow()
+        update = {name: doc.get(name) for name in changed}
+        update["last_modified_at"] = doc["last_modified_at"]
+        res = translate_errors(self._sample_coll().update_one)(
+            {"_id": doc["_id"]}, {"$set": update}
+        )
+        if res.matched_count == 0:
+            raise SampleNotFoundError(
+                f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
+            )
+        self._merge_schema(fields)
+
+    def __getitem__(self, key: Any) -> Sample:
+        if isinstance(key, Sample):
+            key = key.id
+        if isinstance(key, str) and ObjectId.is_valid(key):
+            key = ObjectId(key)
+        if isinstance(key, ObjectId):
+            return Sample._from_doc(self._get_doc(key), self)
+        if isinstance(key, str):
+            doc = translate_errors(self._sample_coll().find_one)({"filepath": key})
+            if doc is None:
+                raise SampleNotFoundError(
+                    f"No sample with id or filepath {key!r} in dataset {self.name!r}"
+                )
+            return Sample._from_doc(doc, self)
+        raise SampleNotFoundError(f"Samples are looked up by id or filepath; got {key!r}")
+
+    def __delitem__(self, key: Any) -> None:
+        self.delete_samples([key])
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            self[key]
+            return True
+        except SampleNotFoundError:
+            return False
+
+    @translate_errors
+    def delete_samples(self, samples_or_ids: Any) -> int:
+        """Delete samples from the dataset (never their files). Returns how many.
+
+        Args:
+            samples_or_ids: an id, a Sample, a list of either, or a view.
+        """
+        items = samples_or_ids
+        if isinstance(items, (str, ObjectId, Sample)):
+            items = [items]
+        if isinstance(items, SampleCollection):
+            oids = items.values("_id")
+            items = []
+        else:
+            items = list(items)
+            oids = []
+            for item in items:
+                raw = item.id if isinstance(item, Sample) else item
+                try:
+                    oids.append(raw if isinstance(raw, ObjectId) else ObjectId(raw))
+                except (InvalidId, TypeError):
+                    raise SampleNotFoundError(
+                        f"{raw!r} is not a sample id (24 hex characters)"
+                    ) from None
+        deleted = 0
+        coll = self._sample_coll()
+        for i in range(0, len(oids), ID_CHUNK):
+            deleted += coll.delete_many({"_id": {"$in": oids[i : i + ID_CHUNK]}}).deleted_count
+        for item in items:
+            if isinstance(item, Sample) and item._dataset is self:
+                item._dataset = None
+                item._doc.pop("_id", None)
+        return deleted
+
+    @translate_errors
+    def clear(self) -> None:
+        """Delete every sample (never their files)."""
+        self._sample_coll().delete_many({})
+
+    # -- bulk fields --------------------------------------------------------------
+
+    def _set_values_by_id(self, field: str, pairs: Iterable[tuple[Any, Any]]) -> None:
+        top = field.split(".", 1)[0]
+        validate_field_name(top)
+        now = utcnow()
+        ops, found = [], None
+        for oid, value in pairs:
+            stored = to_mongo(value)
+            if top == field:
+                f = self._check_value(field, stored)
+                found = found or f
+            ops.append(UpdateOne({"_id": oid}, {"$set": {field: stored, "last_modified_at": now}}))
+        if top == field and found is not None:
+            self._merge_schema({field: found})
+        elif top not in self._schema:
+            raise FieldNotFoundError(
+                f"Field {top!r} not found in dataset {self.name!r}; set the whole field first"
+            )
+        coll = self._sample_coll()
+        for i in range(0, len(ops), INSERT_BATCH_SIZE):
+            coll.bulk_write(ops[i : i + INSERT_BATCH_SIZE], ordered=False)
+
+    # -- whole dataset ----------------------------------------------------------
+
+    @translate_errors
+    def count_sample_tags(self) -> dict[str, int]:
+        """Tag -> number of samples carrying it."""
+        docs = self._sample_coll().aggregate(
+            [{"$unwind": "$tags"}, {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]
+        )
+        return {d["_id"]: d["n"] for d in sorted(docs, key=lambda d: d["_id"])}
+
+    def summary(self) -> str:
+        """A readable description: name, media type, count, tags, field schema."""
+        width = max(len(n) for n in self._schema) + 2
+        lines = [
+            f"Name:        {self.name}",
+            f"Media type:  {self.media_type}",
+            f"Num samples: {len(self)}",
+            f"Persistent:  {self.persistent}",
+            f"Tags:        {sorted(self.count_sample_tags())}",
+            "Sample fields:",
+        ]
+        lines += [f"    {(n + ':').ljust(width)} {f}" for n, f in self._schema.items()]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def compute_metadata(self, overwrite: bool = False, num_workers: int | None = None) -> Any:
+        """Read width, height, size and type of every image; see :func:`compute_metadata`."""
+        from .metadata import compute_metadata
+
+        return compute_metadata(self, overwrite=overwrite, num_workers=num_workers)
+
+    @translate_errors
+    def delete(self) -> None:
+        """Delete the dataset and its samples (never the image files)."""
+        if self._deleted:
+            return
+        get_db().drop_collection(self._doc.sample_collection_name)
+        DatasetDocument.objects(id=self._doc.id).delete()
+        self._deleted = True
+        _instances.pop((config.database_name, self._doc.name), None)
+
+    # -- importers (defined in importers.py) -------------------------------------
+
+    @classmethod
+    def from_images_dir(cls, images_dir: str, recursive: bool = True, name: str | None = None,
+                        **kwargs: Any) -> Dataset:  # fmt: skip
+        """A dataset of every image under ``images_dir``; see importers."""
+        from .importers import from_images_dir
+
+        return from_images_dir(images_dir, recursive=recursive, name=name, **kwargs)
+
+    @classmethod
+    def from_images(cls, paths: Iterable[str], name: str | None = None, **kwargs: Any) -> Dataset:
+        """A dataset of the given image paths."""
+        from .importers import from_images
+
+        return from_images(paths, name=name, **kwargs)
+
+    @classmethod
+    def from_image_classification_samples(
+        cls, samples: Iterable[tuple[str, Any]], name: str | None = None,
+        label_field: str = "ground_truth", classes: list[str] | None = None, **kwargs: Any,
+    ) -> Dataset:  # fmt: skip
+        """A dataset from ``(filepath, label)`` pairs; see importers."""
+        from .importers import from_image_classification_samples
+
+        return from_image_classification_samples(
+            samples, name=name, label_field=label_field, classes=classes, **kwargs
+        )
+
+    @classmethod
+    def from_dir(cls, dataset_dir: str, dataset_type: str = "images", name: str | None = None,
+                 **kwargs: Any) -> Dataset:  # fmt: skip
+        """A dataset from a folder in a known layout; see importers."""
+        from .importers import from_dir
+
+        return from_dir(dataset_dir, dataset_type=dataset_type, name=name, **kwargs)
+
+
+def _create_document(name: str) -> DatasetDocument:
+    get_db()
+    now = utcnow()
+    doc = DatasetDocument(
+        name=name,
+        sample_collection_name=f"samples.{ObjectId()}",
+        created_at=now,
+        last_loaded_at=now,
+    )
+    doc.save()
+    coll = get_db()[doc.sample_collection_name]
+    coll.create_index([("filepath", ASCENDING)], unique=True)
+    return doc
+
+
+@translate_errors
+def list_datasets() -> list[str]:
+    """The names of all datasets, sorted."""
+    get_db()
+    return sorted(d.name for d in DatasetDocument.objects.only("name"))
+
+
+@translate_errors
+def dataset_exists(name: str) -> bool:
+    """Whether a dataset of that name exists."""
+    get_db()
+    return DatasetDocument.objects(name=name).count() > 0
+
+
+def load_dataset(name: str) -> Dataset:
+    """Load an existing dataset by name.
+
+    Raises:
+        DatasetNotFoundError: no such dataset (the message lists those there are).
+    """
+    return Dataset._load(name)
+
+
+def delete_dataset(name: str) -> None:
+    """Delete a dataset and its samples (never the image files).
+
+    Raises:
+        DatasetNotFoundError: no such dataset.
+    """
+    load_dataset(name).delete()

@@ -1,0 +1,18 @@
+"""Database access: the connection, the embedded mongod and its installer."""
+
+from __future__ import annotations
+
+from .connection import database_uri, get_client, get_db, reset, translate_errors
+from .service import ensure_running, find_mongod, status, stop
+
+__all__ = [
+    "database_uri",
+    "ensure_running",
+    "find_mongod",
+    "get_client",
+    "get_db",
+    "reset",
+    "status",
+    "stop",
+    "translate_errors",
+]

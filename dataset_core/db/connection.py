@@ -1,0 +1,125 @@
+"""The connection: one pymongo client per process, and the error boundary.
+
+``get_db()`` connects lazily (starting the embedded mongod when
+``DATASET_CORE_DATABASE_URI`` is unset) and registers the same connection with
+mongoengine for the dataset documents. ``translate_errors`` turns pymongo's
+connection errors into one-line :class:`DatabaseError` messages; after such an
+error the next call reconnects, restarting the embedded server if it died.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import mongoengine
+import pymongo
+import pymongo.errors
+from pymongo.database import Database
+
+from ..config import config
+from ..errors import DatabaseError
+from . import service
+
+#: how long a call waits for an unreachable server before it reports it
+SERVER_SELECTION_TIMEOUT_MS = 5000
+MONGOENGINE_ALIAS = "default"
+
+_lock = threading.RLock()
+_client: pymongo.MongoClient[dict[str, Any]] | None = None
+_client_uri: str | None = None
+_mongoengine_key: tuple[str, str] | None = None
+_documents: list[type[mongoengine.Document]] = []
+
+
+def register_document(cls: type[mongoengine.Document]) -> type[mongoengine.Document]:
+    """Class decorator: reset ``cls``'s cached collection when the database changes."""
+    _documents.append(cls)
+    return cls
+
+
+def database_uri() -> str:
+    """The URI in use: ``DATASET_CORE_DATABASE_URI`` or the embedded server's."""
+    return config.database_uri or service.ensure_running()
+
+
+def get_client() -> pymongo.MongoClient[dict[str, Any]]:
+    """The process-wide client, connecting (and starting mongod) on first use."""
+    global _client, _client_uri
+    with _lock:
+        if _client is None:
+            uri = database_uri()
+            _client = pymongo.MongoClient(
+                uri,
+                serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                tz_aware=False,
+                uuidRepresentation="standard",
+            )
+            _client_uri = uri
+        return _client
+
+
+def get_db() -> Database[dict[str, Any]]:
+    """The database named by ``config.database_name``, mongoengine wired to it."""
+    global _mongoengine_key
+    client = get_client()
+    key = (str(_client_uri), config.database_name)
+    if _mongoengine_key != key:
+        with _lock:
+            mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
+            mongoengine.connect(
+                db=config.database_name,
+                host=_client_uri,
+                alias=MONGOENGINE_ALIAS,
+                serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                uuidRepresentation="standard",
+            )
+            for doc in _documents:
+                doc._collection = None  # type: ignore[attr-defined]
+            _mongoengine_key = key
+    return client[config.database_name]
+
+
+def reset() -> None:
+    """Forget the client; the next call reconnects (used after errors and in tests)."""
+    global _client, _client_uri, _mongoengine_key
+    with _lock:
+        if _client is not None:
+            _client.close()
+        _client = _client_uri = _mongoengine_key = None
+        mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
+
+
+def _unreachable_message(err: Exception) -> str:
+    where = config.database_uri or _client_uri or "the embedded MongoDB"
+    if config.database_uri:
+        todo = "check that server, or unset DATASET_CORE_DATABASE_URI to use the embedded one"
+    else:
+        todo = "retry (it restarts on next use) or run `dsc db start` to see why it stopped"
+    first = str(err).split(",")[0].split(" Timeout:")[0][:200]
+    return f"Cannot reach MongoDB at {where} ({first}); {todo}"
+
+
+def database_error(err: Exception) -> DatabaseError:
+    """The one-line error for a connection failure; the next call reconnects."""
+    message = _unreachable_message(err)
+    reset()
+    return DatabaseError(message)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def translate_errors(func: F) -> F:
+    """Decorator: pymongo connection failures become one-line DatabaseErrors."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except pymongo.errors.ConnectionFailure as e:
+            raise database_error(e) from e
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,161 @@
+"""Building datasets from folders of images and classification trees.
+
+Every importer scans first, reports what it skipped in one line, and adds the
+samples with :meth:`Dataset.add_samples`, which is all-or-nothing: a failed
+import leaves no half-filled dataset behind (a dataset it created is deleted).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .dataset import Dataset
+from .errors import MediaError
+from .labels import Classification
+from .media import ScanReport, scan_images
+from .sample import Sample
+
+
+def _check_dir(path: str) -> str:
+    path = os.path.abspath(os.path.expanduser(os.fspath(path)))
+    if not os.path.exists(path):
+        raise MediaError(f"Directory {path!r} does not exist; check the path")
+    if not os.path.isdir(path):
+        raise MediaError(f"{path!r} is a file, not a directory")
+    return path
+
+
+def _report(report: ScanReport) -> None:
+    line = report.describe()
+    if line:
+        print(line)
+
+
+def _build(name: str | None, samples: list[Sample], overwrite: bool = False,
+           classes: list[str] | None = None) -> Dataset:  # fmt: skip
+    dataset = Dataset(name, overwrite=overwrite)
+    try:
+        dataset.add_samples(samples)
+        if classes:
+            dataset.classes = classes
+            dataset.save()
+    except BaseException:
+        dataset.delete()  # all or nothing: no half-imported dataset remains
+        raise
+    return dataset
+
+
+def from_images(paths: Iterable[str], name: str | None = None, tags: list[str] | None = None,
+                overwrite: bool = False) -> Dataset:  # fmt: skip
+    """A dataset with one sample per image path."""
+    samples = [Sample(p, tags=tags) for p in paths]
+    return _build(name, samples, overwrite)
+
+
+def from_images_dir(images_dir: str, recursive: bool = True, name: str | None = None,
+                    tags: list[str] | None = None, overwrite: bool = False) -> Dataset:  # fmt: skip
+    """A dataset of every image under ``images_dir``.
+
+    Images are recognised by extension (jpg, jpeg, png, bmp, gif, tif, tiff,
+    webp) or content; other and empty files are skipped and reported.
+
+    Raises:
+        MediaError: the folder is missing or holds no images.
+
+    Example:
+        >>> flickr = Dataset.from_images_dir("data", recursive=True, name="flickr-images")
+    """
+    root = _check_dir(images_dir)
+    report = scan_images(root, recursive=recursive)
+    _report(report)
+    if not report.images:
+        raise MediaError(
+            f"No images found in {root!r}"
+            + (f" ({report.describe()})" if report.skipped else "")
+            + ("" if recursive else "; pass recursive=True to look in subfolders")
+        )
+    return from_images(report.images, name=name, tags=tags, overwrite=overwrite)
+
+
+def parse_image_classification_dir_tree(
+    dataset_dir: str,
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """Read a tree ``<dataset_dir>/<class>/<image>`` into ``(filepath, label)`` pairs.
+
+    Images in nested folders under a class folder belong to that class.
+
+    Returns:
+        ``(samples, classes)``: the pairs sorted by path, and the sorted class names.
+
+    Raises:
+        MediaError: the folder is missing or no class folder holds images.
+    """
+    root = _check_dir(dataset_dir)
+    classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    samples: list[tuple[str, str]] = []
+    total = ScanReport()
+    for label in classes:
+        report = scan_images(os.path.join(root, label), recursive=True)
+        samples.extend((p, label) for p in report.images)
+        total.not_images += report.not_images
+        total.empty += report.empty
+        total.unreadable += report.unreadable
+    _report(total)
+    if not samples:
+        raise MediaError(
+            f"No images in class folders under {root!r}; expected <class>/<image> "
+            f"(found {len(classes)} folders)"
+        )
+    return samples, classes
+
+
+def from_image_classification_samples(
+    samples: Iterable[tuple[str, Any]], name: str | None = None,
+    label_field: str = "ground_truth", classes: list[str] | None = None,
+    overwrite: bool = False,
+) -> Dataset:  # fmt: skip
+    """A dataset from ``(filepath, label)`` pairs, labels stored as Classification.
+
+    A label may be a class name, or an int index into ``classes``.
+    """
+    built = []
+    for path, target in samples:
+        if isinstance(target, int) and not isinstance(target, bool) and classes:
+            target = classes[target]
+        label = None if target is None else Classification(label=str(target))
+        built.append(Sample(path, **{label_field: label}))
+    return _build(name, built, overwrite, classes=classes)
+
+
+def from_image_classification_dir_tree(dataset_dir: str, name: str | None = None,
+                                       **kwargs: Any) -> Dataset:  # fmt: skip
+    """A dataset from a ``<class>/<image>`` tree, labels in ``ground_truth``."""
+    samples, classes = parse_image_classification_dir_tree(dataset_dir)
+    return from_image_classification_samples(samples, name=name, classes=classes, **kwargs)
+
+
+#: dataset_type -> importer; issue formats register here
+DATASET_TYPES: dict[str, Callable[..., Dataset]] = {
+    "images": from_images_dir,
+    "images-dir": from_images_dir,
+    "image-classification-dir-tree": from_image_classification_dir_tree,
+    "classification-dir-tree": from_image_classification_dir_tree,
+}
+
+
+def from_dir(dataset_dir: str, dataset_type: str = "images", name: str | None = None,
+             **kwargs: Any) -> Dataset:  # fmt: skip
+    """A dataset from a folder in one of the layouts of :data:`DATASET_TYPES`.
+
+    Raises:
+        ValueError: an unknown ``dataset_type``.
+    """
+    try:
+        importer = DATASET_TYPES[dataset_type]
+    except KeyError:
+        raise ValueError(
+            f"Unknown dataset_type {dataset_type!r}; use one of {sorted(DATASET_TYPES)}"
+        ) from None
+    return importer(dataset_dir, name=name, **kwargs)

@@ -1,0 +1,46 @@
+"""The dataset document: one mongoengine document per dataset.
+
+It describes a dataset (name, where its samples live, its field schema, saved
+views, brain runs, app config); samples themselves are plain documents written
+with pymongo in the collection named by ``sample_collection_name``.
+"""
+
+from __future__ import annotations
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    Document,
+    ListField,
+    StringField,
+)
+
+from .db.connection import register_document
+
+
+@register_document
+class DatasetDocument(Document):
+    """The stored description of a dataset."""
+
+    meta = {
+        "collection": "datasets",
+        "strict": False,
+        "indexes": [{"fields": ["name"], "unique": True}],
+    }
+
+    name = StringField(required=True)
+    sample_collection_name = StringField(required=True)
+    media_type = StringField(default="image")
+    created_at = DateTimeField(required=True)
+    last_loaded_at = DateTimeField()
+    persistent = BooleanField(default=True)
+    #: field name -> Field.to_dict()
+    sample_fields = DictField()
+    #: [{"name", "description", "stages" (JSON), "created_at", ...}]
+    saved_views = ListField(DictField())
+    #: brain key -> run description
+    brain_runs = DictField()
+    app_config = DictField()
+    info = DictField()
+    classes = ListField(StringField())

@@ -1,0 +1,293 @@
+"""Samples: one image and its fields, stored as one plain Mongo document.
+
+A :class:`Sample` wraps its stored document without copying or converting it,
+so iterating a dataset costs little more than pymongo's decoding. Labels and
+arrays are converted on first access and written back by :meth:`Sample.save`.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import pprint
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from .errors import DatasetCoreError, FieldNotFoundError
+from .fields import from_mongo, to_mongo, validate_field_name
+from .labels import Label
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+_MUTABLE = (list, dict)
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, as MongoDB stores datetimes."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _detach(value: Any) -> Any:
+    if type(value) is list and all(type(v) in (str, int, float, bool) for v in value):
+        return list(value)
+    return copy.deepcopy(value)
+
+
+class Sample:
+    """An image and its fields.
+
+    Args:
+        filepath: path of the image; stored absolute.
+        tags: a list of strings.
+        **fields: any other fields: numbers, strings, lists, dicts, labels
+            (``Classification``...), numpy arrays.
+
+    Example:
+        >>> s = Sample("/data/cat.jpg", tags=["train"], ground_truth=Classification(label="cat"))
+        >>> s["ground_truth"].label
+        'cat'
+    """
+
+    __slots__ = ("_doc", "_dataset", "_dirty", "_objects")
+
+    def __init__(
+        self,
+        filepath: str | os.PathLike[str],
+        tags: list[str] | None = None,
+        **fields: Any,
+    ):
+        self._doc: dict[str, Any] = {
+            "filepath": os.path.abspath(os.fspath(filepath)),
+            "tags": list(tags) if tags else [],
+            "metadata": None,
+        }
+        self._dataset: Dataset | None = None
+        self._dirty: set[str] | None = None
+        self._objects: dict[str, Any] | None = None
+        for name, value in fields.items():
+            self[name] = value
+
+    @classmethod
+    def _from_doc(cls, doc: dict[str, Any], dataset: Dataset | None) -> Sample:
+        """Wrap a stored document (the hot path of iteration: no copying)."""
+        s = object.__new__(cls)
+        s._doc = doc
+        s._dataset = dataset
+        s._dirty = None
+        s._objects = None
+        return s
+
+    # -- identity -------------------------------------------------------------
+
+    @property
+    def id(self) -> str | None:
+        """The sample's id as a string, or None before it is added to a dataset."""
+        _id = self._doc.get("_id")
+        return str(_id) if _id is not None else None
+
+    @property
+    def dataset(self) -> Dataset | None:
+        """The dataset this sample belongs to, if any."""
+        return self._dataset
+
+    @property
+    def in_dataset(self) -> bool:
+        """Whether the sample is stored in a dataset."""
+        return self._dataset is not None
+
+    @property
+    def filepath(self) -> str:
+        """The absolute path of the image."""
+        return self._doc["filepath"]
+
+    @property
+    def tags(self) -> list[str]:
+        """The sample's tags; edit in place, then :meth:`save`."""
+        return self["tags"]
+
+    @tags.setter
+    def tags(self, value: list[str]) -> None:
+        self["tags"] = list(value)
+
+    @property
+    def metadata(self) -> Any:
+        """Image metadata (width, height, size_bytes, mime_type) or None."""
+        return self["metadata"]
+
+    @metadata.setter
+    def metadata(self, value: Any) -> None:
+        self["metadata"] = value
+
+    # -- field access ---------------------------------------------------------
+
+    def field_names(self) -> list[str]:
+        """The names of the fields this sample has (or its dataset's schema has)."""
+        names = ["id"] + [k for k in self._doc if not k.startswith("_")]
+        if self._dataset is not None:
+            names += [n for n in self._dataset._schema if n not in names]
+        return names
+
+    def has_field(self, name: str) -> bool:
+        """Whether ``name`` is set on the sample or declared by its dataset."""
+        return (
+            name == "id"
+            or name in self._doc
+            or (self._dataset is not None and name in self._dataset._schema)
+        )
+
+    def get_field(self, name: str, default: Any = None) -> Any:
+        """The value of ``name``, or ``default`` when it is unset."""
+        return self[name] if self.has_field(name) else default
+
+    def __getitem__(self, name: str) -> Any:
+        if name == "id":
+            return self.id
+        objects = self._objects
+        if objects is not None and name in objects:
+            return objects[name]
+        try:
+            value = self._doc[name]
+        except KeyError:
+            if self._dataset is not None and name in self._dataset._schema:
+                return None
+            raise FieldNotFoundError(
+                f"Sample has no field {name!r}; fields: {self.field_names()}"
+            ) from None
+        if isinstance(value, _MUTABLE):
+            # handed out mutable: the caller may edit it in place before save(),
+            # so keep a detached copy and compare it with the stored form then
+            value = from_mongo(value)
+            if value is self._doc[name]:
+                value = _detach(value)
+            if self._objects is None:
+                self._objects = {}
+            self._objects[name] = value
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except FieldNotFoundError as e:
+            raise AttributeError(str(e)) from None
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name in ("id", "_id"):
+            raise DatasetCoreError("A sample's id cannot be changed")
+        validate_field_name(name)
+        if name == "filepath":
+            value = os.path.abspath(os.fspath(value))
+        stored = to_mongo(value)
+        if self._dataset is not None:
+            self._dataset._check_value(name, stored)
+        self._doc[name] = stored
+        if isinstance(stored, _MUTABLE):
+            if self._objects is None:
+                self._objects = {}
+            self._objects[name] = (
+                value if isinstance(value, (Label, *_MUTABLE)) else from_mongo(stored)
+            )
+        elif self._objects is not None:
+            self._objects.pop(name, None)
+        if self._dirty is None:
+            self._dirty = set()
+        self._dirty.add(name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in Sample.__slots__ or name in ("tags", "metadata"):
+            object.__setattr__(self, name, value)
+        else:
+            self[name] = value
+
+    def __delitem__(self, name: str) -> None:
+        self.clear_field(name)
+
+    def clear_field(self, name: str) -> None:
+        """Set ``name`` to None (the field stays in the dataset's schema)."""
+        self[name] = None
+
+    def add_tag(self, tag: str) -> None:
+        """Add ``tag`` unless present; call :meth:`save` to store it."""
+        tags = self.tags
+        if tag not in tags:
+            tags.append(tag)
+
+    def remove_tag(self, tag: str) -> None:
+        """Remove ``tag`` if present; call :meth:`save` to store it."""
+        tags = self.tags
+        if tag in tags:
+            tags.remove(tag)
+
+    # -- persistence ----------------------------------------------------------
+
+    def _sync_objects(self) -> set[str]:
+        """Re-serialise values handed out mutable; return the fields that changed."""
+        changed: set[str] = set(self._dirty or ())
+        for name, obj in (self._objects or {}).items():
+            stored = to_mongo(obj)
+            if stored != self._doc.get(name):
+                self._doc[name] = stored
+                changed.add(name)
+        return changed
+
+    def save(self) -> None:
+        """Write the fields changed since loading to the database.
+
+        Raises:
+            DatasetCoreError: the sample is not in a dataset.
+            SampleNotFoundError: the sample was deleted from its dataset.
+        """
+        if self._dataset is None:
+            raise DatasetCoreError(
+                "This sample is not in a dataset; add it with dataset.add_sample(sample)"
+            )
+        changed = self._sync_objects()
+        if changed:
+            self._dataset._save_sample(self, changed)
+        self._dirty = None
+
+    def reload(self) -> None:
+        """Re-read the sample from the database, dropping unsaved changes."""
+        if self._dataset is None:
+            return
+        self._doc = self._dataset._get_doc(self._doc["_id"])
+        self._dirty = self._objects = None
+
+    def to_mongo_dict(self) -> dict[str, Any]:
+        """The stored document, with in-place edits applied."""
+        self._sync_objects()
+        return dict(self._doc)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict of every field, ``id`` as a string, labels as dicts."""
+        d: dict[str, Any] = {"id": self.id}
+        for k, v in self.to_mongo_dict().items():
+            if not k.startswith("_"):
+                d[k] = v
+        return d
+
+    def copy(self) -> Sample:
+        """A new sample, not in any dataset, with the same fields."""
+        doc = {k: v for k, v in self.to_mongo_dict().items() if not k.startswith("_")}
+        s = Sample._from_doc(doc, None)
+        return s
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sample):
+            return NotImplemented
+        if self.id is not None or other.id is not None:
+            return self.id == other.id and self._dataset is other._dataset
+        return self.to_mongo_dict() == other.to_mongo_dict()
+
+    def __hash__(self) -> int:
+        return hash(self.id) if self.id else id(self)
+
+    def __repr__(self) -> str:
+        fields: dict[str, Any] = {"id": self.id}
+        for name in self.field_names():
+            if name != "id" and name not in ("created_at", "last_modified_at"):
+                fields[name] = self[name]
+        body = pprint.pformat(fields, sort_dicts=False, width=88)
+        return f"<Sample: {body}>"
