@@ -118,15 +118,19 @@ def from_image_classification_samples(
 ) -> Dataset:  # fmt: skip
     """A dataset from ``(filepath, label)`` pairs, labels stored as Classification.
 
-    A label may be a class name, or an int index into ``classes``.
+    A label may be a class name, or an int index into ``classes``. The
+    dataset's ``classes`` are ``classes`` if given, else the sorted labels seen.
     """
     built = []
+    seen: set[str] = set()
     for path, target in samples:
         if isinstance(target, int) and not isinstance(target, bool) and classes:
             target = classes[target]
         label = None if target is None else Classification(label=str(target))
         built.append(Sample(path, **{label_field: label}))
-    return _build(name, built, overwrite, classes=classes)
+        if label is not None:
+            seen.add(label.label)
+    return _build(name, built, overwrite, classes=classes or sorted(seen))
 
 
 def from_image_classification_dir_tree(dataset_dir: str, name: str | None = None,

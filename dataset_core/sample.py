@@ -13,7 +13,7 @@ import pprint
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatasetCoreError, FieldNotFoundError
+from .errors import DatasetCoreError, FieldNotFoundError, SchemaError
 from .fields import from_mongo, to_mongo, validate_field_name
 from .labels import Label
 
@@ -175,7 +175,7 @@ class Sample:
 
     def __setitem__(self, name: str, value: Any) -> None:
         if name in ("id", "_id"):
-            raise DatasetCoreError("A sample's id cannot be changed")
+            raise SchemaError(f"Invalid field name {name!r}: a sample's id cannot be changed")
         validate_field_name(name)
         if name == "filepath":
             value = os.path.abspath(os.fspath(value))

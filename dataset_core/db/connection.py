@@ -54,6 +54,9 @@ def get_client() -> pymongo.MongoClient[dict[str, Any]]:
             _client = pymongo.MongoClient(
                 uri,
                 serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                # acknowledged writes are journaled: a crash or kill -9 of mongod
+                # loses nothing a call has returned from (costs ~0.3 ms per write)
+                journal=True,
                 tz_aware=False,
                 uuidRepresentation="standard",
             )
@@ -74,6 +77,7 @@ def get_db() -> Database[dict[str, Any]]:
                 host=_client_uri,
                 alias=MONGOENGINE_ALIAS,
                 serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                journal=True,
                 uuidRepresentation="standard",
             )
             for doc in _documents:
@@ -98,7 +102,7 @@ def _unreachable_message(err: Exception) -> str:
         todo = "check that server, or unset DATASET_CORE_DATABASE_URI to use the embedded one"
     else:
         todo = "retry (it restarts on next use) or run `dsc db start` to see why it stopped"
-    first = str(err).split(",")[0].split(" Timeout:")[0][:200]
+    first = str(err).split(" (configured")[0].split(", Timeout:")[0].split(",")[0][:160]
     return f"Cannot reach MongoDB at {where} ({first}); {todo}"
 
 

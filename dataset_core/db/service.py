@@ -290,6 +290,11 @@ def stop() -> bool:
             if proc is not None and proc.poll() is not None:
                 break
             time.sleep(0.05)
+        if proc is not None:
+            try:
+                proc.wait(timeout=1.0)  # reap our own child: no zombie left
+            except subprocess.TimeoutExpired:
+                pass
         if _pid_alive(pid) and (proc is None or proc.poll() is None):
             raise DatabaseError(
                 f"mongod (pid {pid}) did not stop within {STOP_TIMEOUT_S:.0f}s; "

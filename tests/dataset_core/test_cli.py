@@ -1,0 +1,46 @@
+"""The ``dsc`` command line, run in-process against the real database."""
+
+from __future__ import annotations
+
+import pytest
+
+import dataset_core as dc
+from dataset_core.cli import main
+
+
+def test_import_info_list_delete(database, image_tree, capsys):
+    assert (
+        main(["import", str(image_tree), "--name", "t", "--type", "classification-dir-tree"]) == 0
+    )
+    assert "Num samples: 6" in capsys.readouterr().out
+    assert dc.load_dataset("t").values("ground_truth.label").count("apple") == 3
+    assert main(["datasets", "list"]) == 0
+    assert capsys.readouterr().out.split() == ["t"]
+    assert main(["datasets", "info", "t"]) == 0
+    assert "ground_truth:" in capsys.readouterr().out
+    assert main(["datasets", "delete", "t"]) == 0
+    assert "image files untouched" in capsys.readouterr().out
+    assert dc.list_datasets() == []
+    assert all(p.exists() for p in image_tree.rglob("*.jpg"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["datasets", "info", "nope"], "error: Dataset 'nope' not found; datasets: []"),
+        (
+            ["import", "/no/such/dir", "--name", "x"],
+            "error: Directory '/no/such/dir' does not exist",
+        ),
+        (["datasets", "delete"], "error: `dsc datasets delete` needs a dataset name"),
+    ],
+)
+def test_errors_are_one_line(database, capsys, argv, message):
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(message) and err.count("\n") == 1
+
+
+def test_db_status(database, capsys):
+    assert main(["db", "status"]) == 0
+    assert '"mode": "embedded"' in capsys.readouterr().out
