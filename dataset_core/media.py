@@ -62,7 +62,8 @@ class ScanReport:
                 eg = ", ".join(os.path.basename(p) for p in paths[:3])
                 more = ", ..." if len(paths) > 3 else ""
                 parts.append(f"{len(paths)} {what} ({eg}{more})")
-        return f"Skipped {self.skipped} files: " + "; ".join(parts) if parts else ""
+        noun = "file" if self.skipped == 1 else "files"
+        return f"Skipped {self.skipped} {noun}: " + "; ".join(parts) if parts else ""
 
 
 def scan_images(root: str, recursive: bool = True) -> ScanReport:

@@ -1,0 +1,1 @@
+"""server: the FastAPI app behind the dashboard. Nothing is implemented here yet."""
