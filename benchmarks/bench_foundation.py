@@ -58,7 +58,8 @@ def main() -> None:
     colds = [cold_start(tmp / "db") for _ in range(3)]
     median = sorted(colds)[len(colds) // 2]
     rows.append(("cold start: import + start mongod + ping (median of 3)", f"{median[0]:.2f} s",
-                 f"runs {', '.join(f'{c[0]:.2f}' for c in colds)}; import {median[1]:.2f} s"))  # fmt: skip
+                 f"runs {', '.join(f'{c[0]:.2f}' for c in colds)}; "
+                 f"import {median[1]:.2f} s"))  # fmt: skip
 
     import dataset_core as dc
     from dataset_core import db
