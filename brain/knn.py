@@ -1,0 +1,216 @@
+"""k-nearest-neighbour search behind one small interface.
+
+Every analysis that needs neighbours (uniqueness, duplicates, outliers, label
+checks, leaks) asks :func:`knn_graph` or :func:`search` and never cares which
+backend answered:
+
+- ``"numpy"``: exact, blocked matrix products with a running top-k, memory
+  bounded by ``block_bytes`` whatever N is;
+- ``"faiss"``: exact flat inner-product search up to ``FAISS_EXACT_MAX``
+  vectors, an IVF index (approximate, ``nprobe`` lists searched) above, so that
+  1,000,000 vectors of 1280 dims fit in memory and finish in minutes on 2 cores.
+
+Vectors are compared by cosine distance ``1 - cos`` (``metric="cosine"``) or
+Euclidean distance (``metric="euclidean"``); distances come back ascending.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+#: bytes of the (block x N) similarity block the numpy backend holds at once
+DEFAULT_BLOCK_BYTES = 256 << 20
+#: faiss searches exactly below this size (flat index: ~4 s for 20k x 1280-d on 2 cores)
+FAISS_EXACT_MAX = 100_000
+#: IVF lists per sqrt(N) (faiss' rule of thumb is 4-16 x sqrt(N))
+IVF_LISTS_PER_SQRT_N = 4
+#: lists searched per query: recall@10 stays above ~0.9 on image embeddings
+IVF_NPROBE = 16
+#: vectors used to train the IVF quantiser
+IVF_TRAIN_SIZE = 100_000
+METRICS = ("cosine", "euclidean")
+
+
+@dataclass
+class KnnGraph:
+    """Each row's nearest other rows: ``indices[i]`` and ``distances[i]`` ascending.
+
+    Rows with fewer than k neighbours (tiny datasets) are padded with index -1
+    and distance ``inf``.
+    """
+
+    distances: np.ndarray  # (N, k) float32
+    indices: np.ndarray  # (N, k) int64
+    metric: str
+    backend: str
+
+
+def _prepare(x: np.ndarray, metric: str) -> np.ndarray:
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; use one of {METRICS}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        raise ValueError(f"Embeddings must be a 2-D (N, D) array; got shape {x.shape}")
+    if metric == "cosine":
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = x / np.maximum(norms, 1e-12)
+    return x
+
+
+def _has_faiss() -> bool:
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose_backend(backend: str = "auto") -> str:
+    """``"faiss"`` when installed (it is faster even for exact search), else numpy."""
+    if backend == "auto":
+        return "faiss" if _has_faiss() else "numpy"
+    if backend not in ("numpy", "faiss"):
+        raise ValueError(f"Unknown kNN backend {backend!r}; use 'auto', 'numpy' or 'faiss'")
+    if backend == "faiss" and not _has_faiss():
+        raise ImportError("The faiss backend needs faiss-cpu: pip install faiss-cpu")
+    return backend
+
+
+def _to_distance(scores: np.ndarray, metric: str) -> np.ndarray:
+    if metric == "cosine":
+        return np.clip(1.0 - scores, 0.0, 2.0).astype(np.float32)
+    return np.sqrt(np.maximum(scores, 0.0)).astype(np.float32)
+
+
+def _numpy_search(
+    base: np.ndarray, queries: np.ndarray, k: int, metric: str, self_offset: int | None,
+    block_bytes: int,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    n, q = len(base), len(queries)
+    k_eff = min(k, n - (1 if self_offset is not None else 0))
+    dist = np.full((q, k), np.inf, dtype=np.float32)
+    idx = np.full((q, k), -1, dtype=np.int64)
+    if k_eff <= 0:
+        return dist, idx
+    block = max(1, block_bytes // max(1, 4 * n))
+    sq_base = (base * base).sum(1) if metric == "euclidean" else None
+    for start in range(0, q, block):
+        qb = queries[start : start + block]
+        sims = qb @ base.T  # (b, n): higher is closer
+        if metric == "euclidean":
+            sims = 2 * sims - sq_base[None, :] - (qb * qb).sum(1)[:, None]  # = -||q - x||^2
+        if self_offset is not None:
+            rows = np.arange(len(qb))
+            sims[rows, self_offset + start + rows] = -np.inf
+        part = np.argpartition(-sims, k_eff - 1, axis=1)[:, :k_eff]
+        top = np.take_along_axis(sims, part, axis=1)
+        order = np.argsort(-top, axis=1)
+        part = np.take_along_axis(part, order, axis=1)
+        top = np.take_along_axis(top, order, axis=1)
+        idx[start : start + len(qb), :k_eff] = part
+        dist[start : start + len(qb), :k_eff] = (
+            _to_distance(top, "cosine") if metric == "cosine" else np.sqrt(np.maximum(-top, 0))
+        )
+    return dist, idx
+
+
+def _faiss_index(base: np.ndarray, metric: str):  # noqa: ANN202
+    import faiss
+
+    d = base.shape[1]
+    n = len(base)
+    flat = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
+    if n <= FAISS_EXACT_MAX:
+        flat.add(base)
+        return flat
+    nlist = int(IVF_LISTS_PER_SQRT_N * math.sqrt(n))
+    kind = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+    index = faiss.IndexIVFFlat(flat, d, nlist, kind)
+    rng = np.random.default_rng(0)
+    train = base[rng.choice(n, size=min(n, max(IVF_TRAIN_SIZE, 40 * nlist)), replace=False)]
+    index.train(train)
+    index.add(base)
+    index.nprobe = IVF_NPROBE
+    index._keep = flat  # the quantiser must outlive the index (faiss holds a raw pointer)
+    return index
+
+
+def _faiss_search(
+    base: np.ndarray, queries: np.ndarray, k: int, metric: str, self_offset: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    index = _faiss_index(base, metric)
+    extra = 1 if self_offset is not None else 0
+    k_ask = min(k + extra, len(base))
+    scores, idx = index.search(queries, k_ask)
+    if self_offset is not None:
+        rows = self_offset + np.arange(len(queries))[:, None]
+        keep = idx != rows
+        # drop self (usually column 0, but ties can move it); keep the first k others
+        order = np.argsort(~keep, axis=1, kind="stable")
+        idx = np.take_along_axis(idx, order, axis=1)[:, :k]
+        scores = np.take_along_axis(scores, order, axis=1)[:, :k]
+        keep = np.take_along_axis(keep, order, axis=1)[:, :k]
+        idx = np.where(keep, idx, -1)
+    dist = _to_distance(scores, metric) if metric == "cosine" else np.sqrt(np.maximum(scores, 0))
+    dist = np.where(idx >= 0, dist, np.inf).astype(np.float32)
+    out_d = np.full((len(queries), k), np.inf, dtype=np.float32)
+    out_i = np.full((len(queries), k), -1, dtype=np.int64)
+    out_d[:, : dist.shape[1]], out_i[:, : idx.shape[1]] = dist, idx
+    return out_d, out_i
+
+
+def knn_graph(
+    embeddings: np.ndarray, k: int = 10, metric: str = "cosine", backend: str = "auto",
+    block_bytes: int = DEFAULT_BLOCK_BYTES,
+) -> KnnGraph:  # fmt: skip
+    """Each vector's ``k`` nearest *other* vectors.
+
+    Args:
+        embeddings: (N, D) array; rows of NaN (images that failed) get no
+            neighbours and are nobody's neighbour.
+        k: neighbours per row.
+        metric: ``"cosine"`` or ``"euclidean"``.
+        backend: ``"auto"``, ``"numpy"`` or ``"faiss"``.
+        block_bytes: memory bound of the numpy backend's similarity block.
+
+    Returns:
+        A :class:`KnnGraph`.
+
+    Example:
+        >>> g = knn_graph(np.random.rand(100, 8), k=3)
+        >>> g.indices.shape
+        (100, 3)
+    """
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}")
+    x = _prepare(embeddings, metric)
+    valid = ~np.isnan(x).any(axis=1)
+    rows = np.flatnonzero(valid)
+    xv = x[rows]
+    backend = choose_backend(backend)
+    if backend == "faiss" and len(xv):
+        d, i = _faiss_search(xv, xv, k, metric, self_offset=0)
+    else:
+        d, i = _numpy_search(xv, xv, k, metric, 0, block_bytes)
+    dist = np.full((len(x), k), np.inf, dtype=np.float32)
+    idx = np.full((len(x), k), -1, dtype=np.int64)
+    dist[rows] = d
+    idx[rows] = np.where(i >= 0, rows[np.maximum(i, 0)], -1)
+    return KnnGraph(dist, idx, metric, backend)
+
+
+def search(
+    base: np.ndarray, queries: np.ndarray, k: int, metric: str = "cosine", backend: str = "auto"
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest rows of ``base`` for each query: ``(distances, indices)``."""
+    xb = _prepare(base, metric)
+    xq = _prepare(np.atleast_2d(queries), metric)
+    valid = np.flatnonzero(~np.isnan(xb).any(axis=1))
+    if choose_backend(backend) == "faiss" and len(valid):
+        d, i = _faiss_search(xb[valid], xq, k, metric, None)
+    else:
+        d, i = _numpy_search(xb[valid], xq, k, metric, None, DEFAULT_BLOCK_BYTES)
+    return d, np.where(i >= 0, valid[np.maximum(i, 0)], -1)

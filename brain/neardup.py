@@ -1,0 +1,126 @@
+"""Near-duplicate pairs and groups from embeddings, confirmed on pixels.
+
+The default detector is two-stage. Candidates are each image's nearest
+neighbours by embedding (cosine distance up to ``CANDIDATE_DISTANCE``) and by
+raw thumbnail (so colour-to-grayscale and brightness edits, which move
+ImageNet features, are still proposed). A candidate is a duplicate when its
+pixel score (flip- and crop-aware NCC of thumbnails, :mod:`brain.verify`)
+reaches ``PIXEL_THRESHOLD``, or when the embeddings are so close
+(``SURE_DISTANCE``) that no pixel check is needed. Groups are the connected
+components of the duplicate pairs.
+
+With a user-given ``thresh`` and ``verify=False`` it is the plain FiftyOne rule:
+pairs closer than ``thresh`` in embedding space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .knn import knn_graph
+from .verify import pair_scores, thumbnail_vectors
+
+#: neighbours examined per image in each candidate search
+CANDIDATE_K = 10
+#: embedding cosine distance under which a neighbour is worth a pixel check
+CANDIDATE_DISTANCE = 0.45
+#: thumbnail NCC above which a thumbnail neighbour is worth the full check
+THUMB_CANDIDATE_NCC = 0.8
+#: flip/crop-aware thumbnail NCC that confirms a duplicate
+PIXEL_THRESHOLD = 0.92
+#: embedding distance so small that the pair is a duplicate without pixels
+SURE_DISTANCE = 0.02
+
+
+@dataclass
+class DuplicatePairs:
+    """Confirmed pairs ``(i, j)`` with i < j, their embedding distance and pixel score."""
+
+    pairs: np.ndarray  # (P, 2) int64
+    distances: np.ndarray  # (P,) float32, NaN where unknown
+    pixel_scores: np.ndarray  # (P,) float32, NaN where not checked
+
+
+def _unique_pairs(i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    ok = (i >= 0) & (j >= 0) & (i != j)
+    a, b = np.minimum(i[ok], j[ok]), np.maximum(i[ok], j[ok])
+    return np.unique(np.stack([a, b], axis=1), axis=0) if len(a) else np.zeros((0, 2), np.int64)
+
+
+def _cosine_distance(x: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    xn = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    return (1 - (xn[pairs[:, 0]] * xn[pairs[:, 1]]).sum(1)).astype(np.float32)
+
+
+def candidate_pairs(
+    embeddings: np.ndarray, thumbs: np.ndarray | None, max_distance: float, k: int = CANDIDATE_K
+) -> np.ndarray:
+    """Pairs worth checking: embedding neighbours within ``max_distance``, and
+    (with thumbnails) thumbnail neighbours above ``THUMB_CANDIDATE_NCC``."""
+    n = len(embeddings)
+    k = max(1, min(k, n - 1))
+    g = knn_graph(embeddings, k=k)
+    rows = np.repeat(np.arange(n), k)
+    near = g.distances.ravel() <= max_distance
+    pairs = [_unique_pairs(rows[near], g.indices.ravel()[near])]
+    if thumbs is not None:
+        ok = ~np.isnan(embeddings).any(axis=1)
+        vec = np.full((n, thumbnail_vectors(thumbs[:1]).shape[1]), np.nan, np.float32)
+        vec[ok] = thumbnail_vectors(thumbs[ok])
+        # vectors are zero-mean and unit-norm, so cosine distance = 1 - NCC
+        tg = knn_graph(vec, k=k)
+        close = tg.distances.ravel() <= 1 - THUMB_CANDIDATE_NCC
+        pairs.append(_unique_pairs(rows[close], tg.indices.ravel()[close]))
+    allp = np.concatenate(pairs)
+    return np.unique(allp, axis=0) if len(allp) else allp
+
+
+def find_pairs(
+    embeddings: np.ndarray, thumbs: np.ndarray | None = None, thresh: float | None = None,
+    verify: bool = True,
+) -> DuplicatePairs:  # fmt: skip
+    """Near-duplicate pairs; see the module docstring for the rule.
+
+    Args:
+        embeddings: (N, D) features; NaN rows never pair.
+        thumbs: (N, T, T) uint8 grayscale thumbnails, needed for ``verify``.
+        thresh: cosine-distance bound for candidates (default ``CANDIDATE_DISTANCE``).
+        verify: confirm candidates on pixels (needs ``thumbs``).
+    """
+    if thresh is not None and not 0 <= thresh <= 2:
+        raise ValueError(f"thresh is a cosine distance in [0, 2]; got {thresh}")
+    x = np.asarray(embeddings, dtype=np.float32)
+    if len(x) < 2:
+        empty = np.zeros(0, np.float32)
+        return DuplicatePairs(np.zeros((0, 2), np.int64), empty, empty)
+    use_pixels = verify and thumbs is not None
+    bound = CANDIDATE_DISTANCE if thresh is None else thresh
+    cands = candidate_pairs(x, thumbs if use_pixels and thresh is None else None, bound)
+    dist = _cosine_distance(x, cands) if len(cands) else np.zeros(0, np.float32)
+    if not use_pixels:
+        keep = dist <= bound
+        return DuplicatePairs(cands[keep], dist[keep], np.full(keep.sum(), np.nan, np.float32))
+    scores = pair_scores(thumbs, cands)
+    keep = (scores >= PIXEL_THRESHOLD) | (dist <= SURE_DISTANCE)
+    return DuplicatePairs(cands[keep], dist[keep], scores[keep])
+
+
+def connected_components(n: int, pairs: np.ndarray) -> np.ndarray:
+    """Group label per row (the smallest row index of its group); -1 for rows alone."""
+    parent = np.arange(n)
+
+    def root(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    for a, b in pairs:
+        ra, rb = root(int(a)), root(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    labels = np.array([root(i) for i in range(n)])
+    sizes = np.bincount(labels, minlength=n)
+    return np.where(sizes[labels] > 1, labels, -1)

@@ -1,0 +1,172 @@
+"""Brain runs: what each analysis did, persisted with its results.
+
+A run is recorded in the dataset document under ``brain_runs[key]``: the
+method, its config, when it ran, the view it ran on (serialised stages) and
+the GridFS file holding its arrays (one ``.npz``: never JSON lists of floats).
+Loading a run reads those arrays back without recomputing anything.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import gridfs
+import numpy as np
+from bson import ObjectId
+
+from dataset_core.collection import SampleCollection
+from dataset_core.db import get_db, translate_errors
+from dataset_core.errors import DatasetCoreError
+from dataset_core.odm import DatasetDocument
+from dataset_core.sample import utcnow
+
+GRIDFS_BUCKET = "brain_results"
+
+
+class BrainRunNotFoundError(DatasetCoreError, KeyError):
+    """A brain key that the dataset has no run for."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass
+class BrainRunInfo:
+    """The record of one run."""
+
+    key: str
+    method: str
+    config: dict[str, Any]
+    timestamp: datetime
+    view_stages: list[dict[str, Any]] = field(default_factory=list)
+    results_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The stored form."""
+        return {
+            "key": self.key,
+            "method": self.method,
+            "config": self.config,
+            "timestamp": self.timestamp,
+            "view_stages": self.view_stages,
+            "results_id": self.results_id,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> BrainRunInfo:
+        """Inverse of :meth:`to_dict`."""
+        return cls(d["key"], d["method"], d.get("config", {}), d["timestamp"],
+                   d.get("view_stages", []), d.get("results_id"))  # fmt: skip
+
+
+def _bucket() -> gridfs.GridFS:
+    return gridfs.GridFS(get_db(), collection=GRIDFS_BUCKET)
+
+
+def _view_stages(samples: SampleCollection) -> list[dict[str, Any]]:
+    to_dict = getattr(samples, "_stages_dicts", None)
+    if callable(to_dict):
+        return to_dict()
+    stages = getattr(samples, "_stages", None) or ()
+    return [s.to_dict() for s in stages]
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key or "." in key or key.startswith("$"):
+        raise DatasetCoreError(
+            f"Invalid brain key {key!r}: use a non-empty name without '.' or '$'"
+        )
+
+
+@translate_errors
+def save_run(
+    samples: SampleCollection, key: str, method: str, config: dict[str, Any],
+    arrays: dict[str, np.ndarray] | None = None,
+) -> BrainRunInfo:  # fmt: skip
+    """Record a run (replacing an earlier run of the same key) with its arrays."""
+    _check_key(key)
+    dataset = samples._dataset
+    results_id = None
+    if arrays:
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        results_id = str(
+            _bucket().put(
+                buf.getvalue(),
+                filename=f"{dataset.name}/{key}.npz",
+                metadata={"dataset_id": str(dataset._doc.id)},
+            )
+        )
+    old = dataset._doc.brain_runs.get(key)
+    info = BrainRunInfo(key, method, config, utcnow(), _view_stages(samples), results_id)
+    DatasetDocument.objects(id=dataset._doc.id).update_one(
+        **{f"set__brain_runs__{key}": info.to_dict()}
+    )
+    dataset._doc.brain_runs[key] = info.to_dict()
+    if old and old.get("results_id"):
+        _delete_file(old["results_id"])
+    return info
+
+
+def _delete_file(results_id: str) -> None:
+    try:
+        _bucket().delete(ObjectId(results_id))
+    except gridfs.errors.NoFile:
+        pass
+
+
+def list_brain_runs(samples: SampleCollection, method: str | None = None) -> list[str]:
+    """The brain keys of the dataset, optionally only those of one method."""
+    runs = samples._dataset._doc.brain_runs
+    return sorted(k for k, r in runs.items() if method is None or r.get("method") == method)
+
+
+def get_brain_info(samples: SampleCollection, key: str) -> BrainRunInfo:
+    """The record of run ``key``.
+
+    Raises:
+        BrainRunNotFoundError: no such run; the message lists the runs there are.
+    """
+    dataset = samples._dataset
+    run = dataset._doc.brain_runs.get(key)
+    if run is None:
+        raise BrainRunNotFoundError(
+            f"Dataset {dataset.name!r} has no brain run {key!r}; runs: {list_brain_runs(dataset)}"
+        )
+    return BrainRunInfo.from_dict(run)
+
+
+@translate_errors
+def load_run_arrays(samples: SampleCollection, key: str) -> dict[str, np.ndarray]:
+    """The arrays stored by run ``key``."""
+    info = get_brain_info(samples, key)
+    if not info.results_id:
+        return {}
+    try:
+        data = _bucket().get(ObjectId(info.results_id)).read()
+    except gridfs.errors.NoFile:
+        raise BrainRunNotFoundError(
+            f"The results of brain run {key!r} are missing from the database; run it again"
+        ) from None
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+@translate_errors
+def delete_brain_run(samples: SampleCollection, key: str) -> None:
+    """Delete run ``key`` and its stored results. Fields it wrote on samples stay."""
+    info = get_brain_info(samples, key)
+    dataset = samples._dataset
+    DatasetDocument.objects(id=dataset._doc.id).update_one(**{f"unset__brain_runs__{key}": 1})
+    dataset._doc.brain_runs.pop(key, None)
+    if info.results_id:
+        _delete_file(info.results_id)
+
+
+def delete_brain_runs(samples: SampleCollection) -> None:
+    """Delete every run of the dataset."""
+    for key in list_brain_runs(samples):
+        delete_brain_run(samples, key)
