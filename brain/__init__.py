@@ -1,2 +1,64 @@
-"""brain: analyses that write fields and runs onto datasets (embeddings,
-uniqueness, duplicates, ...). Nothing is implemented here yet."""
+"""brain: analyses that write fields and runs onto datasets.
+
+Example:
+    >>> import brain
+    >>> brain.compute_uniqueness(dataset)
+    >>> index = brain.compute_similarity(dataset, brain_key="sim")
+    >>> brain.find_approximate_duplicates(dataset, brain_key="sim")
+    >>> brain.deduplicate(dataset, kind="approximate", keep="largest")  # dry run
+"""
+
+from __future__ import annotations
+
+from .dedup import DedupPlan, deduplicate, move_to_trash, remove_all_duplicates, restore_trash
+from .duplicates import find_approximate_duplicates, find_exact_duplicates
+from .runs import (
+    BrainRunInfo,
+    BrainRunNotFoundError,
+    delete_brain_run,
+    delete_brain_runs,
+    get_brain_info,
+    list_brain_runs,
+)
+from .similarity import SimilarityIndex, compute_similarity, load_similarity_index
+from .uniqueness import compute_uniqueness
+
+
+def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
+    """The results of run ``brain_key``: a SimilarityIndex, or the run's arrays."""
+    info = get_brain_info(samples, brain_key)
+    if info.method == "similarity":
+        return SimilarityIndex.load(samples, brain_key)
+    from .runs import load_run_arrays
+
+    return load_run_arrays(samples, brain_key)
+
+
+def compute_embeddings(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    """See :func:`brain.embeddings.compute_embeddings` (imports torch on first use)."""
+    from .embeddings import compute_embeddings as _compute
+
+    return _compute(*args, **kwargs)
+
+
+__all__ = [
+    "BrainRunInfo",
+    "BrainRunNotFoundError",
+    "DedupPlan",
+    "SimilarityIndex",
+    "compute_embeddings",
+    "compute_similarity",
+    "compute_uniqueness",
+    "deduplicate",
+    "delete_brain_run",
+    "delete_brain_runs",
+    "find_approximate_duplicates",
+    "find_exact_duplicates",
+    "get_brain_info",
+    "list_brain_runs",
+    "load_brain_results",
+    "load_similarity_index",
+    "move_to_trash",
+    "remove_all_duplicates",
+    "restore_trash",
+]

@@ -15,10 +15,14 @@ renormalised over the neighbours there are; a single sample scores 1.0.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
+from . import runs
 from .knn import knn_graph
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)
@@ -43,4 +47,56 @@ def uniqueness_scores(embeddings: np.ndarray, backend: str = "auto") -> np.ndarr
     raw = (graph.distances[valid].astype(np.float64) * w).sum(axis=1)
     top = raw.max()
     scores[valid] = raw / top if top > 0 else 1.0  # all identical: all equally unique
+    return scores
+
+
+def compute_uniqueness(
+    samples: SampleCollection, uniqueness_field: str = "uniqueness", model: Any = None,
+    embeddings: Any = None, brain_key: str | None = None, batch_size: int | None = None,
+    num_workers: int | None = None, device: str | None = None, progress: bool = True,
+) -> np.ndarray:  # fmt: skip
+    """Write ``uniqueness`` (see the module docstring) on every sample.
+
+    Embeddings come from, in order: ``embeddings`` (an (N, D) array or a field
+    name), the similarity run ``brain_key``, or the model (default
+    EfficientNet-Lite0, offline). The call is recorded as brain run
+    ``uniqueness_field``. Samples whose image cannot be read get None.
+
+    Returns:
+        The scores, aligned with ``samples``.
+
+    Example:
+        >>> compute_uniqueness(dataset)
+        >>> rank = dataset.sort_by("uniqueness", reverse=True)
+    """
+    ids = samples.values("id")
+    if embeddings is None and brain_key is not None:
+        from .similarity import SimilarityIndex
+
+        index = SimilarityIndex.load(samples, brain_key)
+        rows = {sid: r for r, sid in enumerate(index.sample_ids)}
+        emb = np.full((len(ids), index.embeddings.shape[1]), np.nan, np.float32)
+        for n, sid in enumerate(ids):
+            if sid in rows:
+                emb[n] = index.embeddings[rows[sid]]
+    elif isinstance(embeddings, str):
+        emb = np.stack([np.asarray(v, dtype=np.float32) for v in samples.values(embeddings)])
+    elif embeddings is not None:
+        emb = np.asarray(embeddings, dtype=np.float32)
+    else:
+        from .embeddings import compute_embeddings
+
+        emb = compute_embeddings(samples, model=model, batch_size=batch_size,
+                                 num_workers=num_workers, device=device, progress=progress)  # fmt: skip
+    if emb.ndim != 2 or len(emb) != len(ids):
+        raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
+    scores = uniqueness_scores(emb)
+    values = [None if np.isnan(v) else float(v) for v in scores]
+    samples._dataset._set_values_by_id(
+        uniqueness_field, list(zip((ObjectId(i) for i in ids), values, strict=True))
+    )
+    config = {"uniqueness_field": uniqueness_field, "brain_key": brain_key,
+              "model": model if isinstance(model, str) or model is None else type(model).__name__,
+              "weights": list(NEIGHBOR_WEIGHTS)}  # fmt: skip
+    runs.save_run(samples, uniqueness_field, "uniqueness", config)
     return scores

@@ -1,0 +1,163 @@
+"""Removing duplicates: keep one per group, or remove them all. Dry run first.
+
+Both calls default to ``dry_run=True``: they print and return the plan and
+change nothing. A real run deletes samples from the dataset only; image files
+stay unless ``delete_files=True``, and even then they are *moved* into a
+trash folder (``~/.dataset_core/trash/<time>/``, with a ``manifest.json`` of
+where each came from) that :func:`restore_trash` puts back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from dataset_core.collection import SampleCollection
+from dataset_core.config import config
+from dataset_core.sample import utcnow
+
+from .duplicates import duplicate_groups, embeddings_for
+
+KEEP_POLICIES = ("first", "largest", "most_central")
+
+
+@dataclass
+class DedupPlan:
+    """What a dedup call removes (or would remove, in a dry run)."""
+
+    kind: str
+    groups: list[list[str]]
+    keep_ids: list[str]
+    remove_ids: list[str]
+    dry_run: bool
+    trash_dir: str | None = None
+    moved_files: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        verb = "Would remove" if self.dry_run else "Removed"
+        msg = (f"{verb} {len(self.remove_ids)} samples from {len(self.groups)} {self.kind} "
+               f"duplicate groups, keeping {len(self.keep_ids)}")  # fmt: skip
+        if self.dry_run:
+            msg += " (dry run: nothing changed; pass dry_run=False to apply)"
+        if self.trash_dir:
+            msg += f"; {len(self.moved_files)} files moved to {self.trash_dir}"
+        return msg
+
+
+def _choose(samples: SampleCollection, groups: list[list[str]], keep: str) -> list[str]:
+    if keep not in KEEP_POLICIES:
+        raise ValueError(f"keep must be one of {KEEP_POLICIES}; got {keep!r}")
+    if keep == "first":
+        return [g[0] for g in groups]
+    if keep == "largest":
+        wanted = {i for g in groups for i in g}
+        sizes = {}
+        for s in samples.select(sorted(wanted)):
+            md = s.metadata
+            if md is not None and md.width:
+                sizes[s.id] = (md.width * md.height, md.size_bytes or 0)
+            else:
+                sizes[s.id] = (0, os.path.getsize(s.filepath) if os.path.exists(s.filepath) else 0)
+        return [max(g, key=lambda i: sizes.get(i, (0, 0))) for g in groups]
+    kept = []
+    for g in groups:  # most_central: the smallest mean distance to the rest of its group
+        emb = embeddings_for(samples, g)
+        if emb is None or np.isnan(emb).any():
+            kept.append(g[0])
+            continue
+        x = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
+        kept.append(g[int(np.argmin((1 - x @ x.T).mean(axis=1)))])
+    return kept
+
+
+def _apply(samples: SampleCollection, plan: DedupPlan, delete_files: bool) -> DedupPlan:
+    dataset = samples._dataset
+    if not plan.dry_run and plan.remove_ids:
+        paths = dataset.select(plan.remove_ids).values("filepath") if delete_files else []
+        dataset.delete_samples(plan.remove_ids)
+        if delete_files:
+            plan.trash_dir, plan.moved_files = move_to_trash(paths)
+    print(plan)
+    return plan
+
+
+def deduplicate(
+    samples: SampleCollection, kind: str = "exact", keep: str = "first", dry_run: bool = True,
+    delete_files: bool = False,
+) -> DedupPlan:  # fmt: skip
+    """Keep one representative per duplicate group; remove the others.
+
+    Args:
+        samples: a dataset or view.
+        kind: ``"exact"`` (file hashes) or ``"approximate"`` (near-duplicate groups).
+        keep: ``"first"`` (dataset order), ``"largest"`` (most pixels, then bytes)
+            or ``"most_central"`` (closest to the rest of its group in embedding space).
+        dry_run: only report the plan (the default).
+        delete_files: also move the removed samples' files to the trash folder.
+
+    Returns:
+        The :class:`DedupPlan`.
+
+    Example:
+        >>> deduplicate(dataset, kind="approximate", keep="largest")            # dry run
+        >>> deduplicate(dataset, kind="approximate", keep="largest", dry_run=False)
+    """
+    groups = duplicate_groups(samples, kind)
+    keep_ids = _choose(samples, groups, keep)
+    kept = set(keep_ids)
+    remove = [i for g in groups for i in g if i not in kept]
+    return _apply(samples, DedupPlan(kind, groups, keep_ids, remove, dry_run), delete_files)
+
+
+def remove_all_duplicates(
+    samples: SampleCollection, kind: str = "exact", dry_run: bool = True,
+    delete_files: bool = False,
+) -> DedupPlan:  # fmt: skip
+    """Remove every sample of every duplicate group (the plugin's "remove all")."""
+    groups = duplicate_groups(samples, kind)
+    remove = [i for g in groups for i in g]
+    return _apply(samples, DedupPlan(kind, groups, [], remove, dry_run), delete_files)
+
+
+def move_to_trash(paths: list[str]) -> tuple[str, list[str]]:
+    """Move files into a new trash folder; returns (folder, moved files)."""
+    trash = config.home / "trash" / utcnow().strftime("%Y%m%d-%H%M%S-%f")
+    trash.mkdir(parents=True)
+    manifest, moved = {}, []
+    for n, path in enumerate(paths):
+        if not os.path.exists(path):
+            continue
+        dest = trash / f"{n:06d}-{os.path.basename(path)}"
+        shutil.move(path, dest)
+        manifest[dest.name] = path
+        moved.append(path)
+    (trash / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    return str(trash), moved
+
+
+def restore_trash(trash_dir: str) -> list[str]:
+    """Move the files of a trash folder back where they were; returns their paths.
+
+    A file whose original path is taken again is left in the trash and reported.
+    """
+    trash = Path(trash_dir)
+    manifest = json.loads((trash / "manifest.json").read_text())
+    restored, blocked = [], []
+    for name, original in manifest.items():
+        src = trash / name
+        if not src.exists():
+            continue
+        if os.path.exists(original):
+            blocked.append(original)
+            continue
+        os.makedirs(os.path.dirname(original), exist_ok=True)
+        shutil.move(src, original)
+        restored.append(original)
+    if blocked:
+        print(f"Left {len(blocked)} files in {trash}: their original paths exist again")
+    return restored

@@ -1,0 +1,185 @@
+"""Exact and approximate duplicates: find them, group them, save views.
+
+- :func:`find_exact_duplicates` hashes file bytes (sha1) into ``file_hash``;
+  with ``pixels=True`` it also hashes decoded pixels (``pixel_hash``), so a PNG
+  and a lossless re-encode of it match. Saves the view ``exact_dup_view``.
+- :func:`find_approximate_duplicates` uses a similarity index and writes the
+  group of each duplicate into ``approx_dup_group_id``. Saves the views
+  ``approx_dup_view`` and ``approx_dup_groups_view``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+from PIL import Image
+
+from dataset_core.collection import SampleCollection
+from dataset_core.media import compute_filehash
+from dataset_core.progress import progress_bar
+
+from . import runs
+from .similarity import SimilarityIndex, compute_similarity
+
+EXACT_VIEW = "exact_dup_view"
+APPROX_VIEW = "approx_dup_view"
+APPROX_GROUPS_VIEW = "approx_dup_groups_view"
+APPROX_GROUP_FIELD = "approx_dup_group_id"
+#: hashing is disk bound: a few threads per core keep reads in flight
+HASH_WORKERS = 4 * (os.cpu_count() or 1)
+
+
+def pixel_hash(path: str) -> str:
+    """sha1 of the decoded RGB pixels and size: equal for lossless re-encodes."""
+    with Image.open(path) as img:
+        rgb = img.convert("RGB")
+        h = hashlib.sha1(f"{rgb.size}".encode())
+        h.update(rgb.tobytes())
+    return h.hexdigest()
+
+
+def _hash_all(samples: SampleCollection, field: str, fn: Any, overwrite: bool) -> dict[str, str]:
+    pipeline = [] if overwrite else [{"$match": {field: None}}]
+    docs = list(samples._aggregate(pipeline + [{"$project": {"filepath": 1}}]))
+
+    def run(path: str) -> str | None:
+        try:
+            return fn(path)
+        except (OSError, ValueError):
+            return None
+
+    failures: list[str] = []
+    values = []
+    with ThreadPoolExecutor(HASH_WORKERS) as pool:
+        results = pool.map(run, [d["filepath"] for d in docs])
+        for doc, h in progress_bar(zip(docs, results, strict=True), total=len(docs),
+                                   desc=f"Hashing ({field})", unit="files"):  # fmt: skip
+            if h is None:
+                failures.append(doc["filepath"])
+            else:
+                values.append((doc["_id"], h))
+    if values:
+        samples._dataset._set_values_by_id(field, values)
+    if failures:
+        names = ", ".join(os.path.basename(p) for p in failures[:3])
+        print(f"Could not hash {len(failures)} files ({names}); they get no {field}")
+    return {str(oid): h for oid, h in values}
+
+
+def find_exact_duplicates(
+    samples: SampleCollection, hash_field: str = "file_hash", pixels: bool = False,
+    overwrite: bool = False, save_view: bool = True,
+) -> dict[str, list[str]]:  # fmt: skip
+    """Group samples whose files are byte-identical (and pixel-identical with ``pixels``).
+
+    Args:
+        samples: a dataset or view.
+        hash_field: the field that holds sha1 file hashes (computed where missing).
+        pixels: also hash decoded pixels into ``pixel_hash`` and group by that.
+        overwrite: recompute hashes that are already stored.
+        save_view: save ``exact_dup_view`` on the dataset.
+
+    Returns:
+        hash -> ids of the samples sharing it (groups of two or more).
+
+    Example:
+        >>> groups = find_exact_duplicates(dataset)
+        >>> dataset.load_saved_view("exact_dup_view")
+    """
+    _hash_all(samples, hash_field, compute_filehash, overwrite)
+    key = hash_field
+    if pixels:
+        _hash_all(samples, "pixel_hash", pixel_hash, overwrite)
+        key = "pixel_hash"
+    docs = samples._aggregate([
+        {"$match": {key: {"$ne": None}}},
+        {"$group": {"_id": f"${key}", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},
+        {"$match": {"n": {"$gt": 1}}},
+    ])  # fmt: skip
+    groups = {d["_id"]: [str(i) for i in d["ids"]] for d in docs}
+    if save_view:
+        view = samples.match({key: {"$in": sorted(groups)}}).sort_by(key)
+        samples._dataset.save_view(EXACT_VIEW, view, overwrite=True,
+                                   description=f"samples sharing a {key} with another")  # fmt: skip
+    n_dup = sum(len(v) - 1 for v in groups.values())
+    print(f"Found {len(groups)} groups of exact duplicates ({n_dup} redundant samples)")
+    return groups
+
+
+def find_approximate_duplicates(
+    samples: SampleCollection, brain_key: str = "sim", thresh: float | None = None,
+    fraction: float | None = None, verify: bool | None = None, save_views: bool = True,
+    **similarity_kwargs: Any,
+) -> SimilarityIndex:  # fmt: skip
+    """Find near-duplicates with similarity index ``brain_key`` (computed if missing).
+
+    Writes ``approx_dup_group_id`` (the representative's id) on every sample of
+    a group and None elsewhere, and saves ``approx_dup_view`` (groups one after
+    another) and ``approx_dup_groups_view`` (grouped by that field).
+
+    Returns:
+        The index, with ``neighbors_map`` filled.
+    """
+    if brain_key in runs.list_brain_runs(samples, method="similarity"):
+        index = SimilarityIndex.load(samples, brain_key)
+    else:
+        index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+    index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
+    groups = index.group_labels()
+    dataset = samples._dataset
+    dataset._set_values_by_id(
+        APPROX_GROUP_FIELD, [(ObjectId(i), groups.get(i)) for i in index.sample_ids]
+    )
+    if save_views:
+        members = samples.exists(APPROX_GROUP_FIELD)
+        dataset.save_view(APPROX_VIEW, members.sort_by(APPROX_GROUP_FIELD), overwrite=True,
+                          description="near-duplicate groups, one after another")  # fmt: skip
+        dataset.save_view(APPROX_GROUPS_VIEW, members.group_by(APPROX_GROUP_FIELD), overwrite=True,
+                          description=f"grouped by {APPROX_GROUP_FIELD}")  # fmt: skip
+    n_dup = len(index.duplicate_ids)
+    print(f"Found {len(index.neighbors_map)} groups of near-duplicates "
+          f"({n_dup} redundant samples)")  # fmt: skip
+    return index
+
+
+def duplicate_groups(samples: SampleCollection, kind: str) -> list[list[str]]:
+    """The duplicate groups found earlier: lists of sample ids, in dataset order."""
+    schema = samples._dataset._schema
+    if kind == "exact":
+        key = "pixel_hash" if "pixel_hash" in schema else "file_hash"
+        if key not in schema:
+            raise ValueError("No exact duplicates found yet; run brain.find_exact_duplicates first")
+    elif kind == "approximate":
+        key = APPROX_GROUP_FIELD
+        if key not in schema:
+            raise ValueError(
+                "No near-duplicates found yet; run brain.find_approximate_duplicates first"
+            )
+    else:
+        raise ValueError(f"kind must be 'exact' or 'approximate'; got {kind!r}")
+    docs = samples._aggregate([
+        {"$match": {key: {"$ne": None}}},
+        {"$group": {"_id": f"${key}", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},
+        {"$match": {"n": {"$gt": 1}}},
+    ])  # fmt: skip
+    groups = [[str(i) for i in d["ids"]] for d in docs]
+    order = {sid: n for n, sid in enumerate(samples.values("id"))}
+    groups = [sorted(g, key=order.__getitem__) for g in groups]
+    return sorted(groups, key=lambda g: order[g[0]])
+
+
+def embeddings_for(samples: SampleCollection, ids: list[str]) -> np.ndarray | None:
+    """Embeddings of ``ids`` from the dataset's first similarity run, if any."""
+    keys = runs.list_brain_runs(samples, method="similarity")
+    if not keys:
+        return None
+    index = SimilarityIndex.load(samples, keys[0])
+    rows = [index._row.get(i) for i in ids]
+    if any(r is None for r in rows):
+        return None
+    return index.embeddings[rows]

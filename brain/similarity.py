@@ -1,0 +1,331 @@
+"""Similarity indexes: embeddings of a dataset, searchable and saved as a run.
+
+``compute_similarity`` embeds every image once (with 32-px grayscale
+thumbnails from the same decode pass, for pixel-level duplicate checks),
+stores both as a brain run, and returns a :class:`SimilarityIndex`. Loading
+the run later reads the arrays back: nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+
+from dataset_core.collection import SampleCollection
+from dataset_core.errors import DatasetCoreError, SampleNotFoundError
+
+from . import neardup, runs
+from .knn import search
+
+METHOD = "similarity"
+#: side of the grayscale thumbnails kept for pixel checks (1 KB per image)
+THUMB_SIZE = 32
+
+
+class SimilarityIndex:
+    """Embeddings of the samples of one run, with search and duplicate finding.
+
+    Attributes:
+        brain_key: the run's key.
+        sample_ids: ids (str) of the indexed samples, aligned with the rows.
+        embeddings: (N, D) float32; NaN rows for images that could not be read.
+        thumbs: (N, T, T) uint8 grayscale thumbnails, or None.
+        neighbors_map: after :meth:`find_duplicates`, representative id ->
+            ``[(duplicate id, distance), ...]`` sorted by distance.
+    """
+
+    def __init__(
+        self, samples: SampleCollection, brain_key: str, sample_ids: list[str],
+        embeddings: np.ndarray, thumbs: np.ndarray | None, config: dict[str, Any],
+    ) -> None:  # fmt: skip
+        self._samples = samples
+        self.brain_key = brain_key
+        self.sample_ids = list(sample_ids)
+        self.embeddings = embeddings
+        self.thumbs = thumbs
+        self.config = config
+        self._row = {sid: i for i, sid in enumerate(self.sample_ids)}
+        self.neighbors_map: dict[str, list[tuple[str, float]]] = {}
+        self.thresh: float | None = None
+
+    # -- search -----------------------------------------------------------------
+
+    @property
+    def total_index_size(self) -> int:
+        """How many samples the index holds."""
+        return len(self.sample_ids)
+
+    def _query_vectors(self, query: Any) -> tuple[np.ndarray, set[str]]:
+        if isinstance(query, np.ndarray):
+            return np.atleast_2d(query.astype(np.float32)), set()
+        ids = [query] if isinstance(query, (str, ObjectId)) else list(query)
+        if ids and all(isinstance(q, str) and os.path.exists(q) for q in ids):
+            from .embeddings import embed_paths
+
+            res = embed_paths(ids, model=self.config.get("model"), progress=False)
+            if not res.ok.all():
+                raise DatasetCoreError(f"Cannot read query image(s): {res.failures}")
+            return res.embeddings.mean(0, keepdims=True), set()
+        rows = []
+        for q in ids:
+            row = self._row.get(str(q))
+            if row is None:
+                raise SampleNotFoundError(
+                    f"{q!r} is not a sample in similarity index {self.brain_key!r} (nor an "
+                    "image path); pass an indexed sample id, a list of them, a path or a vector"
+                )
+            rows.append(row)
+        return self.embeddings[rows].mean(0, keepdims=True), {str(q) for q in ids}
+
+    def query(self, query: Any, k: int | None = None) -> tuple[list[str], list[float]]:
+        """The ``k`` nearest samples to ``query`` (ids, cosine distances), nearest first.
+
+        Args:
+            query: a sample id, a list of ids (their mean), an image path or a vector.
+            k: how many (default: all).
+        """
+        vec, _ = self._query_vectors(query)
+        n = len(self.sample_ids)
+        k = n if k is None else min(int(k), n)
+        if k <= 0:
+            raise ValueError(f"k must be positive; got {k}")
+        d, i = search(self.embeddings, vec, k, metric=self.config.get("metric", "cosine"))
+        keep = i[0] >= 0
+        return [self.sample_ids[j] for j in i[0][keep]], [float(x) for x in d[0][keep]]
+
+    def sort_by_similarity(self, query: Any, k: int | None = None, dist_field: str | None = None):
+        """A view of the ``k`` samples nearest to ``query``, nearest first."""
+        ids, dists = self.query(query, k)
+        if dist_field:
+            self._samples._dataset._set_values_by_id(
+                dist_field, [(ObjectId(i), d) for i, d in zip(ids, dists, strict=True)]
+            )
+        return self._samples.select(ids, ordered=True)
+
+    # -- duplicates -------------------------------------------------------------
+
+    def find_duplicates(
+        self, thresh: float | None = None, fraction: float | None = None, verify: bool | None = None
+    ) -> None:
+        """Find near-duplicates and fill :attr:`neighbors_map`.
+
+        Args:
+            thresh: a cosine-distance bound. Alone (``verify`` unset) it is the
+                plain rule: pairs closer than ``thresh`` are duplicates.
+            fraction: instead of a threshold, mark about this fraction of the
+                samples as duplicates, closest pairs first.
+            verify: confirm candidates on pixels; default True when neither
+                ``thresh`` nor ``fraction`` is given (the accurate default).
+
+        Raises:
+            ValueError: both or out-of-range ``thresh`` / ``fraction``.
+        """
+        if thresh is not None and fraction is not None:
+            raise ValueError("Pass thresh or fraction, not both")
+        if fraction is not None:
+            if not 0 < fraction < 1:
+                raise ValueError(f"fraction must be in (0, 1); got {fraction}")
+            pairs, dists = self._pairs_for_fraction(fraction)
+        else:
+            if verify is None:
+                verify = thresh is None
+            found = neardup.find_pairs(self.embeddings, self.thumbs, thresh=thresh, verify=verify)
+            pairs, dists = found.pairs, found.distances
+        self.thresh = thresh
+        labels = neardup.connected_components(len(self.sample_ids), pairs)
+        self.neighbors_map = self._neighbors_map(labels, pairs, dists)
+
+    def _pairs_for_fraction(self, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self.sample_ids)
+        cands = neardup.candidate_pairs(self.embeddings, None, max_distance=2.0)
+        dists = neardup._cosine_distance(self.embeddings, cands) if len(cands) else np.zeros(0)
+        order = np.argsort(dists, kind="stable")
+        target = int(round(fraction * n))
+        chosen, marked = [], set()
+        for p in order:  # closest first, until `target` samples are duplicates
+            if len(marked) >= target:
+                break
+            a, b = cands[p]
+            chosen.append(p)
+            marked.add(int(b) if int(a) not in marked else int(a))
+        self.thresh = float(dists[order[len(chosen) - 1]]) if chosen else None
+        return cands[chosen], dists[chosen]
+
+    def _neighbors_map(
+        self, labels: np.ndarray, pairs: np.ndarray, dists: np.ndarray
+    ) -> dict[str, list[tuple[str, float]]]:
+        emb = self.embeddings
+        out: dict[str, list[tuple[str, float]]] = {}
+        for label in np.unique(labels[labels >= 0]):
+            members = np.flatnonzero(labels == label)
+            rep = int(members[0])  # the first in dataset order represents the group
+            x = emb[members] / np.maximum(
+                np.linalg.norm(emb[members], axis=1, keepdims=True), 1e-12
+            )
+            d = 1 - x @ x[0]
+            dups = sorted(
+                ((self.sample_ids[m], float(max(dd, 0.0))) for m, dd in zip(members[1:], d[1:], strict=True)),
+                key=lambda t: t[1],
+            )  # fmt: skip
+            out[self.sample_ids[rep]] = dups
+        return out
+
+    def group_labels(self) -> dict[str, str]:
+        """Sample id -> representative id, for every sample in a duplicate group."""
+        groups = {}
+        for rep, dups in self.neighbors_map.items():
+            groups[rep] = rep
+            groups.update({d: rep for d, _ in dups})
+        return groups
+
+    @property
+    def duplicate_ids(self) -> list[str]:
+        """Ids of the samples that duplicate a representative."""
+        return [d for dups in self.neighbors_map.values() for d, _ in dups]
+
+    @property
+    def unique_ids(self) -> list[str]:
+        """Ids of the samples that are not duplicates of another (representatives included)."""
+        dup = set(self.duplicate_ids)
+        return [s for s in self.sample_ids if s not in dup]
+
+    def duplicates_view(
+        self, type_field: str | None = None, id_field: str | None = None,
+        dist_field: str | None = None, sort_by: str = "distance", reverse: bool = False,
+    ):  # fmt: skip
+        """A view with each representative followed by its duplicates.
+
+        Args:
+            type_field: write ``"nearest"``/``"duplicate"`` there.
+            id_field: write the representative's id there.
+            dist_field: write the distance to the representative there.
+            sort_by: ``"distance"`` (closest groups first) or ``"count"``
+                (largest groups first).
+        """
+        if sort_by not in ("distance", "count"):
+            raise ValueError(f"sort_by must be 'distance' or 'count'; got {sort_by!r}")
+        items = list(self.neighbors_map.items())
+        if sort_by == "distance":
+            items.sort(key=lambda kv: min(d for _, d in kv[1]), reverse=reverse)
+        else:
+            items.sort(key=lambda kv: len(kv[1]), reverse=not reverse)
+        ordered, types, reps, dists = [], [], [], []
+        for rep, dups in items:
+            ordered.append(rep), types.append("nearest"), reps.append(rep), dists.append(0.0)
+            for d, dist in dups:
+                ordered.append(d), types.append("duplicate"), reps.append(rep), dists.append(dist)
+        dataset = self._samples._dataset
+        oids = [ObjectId(i) for i in ordered]
+        for field, values in ((type_field, types), (id_field, reps), (dist_field, dists)):
+            if field:
+                dataset._set_values_by_id(field, zip(oids, values, strict=True))
+        return self._samples.select(ordered, ordered=True)
+
+    def find_unique(self, count: int) -> list[str]:
+        """``count`` samples that cover the data best (greedy farthest-point sampling)."""
+        x = self.embeddings
+        ok = np.flatnonzero(~np.isnan(x).any(axis=1))
+        if not 0 < count <= len(ok):
+            raise ValueError(f"count must be in [1, {len(ok)}]; got {count}")
+        xn = x[ok] / np.maximum(np.linalg.norm(x[ok], axis=1, keepdims=True), 1e-12)
+        centre = xn.mean(0)
+        first = int(np.argmin(xn @ centre))  # start from the most atypical sample
+        chosen = [first]
+        mind = 1 - xn @ xn[first]
+        for _ in range(count - 1):
+            nxt = int(np.argmax(mind))
+            chosen.append(nxt)
+            mind = np.minimum(mind, 1 - xn @ xn[nxt])
+        return [self.sample_ids[ok[c]] for c in chosen]
+
+    # -- persistence --------------------------------------------------------------
+
+    def save(self) -> None:
+        """Store (or replace) this index as brain run ``brain_key``."""
+        arrays = {"ids": np.array(self.sample_ids), "embeddings": self.embeddings}
+        if self.thumbs is not None:
+            arrays["thumbs"] = self.thumbs
+        runs.save_run(self._samples, self.brain_key, METHOD, self.config, arrays)
+
+    @classmethod
+    def load(cls, samples: SampleCollection, brain_key: str) -> SimilarityIndex:
+        """Load run ``brain_key``; samples deleted since are left out."""
+        info = runs.get_brain_info(samples, brain_key)
+        if info.method != METHOD:
+            raise DatasetCoreError(
+                f"Brain run {brain_key!r} is a {info.method} run, not similarity"
+            )
+        arrays = runs.load_run_arrays(samples, brain_key)
+        ids = [str(i) for i in arrays["ids"]]
+        live = set(samples._dataset.values("id"))
+        keep = np.array([i in live for i in ids], dtype=bool)
+        if not keep.all():
+            print(f"Similarity index {brain_key!r}: {int((~keep).sum())} indexed samples were "
+                  "deleted since; they are left out")  # fmt: skip
+        thumbs = arrays.get("thumbs")
+        return cls(samples._dataset, brain_key, [i for i, k in zip(ids, keep, strict=True) if k],
+                   arrays["embeddings"][keep], None if thumbs is None else thumbs[keep],
+                   info.config)  # fmt: skip
+
+
+def compute_similarity(
+    samples: SampleCollection, brain_key: str = "sim", metric: str = "cosine", model: Any = None,
+    embeddings: Any = None, batch_size: int | None = None, num_workers: int | None = None,
+    device: str | None = None, progress: bool = True,
+) -> SimilarityIndex:  # fmt: skip
+    """Embed every image and save a searchable index as brain run ``brain_key``.
+
+    Args:
+        samples: a dataset or view.
+        brain_key: the run's key.
+        metric: ``"cosine"`` (default) or ``"euclidean"``.
+        model: a model name (default EfficientNet-Lite0, offline), a
+            torchvision model name, or an ``nn.Module``.
+        embeddings: precomputed (N, D) embeddings aligned with ``samples``, or
+            the name of a field holding them.
+
+    Returns:
+        The :class:`SimilarityIndex`, already saved.
+
+    Example:
+        >>> index = compute_similarity(dataset, brain_key="sim")
+        >>> index.find_duplicates()
+    """
+    from .embeddings import embed_paths, gray_thumbnail
+
+    ids = samples.values("id")
+    thumbs = None
+    if embeddings is None:
+        paths = samples.values("filepath")
+        res = embed_paths(
+            paths, model=model, batch_size=batch_size, num_workers=num_workers, device=device,
+            extras={"thumb": lambda img: gray_thumbnail(img, THUMB_SIZE)}, progress=progress,
+        )  # fmt: skip
+        emb = res.embeddings
+        thumbs = res.extras["thumb"]
+        _report_failures(res.failures, paths)
+    elif isinstance(embeddings, str):
+        emb = np.stack([np.asarray(v, dtype=np.float32) for v in samples.values(embeddings)])
+    else:
+        emb = np.asarray(embeddings, dtype=np.float32)
+    if emb.ndim != 2 or len(emb) != len(ids):
+        raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
+    config = {"metric": metric, "model": model if isinstance(model, str) or model is None
+              else type(model).__name__, "dim": int(emb.shape[1])}  # fmt: skip
+    index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
+    index.save()
+    return index
+
+
+def _report_failures(failures: dict[int, str], paths: list[str]) -> None:
+    if failures:
+        eg = "; ".join(f"{os.path.basename(paths[i])}: {r}" for i, r in list(failures.items())[:3])
+        print(f"Skipped {len(failures)} unreadable images ({eg}); they get no embedding")
+
+
+def load_similarity_index(samples: SampleCollection, brain_key: str = "sim") -> SimilarityIndex:
+    """The saved :class:`SimilarityIndex` of run ``brain_key``."""
+    return SimilarityIndex.load(samples, brain_key)

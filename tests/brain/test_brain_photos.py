@@ -1,0 +1,76 @@
+"""The brain on real photos with the real default model: the issue's user story."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import brain
+import dataset_core as dc
+from dataset_core import db
+from tests.brain.conftest import ids_by_name
+
+
+@pytest.fixture
+def indexed(photos):
+    index = brain.compute_similarity(photos, brain_key="sim", progress=False)
+    return photos, index
+
+
+def test_uniqueness_on_real_photos(photos):
+    scores = brain.compute_uniqueness(photos, progress=False)
+    assert np.nanmax(scores) == 1.0
+    u = dict(zip(ids_by_name(photos), photos.values("uniqueness"), strict=True))
+    assert all(0 <= v <= 1 for v in u.values())
+    assert u["noise"] > u["chelsea"] and u["noise"] > u["chelsea_copy"]
+    assert u["chelsea"] == min(u.values()) or u["chelsea_copy"] == min(u.values())
+    rank = photos.sort_by("uniqueness", reverse=True)
+    assert rank.first().uniqueness == 1.0
+    assert "uniqueness" in brain.list_brain_runs(photos)
+
+
+def test_near_duplicates_found_and_distinct_photos_not(indexed):
+    photos, index = indexed
+    index.find_duplicates()
+    names = {v: k for k, v in ids_by_name(photos).items()}
+    groups = [
+        {names[rep]} | {names[d] for d, _ in dups} for rep, dups in index.neighbors_map.items()
+    ]
+    assert {"chelsea", "chelsea_copy"} in groups
+    assert {"coffee", "coffee_near"} in groups
+    assert len(groups) == 2
+    view = index.duplicates_view(dist_field="dup_dist")
+    assert len(view) == 4
+
+
+def test_similarity_search_and_reload(indexed):
+    photos, index = indexed
+    ids = ids_by_name(photos)
+    similar = photos.sort_by_similarity(ids["coffee"], k=3, brain_key="sim")
+    near = [os.path.basename(p) for p in similar.values("filepath")]
+    assert near[:2] == ["coffee.jpg", "coffee_near.jpg"]
+    db.reset()  # a "restart": the index comes back from GridFS, not recomputed
+    again = brain.load_brain_results(dc.load_dataset("photos"), "sim")
+    np.testing.assert_array_equal(again.embeddings, index.embeddings)
+    assert again.query(ids["coffee"], k=2)[0] == [ids["coffee"], ids["coffee_near"]]
+
+
+def test_seed_dedup_story(indexed):
+    photos, _ = indexed
+    groups = brain.find_exact_duplicates(photos)
+    assert len(groups) == 1 and len(next(iter(groups.values()))) == 2
+    assert len(photos.load_saved_view("exact_dup_view")) == 2
+    brain.find_approximate_duplicates(photos, brain_key="sim")
+    assert len(photos.load_saved_view("approx_dup_view")) == 4
+    assert "approx_dup_groups_view" in photos.list_saved_views()
+    before = len(photos)
+    plan = brain.deduplicate(photos, kind="approximate", keep="largest", dry_run=True)
+    assert len(photos) == before and len(plan.remove_ids) == 2
+    names = {v: k for k, v in ids_by_name(photos).items()}
+    assert names[plan.keep_ids[1]] == "coffee"  # the larger of coffee / coffee_near
+    plan = brain.deduplicate(photos, kind="approximate", keep="largest", dry_run=False)
+    assert len(photos) == before - 2
+    assert not set(plan.remove_ids) & set(photos.values("id"))
+    assert all(os.path.exists(p) for p in photos.values("filepath"))

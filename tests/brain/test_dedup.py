@@ -1,0 +1,141 @@
+"""Duplicates and dedup on generated images with planted answers (no model)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+import brain
+import dataset_core as dc
+from tests.conftest import write_image
+
+
+@pytest.fixture
+def planted(database, tmp_path):
+    """a, a_copy (same bytes), b, b_png (same pixels, other encoding), c, d."""
+    for name, seed in (("a", 1), ("b", 2), ("c", 3), ("d", 4)):
+        write_image(tmp_path / f"{name}.png", size=(20, 20), seed=seed, fmt="PNG")
+    shutil.copy(tmp_path / "a.png", tmp_path / "a_copy.png")
+    from PIL import Image
+
+    Image.open(tmp_path / "b.png").save(tmp_path / "b_bmp.bmp")
+    ds = dc.Dataset.from_images_dir(str(tmp_path), name="planted")
+    return ds, {os.path.basename(s.filepath).split(".")[0]: s.id for s in ds}
+
+
+def test_exact_duplicates_by_bytes_and_by_pixels(planted):
+    ds, ids = planted
+    groups = brain.find_exact_duplicates(ds)
+    assert [sorted(g) for g in groups.values()] == [sorted([ids["a"], ids["a_copy"]])]
+    view = ds.load_saved_view("exact_dup_view")
+    assert sorted(view.values("id")) == sorted([ids["a"], ids["a_copy"]])
+    groups = brain.find_exact_duplicates(ds, pixels=True)
+    assert sorted(map(sorted, groups.values())) == sorted(
+        [sorted([ids["a"], ids["a_copy"]]), sorted([ids["b"], ids["b_bmp"]])]
+    )
+
+
+def test_dry_run_changes_nothing_and_real_run_removes_the_plan(planted):
+    ds, ids = planted
+    brain.find_exact_duplicates(ds)
+    before = ds.values("id")
+    plan = brain.remove_all_duplicates(ds, kind="exact")
+    assert plan.dry_run and sorted(plan.remove_ids) == sorted([ids["a"], ids["a_copy"]])
+    assert ds.values("id") == before
+    plan = brain.deduplicate(ds, kind="exact", keep="first", dry_run=False)
+    assert plan.keep_ids == [ids["a"]] and plan.remove_ids == [ids["a_copy"]]
+    assert ds.values("id") == [i for i in before if i != ids["a_copy"]]
+
+
+def test_delete_files_moves_to_trash_and_restores(planted, tmp_path, monkeypatch):
+    from dataset_core.config import config
+
+    monkeypatch.setattr(config, "home", tmp_path / "home")
+    ds, ids = planted
+    brain.find_exact_duplicates(ds)
+    path = ds[ids["a_copy"]].filepath
+    plan = brain.deduplicate(ds, kind="exact", dry_run=False, delete_files=True)
+    assert not os.path.exists(path) and plan.moved_files == [path]
+    assert plan.trash_dir.startswith(str(tmp_path / "home" / "trash"))
+    assert brain.restore_trash(plan.trash_dir) == [path]
+    assert os.path.exists(path)
+
+
+def test_approximate_with_precomputed_embeddings(planted):
+    ds, ids = planted
+    order = ds.values("id")
+    emb = np.eye(len(order), 8, dtype=np.float32)
+    row = {i: n for n, i in enumerate(order)}
+    emb[row[ids["c"]]] = emb[row[ids["d"]]] + 0.001
+    index = brain.compute_similarity(ds, brain_key="pre", embeddings=emb)
+    index.find_duplicates(thresh=0.05)
+    assert index.neighbors_map == {
+        min(ids["c"], ids["d"], key=row.get): [
+            (max(ids["c"], ids["d"], key=row.get), pytest.approx(0, abs=1e-3))
+        ]
+    }
+    assert set(index.unique_ids) == set(order) - {max(ids["c"], ids["d"], key=row.get)}
+    brain.find_approximate_duplicates(ds, brain_key="pre", thresh=0.05)
+    assert sorted(ds.exists("approx_dup_group_id").values("id")) == sorted([ids["c"], ids["d"]])
+    assert len(brain.deduplicate(ds, kind="approximate").remove_ids) == 1
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"kind": "fuzzy"}, ValueError, "kind must be 'exact' or 'approximate'"),
+    ({"kind": "approximate"}, ValueError, "run brain.find_approximate_duplicates first"),
+    ({"kind": "exact", "keep": "best"}, ValueError, "keep must be one of"),
+])  # fmt: skip
+def test_bad_dedup_arguments(planted, kwargs, error, match):
+    ds, _ = planted
+    brain.find_exact_duplicates(ds)
+    with pytest.raises(error, match=match):
+        brain.deduplicate(ds, **kwargs)
+
+
+def test_thresholds_out_of_range(planted):
+    ds, _ = planted
+    index = brain.compute_similarity(ds, brain_key="pre", embeddings=np.eye(len(ds), 4))
+    with pytest.raises(ValueError, match=r"thresh is a cosine distance in \[0, 2\]"):
+        index.find_duplicates(thresh=5)
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\)"):
+        index.find_duplicates(fraction=1.5)
+    with pytest.raises(ValueError, match="not both"):
+        index.find_duplicates(thresh=0.1, fraction=0.1)
+
+
+def test_missing_brain_key_lists_runs(planted):
+    ds, _ = planted
+    brain.compute_similarity(ds, brain_key="pre", embeddings=np.eye(len(ds), 4))
+    with pytest.raises(brain.BrainRunNotFoundError, match=r"no brain run 'nope'; runs: \['pre'\]"):
+        brain.load_brain_results(ds, "nope")
+
+
+def test_deleted_sample_left_out_of_a_saved_index(planted, capsys):
+    ds, ids = planted
+    brain.compute_similarity(ds, brain_key="pre", embeddings=np.eye(len(ds), 8))
+    ds.delete_samples([ids["d"]])
+    index = brain.load_brain_results(ds, "pre")
+    assert ids["d"] not in index.sample_ids and index.total_index_size == len(ds)
+    assert "1 indexed samples were deleted" in capsys.readouterr().out
+
+
+def test_fraction_marks_about_that_many(planted):
+    ds, ids = planted
+    rng = np.random.default_rng(0)
+    index = brain.compute_similarity(ds, brain_key="pre", embeddings=rng.normal(size=(len(ds), 8)))
+    index.find_duplicates(fraction=0.34)
+    assert len(index.duplicate_ids) == 2  # round(0.34 * 6)
+
+
+def test_brain_runs_listing_and_deletion(planted):
+    ds, _ = planted
+    brain.compute_similarity(ds, brain_key="pre", embeddings=np.eye(len(ds), 4))
+    brain.compute_uniqueness(ds, embeddings=np.eye(len(ds), 4))
+    assert brain.list_brain_runs(ds) == ["pre", "uniqueness"]
+    assert brain.get_brain_info(ds, "pre").config["dim"] == 4
+    brain.delete_brain_run(ds, "pre")
+    assert brain.list_brain_runs(ds) == ["uniqueness"]
+    assert ds.values("uniqueness")  # fields written by a run stay
