@@ -9,6 +9,18 @@ Example:
 
 from __future__ import annotations
 
+from .aggregations import (
+    Aggregation,
+    Bounds,
+    Count,
+    CountValues,
+    Distinct,
+    HistogramValues,
+    Mean,
+    Std,
+    Sum,
+    Values,
+)
 from .dataset import (
     Dataset,
     dataset_exists,
@@ -22,41 +34,95 @@ from .errors import (
     DatasetExistsError,
     DatasetNotFoundError,
     DuplicateSampleError,
+    ExportError,
     FieldNotFoundError,
     MediaError,
     SampleNotFoundError,
+    SavedViewNotFoundError,
     SchemaError,
     ViewError,
 )
+from .expressions import F, ViewExpression, ViewField
 from .fields import Field
 from .importers import parse_image_classification_dir_tree
 from .labels import Classification, Detection, Detections, ImageMetadata, Label
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
+from .stages import (
+    Exclude,
+    ExcludeFields,
+    Exists,
+    FilterLabels,
+    GroupBy,
+    Limit,
+    Match,
+    MatchTags,
+    Mongo,
+    Select,
+    SelectFields,
+    Shuffle,
+    Skip,
+    SortBy,
+    Take,
+    ViewStage,
+)
+from .view import DatasetView
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Aggregation",
+    "Bounds",
     "Classification",
+    "Count",
+    "CountValues",
     "DatabaseError",
     "Dataset",
     "DatasetCoreError",
     "DatasetExistsError",
     "DatasetNotFoundError",
+    "DatasetView",
     "Detection",
     "Detections",
+    "Distinct",
     "DuplicateSampleError",
+    "Exclude",
+    "ExcludeFields",
+    "Exists",
+    "ExportError",
+    "F",
     "Field",
     "FieldNotFoundError",
+    "FilterLabels",
+    "GroupBy",
+    "HistogramValues",
     "ImageMetadata",
     "Label",
+    "Limit",
+    "Match",
+    "MatchTags",
+    "Mean",
     "MediaError",
     "MetadataReport",
+    "Mongo",
     "Sample",
     "SampleNotFoundError",
+    "SavedViewNotFoundError",
     "SchemaError",
+    "Select",
+    "SelectFields",
+    "Shuffle",
+    "Skip",
+    "SortBy",
+    "Std",
+    "Sum",
+    "Take",
+    "Values",
     "ViewError",
+    "ViewExpression",
+    "ViewField",
+    "ViewStage",
     "compute_filehash",
     "compute_metadata",
     "dataset_exists",

@@ -57,8 +57,23 @@ def _import(args: argparse.Namespace) -> None:
     print(dataset.summary())
 
 
+def _export(args: argparse.Namespace) -> None:
+    import dataset_core as dc
+
+    dataset = dc.load_dataset(args.name)
+    samples = dataset.load_saved_view(args.view) if args.view else dataset
+    media = "symlink" if args.symlink else not args.no_media
+    report = samples.export(args.dir, dataset_type=args.type, label_field=args.label_field,
+                            export_media=media, overwrite=args.overwrite)  # fmt: skip
+    print(
+        f"Exported {report.num_samples} samples ({report.num_media} media files, "
+        f"{len(report.renamed)} renamed) as {report.dataset_type} to {report.export_dir}"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dsc``."""
+    from .exporters import EXPORT_TYPES
     from .importers import DATASET_TYPES
 
     parser = argparse.ArgumentParser(prog="dsc", description="Image datasets in MongoDB")
@@ -80,6 +95,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--type", default="images", choices=sorted(DATASET_TYPES))
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_import)
+
+    p = sub.add_parser("export", help="write a dataset (or a saved view) to a folder")
+    p.add_argument("name", help="the dataset")
+    p.add_argument("dir", help="the export directory")
+    p.add_argument(
+        "--type",
+        choices=sorted(EXPORT_TYPES),
+        help="default: the classification tree with --label-field, else manifest",
+    )
+    p.add_argument("--label-field", help="the Classification field of a classification tree")
+    p.add_argument("--view", help="export this saved view instead of the whole dataset")
+    media = p.add_mutually_exclusive_group()
+    media.add_argument("--symlink", action="store_true", help="link the images, don't copy")
+    media.add_argument("--no-media", action="store_true", help="manifest only: keep filepaths")
+    p.add_argument("--overwrite", action="store_true", help="write into a non-empty directory")
+    p.set_defaults(func=_export)
     return parser
 
 

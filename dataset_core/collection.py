@@ -14,18 +14,44 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 from pymongo.errors import ConnectionFailure
 
+from . import aggregations as aggs
+from . import exporters
 from .db import translate_errors
 from .db.connection import database_error
+from .errors import ViewError
 from .fields import from_mongo
-from .sample import Sample
+from .sample import Sample, utcnow
+from .stages import (
+    Exclude,
+    ExcludeFields,
+    Exists,
+    FilterLabels,
+    GroupBy,
+    Limit,
+    Match,
+    MatchTags,
+    Mongo,
+    Select,
+    SelectFields,
+    Shuffle,
+    Skip,
+    SortBy,
+    Take,
+    ViewStage,
+)
+from .stages.base import check_names
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
 
     from .dataset import Dataset
+    from .expressions import ViewExpression
+    from .view import DatasetView
 
 #: documents per round trip while iterating; big batches amortise latency
 ITER_BATCH_SIZE = 10_000
+#: ids per update_many when tagging a view: ~2 MB of BSON, far below the 16 MB limit
+UPDATE_ID_CHUNK = 100_000
 
 
 class SampleCollection:
@@ -112,8 +138,9 @@ class SampleCollection:
         """
         if not self._pipeline():
             docs = list(self._coll.find({}).sort("$natural", -1).limit(1))
-        else:
-            docs = list(self._aggregate())[-1:]
+        else:  # keep only the last document server-side; $last follows input order
+            groups = self._aggregate([{"$group": {"_id": None, "d": {"$last": "$$ROOT"}}}])
+            docs = [g["d"] for g in groups]
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
         return Sample._from_doc(docs[-1], self._dataset)
@@ -194,5 +221,251 @@ class SampleCollection:
         new.save()
         return new
 
+    # -- aggregations (dataset_core/aggregations.py) -----------------------------
+
+    @translate_errors
+    def aggregate(self, aggs_or_pipeline: Any) -> Any:
+        """Run typed aggregations, or a raw MongoDB pipeline, after this collection's stages.
+
+        Args:
+            aggs_or_pipeline: an :class:`~dataset_core.aggregations.Aggregation`
+                (returns its value), a list of them (returns their values,
+                computed in one round trip), or a raw pipeline: a list of
+                ``{"$operator": ...}`` dicts (returns the output documents).
+
+        Raises:
+            ViewError: a malformed pipeline step, or one MongoDB rejects.
+            FieldNotFoundError: an aggregation of a field not in the schema.
+
+        Example:
+            >>> n, (lo, hi) = dataset.aggregate([dc.Count(), dc.Bounds("uniqueness")])
+            >>> dataset.aggregate([{"$group": {"_id": "$file_hash", "n": {"$sum": 1}}}])
+        """
+        return aggs.aggregate(self, aggs_or_pipeline)
+
+    def count_values(self, field: str) -> dict[Any, int]:
+        """Value -> count of ``field`` (list fields count elements); see CountValues."""
+        return self.aggregate(aggs.CountValues(field))
+
+    def distinct(self, field: str) -> list[Any]:
+        """The sorted distinct non-None values of ``field``; see Distinct."""
+        return self.aggregate(aggs.Distinct(field))
+
+    def bounds(self, field: str) -> tuple[Any, Any]:
+        """``(min, max)`` of ``field``, ``(None, None)`` when unset; see Bounds."""
+        return self.aggregate(aggs.Bounds(field))
+
+    def mean(self, field: str) -> float | None:
+        """The mean of ``field``'s numeric values; see Mean."""
+        return self.aggregate(aggs.Mean(field))
+
+    def sum(self, field: str) -> float:
+        """The sum of ``field``'s numeric values; see Sum."""
+        return self.aggregate(aggs.Sum(field))
+
+    def std(self, field: str, sample: bool = False) -> float | None:
+        """The standard deviation of ``field``'s numeric values; see Std."""
+        return self.aggregate(aggs.Std(field, sample=sample))
+
+    def histogram_values(
+        self, field: str, bins: int = 10, range: tuple[float, float] | None = None
+    ) -> tuple[list[int], list[float]]:
+        """``(counts, edges)`` of ``field`` in equal bins, like numpy; see HistogramValues."""
+        return self.aggregate(aggs.HistogramValues(field, bins=bins, range=range))
+
+    # -- end aggregations ---------------------------------------------------------
+
+    # -- export (dataset_core/exporters.py) ---------------------------------------
+
+    @translate_errors
+    def export(
+        self,
+        export_dir: str,
+        dataset_type: str | None = None,
+        label_field: str | None = None,
+        export_media: bool | str = True,
+        overwrite: bool = False,
+    ) -> exporters.ExportReport:
+        """Write these samples to ``export_dir`` in a standard layout.
+
+        Args:
+            export_dir: the directory; created if missing.
+            dataset_type: ``"image-classification-dir-tree"`` (``<label>/<image>``,
+                unlabeled samples in ``_unlabeled/``), ``"images-dir"`` (flat) or
+                ``"manifest"`` (every field, re-importable with
+                ``Dataset.from_dir(dir, dataset_type="manifest")``). Default: the
+                classification tree when ``label_field`` is given, else the manifest.
+            label_field: the Classification field of a classification tree
+                (optional when the dataset has only one).
+            export_media: True copies the images, ``"symlink"`` links them, False
+                (manifest only) keeps the original filepaths.
+            overwrite: write into a non-empty ``export_dir``; files the export
+                does not write are kept, never deleted.
+
+        Returns:
+            An :class:`~dataset_core.exporters.ExportReport` (counts, renamed files).
+
+        Raises:
+            ExportError: an unknown type, a non-empty directory without
+                ``overwrite``, a bad label field, or a value with no JSON form.
+            MediaError: some images could not be copied (the message names them).
+
+        Example:
+            >>> dataset.export("/tmp/export", "image-classification-dir-tree",
+            ...                label_field="ground_truth")
+        """
+        return exporters.export_collection(
+            self, export_dir, dataset_type, label_field, export_media, overwrite
+        )
+
+    # -- end export -----------------------------------------------------------------
+
+    # -- view stages (dataset_core/stages/, dataset_core/view.py) -------------------
+    # Each method is one line over its stage; see the stage for the arguments.
+
+    def _view_stages(self) -> tuple[ViewStage, ...]:
+        return ()
+
+    def _add_stage(self, stage: ViewStage) -> DatasetView:
+        """A new view: this collection's stages plus ``stage``, checked against it."""
+        from .view import DatasetView
+
+        stage.validate(self)
+        return DatasetView(self._dataset, (*self._view_stages(), stage))
+
+    def view(self) -> DatasetView:
+        """A view of every sample (of this collection)."""
+        from .view import DatasetView
+
+        return DatasetView(self._dataset, self._view_stages())
+
+    def match(self, filter: dict[str, Any] | ViewExpression) -> DatasetView:
+        """Samples matching a query dict or an F expression; see :class:`Match`."""
+        return self._add_stage(Match(filter))
+
+    def match_tags(self, tags: Any, bool: bool = True, all: bool = False) -> DatasetView:
+        """Samples with (``bool=False``: without) any/all of ``tags``; see :class:`MatchTags`."""
+        return self._add_stage(MatchTags(tags, bool=bool, all=all))
+
+    def exists(self, field: str, bool: bool = True) -> DatasetView:
+        """Samples whose ``field`` is set (``bool=False``: unset); see :class:`Exists`."""
+        return self._add_stage(Exists(field, bool=bool))
+
+    def select(self, sample_ids: Any, ordered: bool = False) -> DatasetView:
+        """Samples with the given ids (or those of a view); see :class:`Select`."""
+        return self._add_stage(Select(_ids_of(sample_ids), ordered=ordered))
+
+    def exclude(self, sample_ids: Any) -> DatasetView:
+        """Samples except those with the given ids (or a view's); see :class:`Exclude`."""
+        return self._add_stage(Exclude(_ids_of(sample_ids)))
+
+    def select_fields(self, field_names: Any = None) -> DatasetView:
+        """Samples with only these (and the default) fields; see :class:`SelectFields`."""
+        return self._add_stage(SelectFields(field_names))
+
+    def exclude_fields(self, field_names: Any) -> DatasetView:
+        """Samples without these fields; see :class:`ExcludeFields`."""
+        return self._add_stage(ExcludeFields(field_names))
+
+    def sort_by(self, field_or_expr: str | ViewExpression, reverse: bool = False) -> DatasetView:
+        """Samples sorted by a field or an expression; see :class:`SortBy`."""
+        return self._add_stage(SortBy(field_or_expr, reverse=reverse))
+
+    def limit(self, limit: int) -> DatasetView:
+        """The first ``limit`` samples; see :class:`Limit`."""
+        return self._add_stage(Limit(limit))
+
+    def skip(self, skip: int) -> DatasetView:
+        """All but the first ``skip`` samples; see :class:`Skip`."""
+        return self._add_stage(Skip(skip))
+
+    def take(self, size: int, seed: int | None = None) -> DatasetView:
+        """``size`` random samples, reproducible with ``seed``; see :class:`Take`."""
+        return self._add_stage(Take(size, seed=seed))
+
+    def shuffle(self, seed: int | None = None) -> DatasetView:
+        """The samples in random order, reproducible with ``seed``; see :class:`Shuffle`."""
+        return self._add_stage(Shuffle(seed=seed))
+
+    def filter_labels(self, field: str, filter: Any, only_matches: bool = True) -> DatasetView:
+        """Samples whose ``field`` labels are filtered by ``filter``; see :class:`FilterLabels`."""
+        return self._add_stage(FilterLabels(field, filter, only_matches=only_matches))
+
+    def group_by(self, field: str, order_by: str | None = None) -> DatasetView:
+        """Samples ordered so equal ``field`` values are contiguous; see :class:`GroupBy`."""
+        return self._add_stage(GroupBy(field, order_by=order_by))
+
+    def mongo(self, pipeline: list[dict[str, Any]]) -> DatasetView:
+        """Samples through raw aggregation steps; see :class:`Mongo`."""
+        return self._add_stage(Mongo(pipeline))
+
+    def _slice(self, key: slice) -> DatasetView:
+        start, stop, step = key.start or 0, key.stop, key.step
+        bad = [v for v in (start, stop) if v is not None and (not isinstance(v, int) or v < 0)]
+        if bad or step not in (None, 1):
+            raise ViewError(
+                f"Slice views with non-negative ints and no step, like [10:20]; got {key}"
+            )
+        view = self.skip(start) if start else self.view()
+        return view.limit(max(stop - start, 0)) if stop is not None else view
+
+    def __getitem__(self, key: Any) -> Any:
+        """``collection[a:b]``: a view of samples ``a`` to ``b - 1`` (skip, then limit)."""
+        if isinstance(key, slice):
+            return self._slice(key)
+        raise TypeError(f"{type(self).__name__} indices are slices; got {key!r}")
+
+    @translate_errors
+    def tag_samples(self, tags: str | list[str]) -> None:
+        """Add ``tags`` to every sample of this collection, in bulk.
+
+        Example:
+            >>> dataset.match(F("uniqueness") < 0.1).tag_samples("dup")
+        """
+        tags = list(check_names(tags, "tag_samples tags", allow_empty=False))
+        self._update_matching(
+            {"tags": {"$not": {"$all": tags}}}, {"$addToSet": {"tags": {"$each": tags}}}
+        )
+
+    @translate_errors
+    def untag_samples(self, tags: str | list[str]) -> None:
+        """Remove ``tags`` from every sample of this collection, in bulk."""
+        tags = list(check_names(tags, "tag_samples tags", allow_empty=False))
+        self._update_matching({"tags": {"$in": tags}}, {"$pull": {"tags": {"$in": tags}}})
+
+    def _update_matching(self, query: dict[str, Any], update: dict[str, Any]) -> None:
+        """Apply ``update`` to this collection's samples that match ``query``."""
+        update = {**update, "$set": {"last_modified_at": utcnow()}}
+        coll = self._coll
+        if not self._pipeline():
+            coll.update_many(query, update)
+            return
+        docs = self._aggregate([{"$match": query}, {"$project": {"_id": 1}}])
+        ids = [d["_id"] for d in docs]
+        for i in range(0, len(ids), UPDATE_ID_CHUNK):
+            coll.update_many({"_id": {"$in": ids[i : i + UPDATE_ID_CHUNK]}}, update)
+
+    # -- end view stages --------------------------------------------------------------
+
+    def sort_by_similarity(
+        self, query: Any, k: int | None = None, brain_key: str = "sim",
+        dist_field: str | None = None,
+    ) -> DatasetView:  # fmt: skip
+        """The ``k`` samples most similar to ``query``, nearest first.
+
+        Uses the saved similarity index ``brain_key`` (``brain.compute_similarity``).
+        ``query`` is a sample id, a list of ids, an image path or a vector.
+        """
+        # brain sits above the data layer: imported here, on use, never at import
+        from brain.similarity import SimilarityIndex
+
+        index = SimilarityIndex.load(self, brain_key)
+        return index.sort_by_similarity(query, k=k, dist_field=dist_field)
+
     def _describe(self) -> str:
         return f"Dataset {self._dataset.name!r}"
+
+
+def _ids_of(samples: Any) -> Any:
+    """The ids of a collection's samples; anything else as given (ids, samples)."""
+    return samples.values("_id") if isinstance(samples, SampleCollection) else samples

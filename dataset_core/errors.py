@@ -54,3 +54,15 @@ class MediaError(DatasetCoreError, ValueError):
 
 class ViewError(DatasetCoreError, ValueError):
     """A malformed view stage or expression."""
+
+
+class ExportError(DatasetCoreError, ValueError):
+    """An export that cannot be written: an unknown format, a non-empty directory,
+    a label that cannot be a folder name, a value with no JSON form."""
+
+
+class SavedViewNotFoundError(DatasetCoreError, KeyError):
+    """A saved-view name that the dataset does not have."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

@@ -13,7 +13,9 @@ from typing import Any
 
 from .dataset import Dataset
 from .errors import MediaError
+from .exporters import UNLABELED_DIR
 from .labels import Classification
+from .manifest import from_manifest
 from .media import ScanReport, scan_images
 from .sample import Sample
 
@@ -81,10 +83,11 @@ def from_images_dir(images_dir: str, recursive: bool = True, name: str | None = 
 
 def parse_image_classification_dir_tree(
     dataset_dir: str,
-) -> tuple[list[tuple[str, str]], list[str]]:
+) -> tuple[list[tuple[str, str | None]], list[str]]:
     """Read a tree ``<dataset_dir>/<class>/<image>`` into ``(filepath, label)`` pairs.
 
-    Images in nested folders under a class folder belong to that class.
+    Images in nested folders under a class folder belong to that class; images
+    in ``_unlabeled/`` (where exports put samples without a label) get None.
 
     Returns:
         ``(samples, classes)``: the pairs sorted by path, and the sorted class names.
@@ -94,10 +97,11 @@ def parse_image_classification_dir_tree(
     """
     root = _check_dir(dataset_dir)
     classes = sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
-    samples: list[tuple[str, str]] = []
+    samples: list[tuple[str, str | None]] = []
     total = ScanReport()
-    for label in classes:
-        report = scan_images(os.path.join(root, label), recursive=True)
+    for folder in classes:
+        report = scan_images(os.path.join(root, folder), recursive=True)
+        label = None if folder == UNLABELED_DIR else folder
         samples.extend((p, label) for p in report.images)
         total.not_images += report.not_images
         total.empty += report.empty
@@ -108,7 +112,7 @@ def parse_image_classification_dir_tree(
             f"No images in class folders under {root!r}; expected <class>/<image> "
             f"(found {len(classes)} folders)"
         )
-    return samples, classes
+    return samples, [c for c in classes if c != UNLABELED_DIR]
 
 
 def from_image_classification_samples(
@@ -146,6 +150,7 @@ DATASET_TYPES: dict[str, Callable[..., Dataset]] = {
     "images-dir": from_images_dir,
     "image-classification-dir-tree": from_image_classification_dir_tree,
     "classification-dir-tree": from_image_classification_dir_tree,
+    "manifest": from_manifest,
 }
 
 

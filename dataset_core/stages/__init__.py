@@ -1,0 +1,45 @@
+"""View stages: small immutable value objects that compile to aggregation steps.
+
+A stage's constructor validates and stores its arguments and never touches the
+database. :meth:`ViewStage.validate` checks it against the collection it is
+added to (field names against the schema), :meth:`ViewStage.to_pipeline`
+compiles it, and :meth:`ViewStage.to_dict` / :meth:`ViewStage.from_dict`
+round-trip it through JSON::
+
+    SortBy("uniqueness", reverse=True).to_dict()
+    # {"_cls": "SortBy", "kwargs": {"field_or_expr": "uniqueness", "reverse": True}}
+
+Values in the JSON form are Extended JSON (``{"$oid": ...}``, ``{"$date": ...}``);
+expressions are ``ViewExpression.to_dict()`` (``{"$expr": ...}``); sample ids are
+plain strings. Scratch fields that stages add and remove start with ``_dc_``.
+
+Modules: :mod:`.base` (the base class, argument checks), :mod:`.filtering`,
+:mod:`.ordering`, :mod:`.shaping` (the stages), :mod:`.idsets` (id lists too
+big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries).
+"""
+
+from __future__ import annotations
+
+from .base import ViewStage
+from .filtering import Exclude, Exists, FilterLabels, Match, MatchTags, Select
+from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
+from .shaping import ExcludeFields, Mongo, SelectFields
+
+__all__ = [
+    "Exclude",
+    "ExcludeFields",
+    "Exists",
+    "FilterLabels",
+    "GroupBy",
+    "Limit",
+    "Match",
+    "MatchTags",
+    "Mongo",
+    "Select",
+    "SelectFields",
+    "Shuffle",
+    "Skip",
+    "SortBy",
+    "Take",
+    "ViewStage",
+]

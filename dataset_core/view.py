@@ -1,0 +1,170 @@
+"""Views: a dataset seen through a chain of stages.
+
+A :class:`DatasetView` is ``(dataset, (stage, stage, ...))`` and immutable: each
+stage method returns a new view. Everything a view reads (``len``, iteration,
+``values``, aggregations, the server's pages) runs the one pipeline that is the
+concatenation of its stages' steps, compiled afresh on each call so that it
+follows the dataset's schema.
+
+Example:
+    >>> view = dataset.match(F("uniqueness") > 0.8).sort_by("uniqueness", reverse=True)
+    >>> view.limit(10).values("filepath")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
+
+from .collection import SampleCollection
+from .db import translate_errors
+from .errors import SampleNotFoundError, ViewError
+from .sample import Sample
+from .stages import ViewStage
+
+if TYPE_CHECKING:
+    from .dataset import Dataset
+
+
+class DatasetView(SampleCollection):
+    """A read-only, chainable selection of a dataset's samples.
+
+    Build views from a dataset (``dataset.view()``, ``dataset.match(...)``)
+    rather than with this constructor, which does not validate its stages.
+
+    Args:
+        dataset: the dataset the view reads.
+        stages: the stages, applied in order.
+    """
+
+    def __init__(self, dataset: Dataset, stages: Iterable[ViewStage] = ()):
+        self._root = dataset
+        self._stages: tuple[ViewStage, ...] = tuple(stages)
+
+    # -- identity ---------------------------------------------------------------
+
+    @property
+    def _dataset(self) -> Dataset:
+        return self._root
+
+    @property
+    def dataset(self) -> Dataset:
+        """The dataset this view reads."""
+        return self._root
+
+    @property
+    def dataset_name(self) -> str:
+        """The name of the dataset this view reads."""
+        return self._root.name
+
+    @property
+    def stages(self) -> tuple[ViewStage, ...]:
+        """The view's stages, in order."""
+        return self._stages
+
+    def _view_stages(self) -> tuple[ViewStage, ...]:
+        return self._stages
+
+    def _pipeline(self) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = []
+        for stage in self._stages:
+            steps += stage.to_pipeline(self._root, first=not steps)
+        return steps
+
+    def view(self) -> DatasetView:
+        """This view (views are immutable)."""
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DatasetView):
+            return NotImplemented
+        return self._root is other._root and self._stages == other._stages
+
+    def __hash__(self) -> int:
+        return hash((id(self._root), self._stages))
+
+    # -- samples by id ------------------------------------------------------------
+
+    def __getitem__(self, key: Any) -> Any:
+        """A slice (``view[10:20]``), or the sample with that id or filepath in the view.
+
+        Raises:
+            SampleNotFoundError: no such sample in the view.
+        """
+        if isinstance(key, slice):
+            return self._slice(key)
+        if isinstance(key, Sample):
+            key = key.id
+        if isinstance(key, ObjectId) or (isinstance(key, str) and ObjectId.is_valid(key)):
+            query: dict[str, Any] = {"_id": ObjectId(key)}
+        elif isinstance(key, str):
+            query = {"filepath": key}
+        else:
+            raise SampleNotFoundError(f"Samples are looked up by id or filepath; got {key!r}")
+        docs = list(translate_errors(self._aggregate)([{"$match": query}, {"$limit": 1}]))
+        if not docs:
+            raise SampleNotFoundError(f"No sample {key!r} in {self._describe()}")
+        return Sample._from_doc(docs[0], self._root)
+
+    def __contains__(self, key: Any) -> bool:
+        try:
+            self[key]
+            return True
+        except SampleNotFoundError:
+            return False
+
+    # -- description and JSON -----------------------------------------------------
+
+    def _describe(self) -> str:
+        return f"the view of dataset {self._root.name!r}"
+
+    def summary(self) -> str:
+        """The dataset's name, media type, number of samples, and the stages."""
+        lines = [
+            f"Dataset:     {self._root.name}",
+            f"Media type:  {self._root.media_type}",
+            f"Num samples: {len(self)}",
+            "View stages:",
+        ]
+        lines += [f"    {i}. {stage!r}" for i, stage in enumerate(self._stages, 1)]
+        if not self._stages:
+            lines.append("    ---")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form ``{"dataset": name, "stages": [stage dicts]}``."""
+        return {"dataset": self._root.name, "stages": [s.to_dict() for s in self._stages]}
+
+    @classmethod
+    def from_dict(cls, dataset: Dataset, d: Any) -> DatasetView:
+        """Rebuild a view of ``dataset`` from :meth:`to_dict` output or a list of stage dicts.
+
+        Each stage is validated against the view built so far, as when chaining.
+        The ``"dataset"`` entry is informational: the stages apply to ``dataset``.
+
+        Raises:
+            ViewError: a malformed view or stage dict.
+            FieldNotFoundError: a stage names a field the dataset does not have.
+
+        Example:
+            >>> view = DatasetView.from_dict(dataset, json.loads(text))
+        """
+        stages = d.get("stages") if isinstance(d, dict) else d
+        if not isinstance(stages, list):
+            raise ViewError(
+                "A view dict is {'dataset': name, 'stages': [stage dicts]} or a list of "
+                f"stage dicts; got {d!r:.120}"
+            )
+        view = cls(dataset)
+        for i, sd in enumerate(stages):
+            try:
+                stage = ViewStage.from_dict(sd)
+            except ViewError as e:
+                raise ViewError(f"stages[{i}]: {e}") from None
+            view = view._add_stage(stage)
+        return view

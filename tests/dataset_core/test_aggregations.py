@@ -1,0 +1,301 @@
+"""Typed aggregations and raw pipelines, against the real mongod."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import dataset_core as dc
+from dataset_core import F, aggregations
+from dataset_core.collection import SampleCollection
+
+N = 40
+LABELS = ["cat", "dog", "owl", "cat"]
+TAGS = [[], ["train"], ["train", "hard"]]
+DET_LABELS = [[], ["car"], ["car", "person"], ["person", "person", "bike"]]
+UNIQ = np.random.default_rng(0).random(N).round(6).tolist()
+
+
+def _label(i):
+    return None if i % 5 == 0 else LABELS[i % 4]
+
+
+def _dets(i):
+    return [
+        dc.Detection(label=lab, confidence=round(0.1 * (k + 1) + i / 1000, 4))
+        for k, lab in enumerate(DET_LABELS[i % 4])
+    ]
+
+
+@pytest.fixture
+def ds(database):
+    dataset = dc.Dataset("stats")
+    dataset.add_sample_field("never_set", float)
+    dataset.add_samples(
+        dc.Sample(
+            f"/data/{i}.jpg",
+            tags=TAGS[i % 3],
+            ground_truth=dc.Classification(label=_label(i)) if _label(i) else None,
+            uniqueness=UNIQ[i],
+            n=i,
+            name=f"s{i % 7}",
+            dets=dc.Detections(detections=_dets(i)),
+        )
+        for i in range(N)
+    )
+    return dataset
+
+
+CONFIDENCES = [d.confidence for i in range(N) for d in _dets(i)]
+
+SUCCESSES = [
+    (dc.Count(), N),
+    (dc.Count("ground_truth"), sum(1 for i in range(N) if _label(i))),
+    (dc.Count("never_set"), 0),
+    (dc.CountValues("ground_truth.label"), dict(Counter(_label(i) for i in range(N)))),
+    (dc.CountValues("tags"), dict(Counter(t for i in range(N) for t in TAGS[i % 3]))),
+    (
+        dc.CountValues("dets.detections.label"),
+        dict(Counter(lab for i in range(N) for lab in DET_LABELS[i % 4])),
+    ),
+    (dc.CountValues("name"), dict(Counter(f"s{i % 7}" for i in range(N)))),
+    (dc.CountValues("never_set"), {None: N}),
+    (dc.Distinct("ground_truth.label"), ["cat", "dog", "owl"]),
+    (dc.Distinct("tags"), ["hard", "train"]),
+    (dc.Distinct("dets.detections.label"), ["bike", "car", "person"]),
+    (dc.Distinct("never_set"), []),
+    (dc.Bounds("uniqueness"), (min(UNIQ), max(UNIQ))),
+    (dc.Bounds("n"), (0, N - 1)),
+    (dc.Bounds("dets.detections.confidence"), (min(CONFIDENCES), max(CONFIDENCES))),
+    (dc.Bounds("never_set"), (None, None)),
+    (dc.Sum("n"), N * (N - 1) // 2),
+    (dc.Sum("never_set"), 0),
+    (dc.Mean("never_set"), None),
+    (dc.Std("never_set"), None),
+    (dc.Values("n"), list(range(N))),
+    (dc.Values("ground_truth.label"), [_label(i) for i in range(N)]),
+]
+
+
+@pytest.mark.parametrize("agg, expected", SUCCESSES, ids=repr)
+def test_typed_aggregations(ds, agg, expected):
+    assert ds.aggregate(agg) == expected
+
+
+FLOATS = [
+    (dc.Mean("uniqueness"), np.mean(UNIQ)),
+    (dc.Mean("dets.detections.confidence"), np.mean(CONFIDENCES)),
+    (dc.Sum("uniqueness"), np.sum(UNIQ)),
+    (dc.Std("uniqueness"), np.std(UNIQ)),
+    (dc.Std("uniqueness", sample=True), np.std(UNIQ, ddof=1)),
+    (dc.Std("n"), np.std(np.arange(N))),
+]
+
+
+@pytest.mark.parametrize("agg, expected", FLOATS, ids=repr)
+def test_float_aggregations_match_numpy(ds, agg, expected):
+    assert ds.aggregate(agg) == pytest.approx(expected, rel=1e-12)
+
+
+HISTOGRAMS = [
+    ("uniqueness", 10, None, UNIQ),
+    ("uniqueness", 7, (0.25, 0.75), UNIQ),
+    ("n", 4, None, list(range(N))),
+    ("n", 13, (-5, 50), list(range(N))),
+    ("dets.detections.confidence", 5, None, CONFIDENCES),
+    ("never_set", 3, None, []),
+]
+
+
+@pytest.mark.parametrize("field, bins, rng, data", HISTOGRAMS)
+def test_histogram_values_match_numpy(ds, field, bins, rng, data):
+    counts, edges = ds.histogram_values(field, bins=bins, range=rng)
+    np_counts, np_edges = np.histogram(data, bins=bins, range=rng)
+    assert counts == np_counts.tolist()
+    assert edges == pytest.approx(np_edges.tolist(), rel=1e-12)
+
+
+def test_histogram_edge_values_land_in_numpys_bins(database):
+    # 0.3 * 10 rounds to 3.0000000000000004 although 0.3 < edge 3 (0.30000000000000004)
+    values = [round(0.1 * k, 10) for k in range(11)] + [5.0, 5.0]
+    ds = dc.Dataset("edges")
+    ds.add_samples(dc.Sample(f"/e/{i}.jpg", v=v) for i, v in enumerate(values))
+    assert (
+        ds.histogram_values("v", 10, range=(0, 1))[0]
+        == np.histogram(values, 10, (0, 1))[0].tolist()
+    )
+    const = ds.match({"v": 5.0})  # a constant field gets numpy's (v - 0.5, v + 0.5)
+    assert const.histogram_values("v", 4) == ([0, 0, 2, 0], [4.5, 4.75, 5.0, 5.25, 5.5])
+
+
+def test_shortcut_methods_equal_aggregations(ds):
+    assert ds.count_values("tags") == ds.aggregate(dc.CountValues("tags"))
+    assert ds.distinct("name") == [f"s{i}" for i in range(7)]
+    assert ds.bounds("n") == (0, N - 1)
+    assert ds.mean("n") == pytest.approx((N - 1) / 2)
+    assert ds.sum("n") == N * (N - 1) // 2
+    assert ds.std("n", sample=True) == pytest.approx(np.std(np.arange(N), ddof=1))
+    for field in ("n", "id", "ground_truth", "dets.detections.label", "dets"):
+        assert ds.aggregate(dc.Values(field)) == ds.values(field)
+
+
+def test_several_aggregations_in_one_round_trip(ds, monkeypatch):
+    calls = []
+    original = SampleCollection._aggregate
+
+    def counting(self, extra=None):
+        calls.append(extra)
+        return original(self, extra)
+
+    monkeypatch.setattr(SampleCollection, "_aggregate", counting)
+    aggs = [dc.Count(), dc.Bounds("uniqueness"), dc.CountValues("tags"), dc.Values("n")]
+    count, bounds, tags, values = ds.aggregate(aggs)
+    assert len(calls) == 1 and "$facet" in calls[0][0]
+    assert count == N and bounds == (min(UNIQ), max(UNIQ)) and values == list(range(N))
+    assert tags == ds.count_values("tags")
+    calls.clear()
+    # an unranged histogram needs its bounds first: two round trips, not more
+    hist, mean = ds.aggregate([dc.HistogramValues("uniqueness", 5), dc.Mean("n")])
+    assert len(calls) == 2
+    assert hist[0] == np.histogram(UNIQ, 5)[0].tolist() and mean == pytest.approx((N - 1) / 2)
+    assert ds.aggregate([]) == []
+
+
+def test_raw_pipeline_runs_after_the_collections_stages(ds):
+    pipeline = [
+        {"$group": {"_id": "$name", "count": {"$sum": 1}}},
+        {"$match": {"count": {"$gt": 5}}},
+        {"$sort": {"_id": 1}},
+    ]
+    expected = [
+        {"_id": f"s{k}", "count": c}
+        for k, c in sorted(Counter(i % 7 for i in range(N)).items())
+        if c > 5
+    ]
+    assert ds.aggregate(pipeline) == expected
+    assert ds.aggregate(tuple(pipeline)) == expected
+
+
+VIEWS = [
+    lambda ds: ds.match(F("n") > 10),
+    lambda ds: ds.match_tags("hard").sort_by("uniqueness", reverse=True),
+    lambda ds: ds.sort_by("uniqueness").limit(15),
+    lambda ds: ds.filter_labels("dets", F("label") == "person"),
+    lambda ds: ds.exists("ground_truth").skip(3),
+]
+
+
+@pytest.mark.parametrize("make_view", VIEWS)
+def test_aggregations_run_after_the_views_stages(ds, make_view):
+    view = make_view(ds)
+    labels = view.values("ground_truth.label")
+    nums = view.values("n")
+    dets = [d.label for v in view.values("dets") for d in (v.detections if v else [])]
+    assert view.count_values("ground_truth.label") == dict(Counter(labels))
+    assert view.count_values("dets.detections.label") == dict(Counter(dets))
+    assert view.distinct("tags") == sorted({t for ts in view.values("tags") for t in ts})
+    assert view.bounds("n") == (min(nums), max(nums))
+    assert view.sum("n") == sum(nums) and view.mean("n") == pytest.approx(np.mean(nums))
+    count, hist = view.aggregate([dc.Count(), dc.HistogramValues("n", 4)])
+    assert count == len(nums) and hist[0] == np.histogram(nums, 4)[0].tolist()
+    first = view.aggregate([{"$limit": 1}, {"$project": {"_id": 0, "n": 1}}])
+    assert first == [{"n": nums[0]}]  # the raw pipeline sees the view's order
+
+
+def test_aggregations_on_an_empty_dataset(database):
+    empty = dc.Dataset("empty")
+    empty.add_sample_field("x", float)
+    count, values, bounds, hist = empty.aggregate(
+        [dc.Count(), dc.CountValues("x"), dc.Bounds("x"), dc.HistogramValues("x", 2)]
+    )
+    assert (count, values, bounds) == (0, {}, (None, None))
+    assert hist == ([0, 0], [0.0, 0.5, 1.0])
+
+
+FAILURES = [
+    (
+        lambda ds: ds.count_values("lable"),
+        dc.FieldNotFoundError,
+        "Field 'lable' not found.*fields: \\[",
+    ),
+    (
+        lambda ds: ds.count_values("ground_truth"),
+        dc.ViewError,
+        "holds whole .*'ground_truth.label'",
+    ),
+    (lambda ds: ds.distinct("dets"), dc.ViewError, "pass a path to a value inside it"),
+    (
+        lambda ds: ds.histogram_values("name"),
+        dc.ViewError,
+        "needs a numeric field; 'name' holds str",
+    ),
+    (
+        lambda ds: ds.histogram_values("n", bins=0),
+        dc.ViewError,
+        "bins must be a positive int; got 0",
+    ),
+    (lambda ds: ds.histogram_values("n", range=(2, 1)), dc.ViewError, "lower <= upper"),
+    (lambda ds: ds.histogram_values("n", range="ab"), dc.ViewError, "range must be"),
+    (lambda ds: dc.Count(3), dc.ViewError, "takes a field name .* got 3"),
+    (lambda ds: dc.Mean(""), dc.ViewError, "takes a field name"),
+    (
+        lambda ds: ds.aggregate([{"$match": {}}, {"match": {}}]),
+        dc.ViewError,
+        "Pipeline step 1 is not a stage: {'match': {}}; each step is a dict",
+    ),
+    (lambda ds: ds.aggregate([{"$match": {}, "$limit": 1}]), dc.ViewError, "Pipeline step 0"),
+    (
+        lambda ds: ds.aggregate(["$match"]),
+        dc.ViewError,
+        "Pipeline step 0 is not a stage: '\\$match'",
+    ),
+    (lambda ds: ds.aggregate({"$match": {}}), dc.ViewError, "aggregate\\(\\) takes an Aggregation"),
+    (lambda ds: ds.aggregate([dc.Count(), {"$match": {}}]), dc.ViewError, "takes an Aggregation"),
+    (
+        lambda ds: ds.aggregate([{"$gruop": {"_id": 1}}]),
+        dc.ViewError,
+        "MongoDB rejected the aggregation .*gruop",
+    ),
+    (
+        lambda ds: dc.Aggregation.from_dict({"_cls": "Median"}),
+        dc.ViewError,
+        "Unknown aggregation 'Median'; use one of",
+    ),
+]
+
+
+@pytest.mark.parametrize("call, error, match", FAILURES)
+def test_bad_aggregations(ds, call, error, match):
+    with pytest.raises(error, match=match):
+        call(ds)
+
+
+@pytest.mark.parametrize(
+    "agg",
+    [dc.Count(), dc.Count("n"), dc.Std("n", sample=True), dc.HistogramValues("n", 5, (0, 1))],
+    ids=repr,
+)
+def test_aggregations_round_trip_through_dicts(agg):
+    d = agg.to_dict()
+    assert d["_cls"] == type(agg).__name__
+    assert aggregations.Aggregation.from_dict(d) == agg
+    assert repr(agg).startswith(type(agg).__name__ + "(")
+
+
+def test_to_pipeline_needs_no_database_until_run(database):
+    ds = dc.Dataset("compile")
+    ds.add_sample_field("u", float)
+    assert dc.Bounds("u").to_pipeline(ds) == [
+        {"$group": {"_id": None, "min": {"$min": "$u"}, "max": {"$max": "$u"}}}
+    ]
+    assert dc.Count("u").to_pipeline(ds) == [{"$match": {"u": {"$ne": None}}}, {"$count": "n"}]
+
+
+def test_a_batch_over_16_mb_says_to_run_alone(database):
+    big = dc.Dataset("big")
+    big.add_samples(dc.Sample(f"/b/{i}.jpg", s="x" * 1000 + str(i)) for i in range(17_000))
+    with pytest.raises(dc.ViewError, match="too large for one document .* run Values, Count"):
+        big.aggregate([dc.Count(), dc.Values("s")])
+    assert len(big.aggregate(dc.Values("s"))) == 17_000  # alone, it streams
