@@ -9,6 +9,7 @@ Loading a run reads those arrays back without recomputing anything.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,12 +19,11 @@ import numpy as np
 from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
+from dataset_core.dataset import BRAIN_RESULTS_BUCKET as GRIDFS_BUCKET
 from dataset_core.db import get_db, translate_errors
 from dataset_core.errors import DatasetCoreError
-from dataset_core.odm import DatasetDocument
 from dataset_core.sample import utcnow
 
-GRIDFS_BUCKET = "brain_results"
 
 
 class BrainRunNotFoundError(DatasetCoreError, KeyError):
@@ -51,15 +51,19 @@ class BrainRunInfo:
             "method": self.method,
             "config": self.config,
             "timestamp": self.timestamp,
-            "view_stages": self.view_stages,
+            # a JSON string: dicts with "_cls" keys inside a mongoengine DictField
+            # would be taken for documents when the dataset loads
+            "view_stages": json.dumps(self.view_stages),
             "results_id": self.results_id,
         }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BrainRunInfo:
         """Inverse of :meth:`to_dict`."""
+        stages = d.get("view_stages") or "[]"
         return cls(d["key"], d["method"], d.get("config", {}), d["timestamp"],
-                   d.get("view_stages", []), d.get("results_id"))  # fmt: skip
+                   json.loads(stages) if isinstance(stages, str) else stages,
+                   d.get("results_id"))  # fmt: skip
 
 
 def _bucket() -> gridfs.GridFS:
@@ -67,9 +71,6 @@ def _bucket() -> gridfs.GridFS:
 
 
 def _view_stages(samples: SampleCollection) -> list[dict[str, Any]]:
-    to_dict = getattr(samples, "_stages_dicts", None)
-    if callable(to_dict):
-        return to_dict()
     stages = getattr(samples, "_stages", None) or ()
     return [s.to_dict() for s in stages]
 
@@ -102,9 +103,7 @@ def save_run(
         )
     old = dataset._doc.brain_runs.get(key)
     info = BrainRunInfo(key, method, config, utcnow(), _view_stages(samples), results_id)
-    DatasetDocument.objects(id=dataset._doc.id).update_one(
-        **{f"set__brain_runs__{key}": info.to_dict()}
-    )
+    dataset._update_doc({"$set": {f"brain_runs.{key}": info.to_dict()}})
     dataset._doc.brain_runs[key] = info.to_dict()
     if old and old.get("results_id"):
         _delete_file(old["results_id"])
@@ -160,7 +159,7 @@ def delete_brain_run(samples: SampleCollection, key: str) -> None:
     """Delete run ``key`` and its stored results. Fields it wrote on samples stay."""
     info = get_brain_info(samples, key)
     dataset = samples._dataset
-    DatasetDocument.objects(id=dataset._doc.id).update_one(**{f"unset__brain_runs__{key}": 1})
+    dataset._update_doc({"$unset": {f"brain_runs.{key}": ""}})
     dataset._doc.brain_runs.pop(key, None)
     if info.results_id:
         _delete_file(info.results_id)

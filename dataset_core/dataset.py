@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
+import gridfs
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
@@ -48,6 +49,8 @@ from .sample import Sample, utcnow
 INSERT_BATCH_SIZE = 10_000
 #: ids per delete_many/$in query, far below MongoDB's 16 MB document limit
 ID_CHUNK = 100_000
+#: the GridFS bucket where brain runs store their arrays (see brain.runs)
+BRAIN_RESULTS_BUCKET = "brain_results"
 #: below this many samples a bulk call finishes too fast for a progress bar
 PROGRESS_MIN_SAMPLES = 10_000
 
@@ -215,13 +218,19 @@ class Dataset(SampleCollection):
             )
         return path
 
+    def _update_doc(self, update: dict[str, Any]) -> None:
+        """Apply a raw Mongo update to the dataset document.
+
+        Raw, not mongoengine's ``set__a__b`` keywords, which misread field names
+        such as ``gt`` or ``size`` as query operators.
+        """
+        DatasetDocument._get_collection().update_one({"_id": self._doc.id}, update)
+
     def _merge_schema(self, fields: dict[str, Field]) -> None:
         new = {k: f for k, f in fields.items() if k not in self._schema}
         if not new:
             return
-        DatasetDocument.objects(id=self._doc.id).update_one(
-            **{f"set__sample_fields__{k}": f.to_dict() for k, f in new.items()}
-        )
+        self._update_doc({"$set": {f"sample_fields.{k}": f.to_dict() for k, f in new.items()}})
         self._schema.update(new)
         self._doc.sample_fields.update({k: f.to_dict() for k, f in new.items()})
 
@@ -254,7 +263,7 @@ class Dataset(SampleCollection):
         """Remove a field from every sample and from the schema."""
         self._check_user_field(name)
         self._sample_coll().update_many({}, {"$unset": {name: ""}})
-        DatasetDocument.objects(id=self._doc.id).update_one(**{f"unset__sample_fields__{name}": 1})
+        self._update_doc({"$unset": {f"sample_fields.{name}": ""}})
         self._schema.pop(name)
         self._doc.sample_fields.pop(name, None)
 
@@ -272,10 +281,10 @@ class Dataset(SampleCollection):
             raise SchemaError(f"Cannot rename {name!r} to {new_name!r}: that field exists")
         self._sample_coll().update_many({}, {"$rename": {name: new_name}})
         field = self._schema.pop(name)
-        DatasetDocument.objects(id=self._doc.id).update_one(
-            **{
-                f"unset__sample_fields__{name}": 1,
-                f"set__sample_fields__{new_name}": field.to_dict(),
+        self._update_doc(
+            {
+                "$unset": {f"sample_fields.{name}": ""},
+                "$set": {f"sample_fields.{new_name}": field.to_dict()},
             }
         )
         self._doc.sample_fields.pop(name, None)
@@ -433,7 +442,9 @@ class Dataset(SampleCollection):
             )
         self._merge_schema(fields)
 
-    def __getitem__(self, key: Any) -> Sample:
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):  # dataset[:10] is a view
+            return self._slice(key)
         if isinstance(key, Sample):
             key = key.id
         if isinstance(key, str) and ObjectId.is_valid(key):
@@ -560,9 +571,69 @@ class Dataset(SampleCollection):
         if self._deleted:
             return
         get_db().drop_collection(self._doc.sample_collection_name)
+        # brain runs keep their arrays in GridFS, tagged with the dataset's id
+        bucket = gridfs.GridFS(get_db(), collection=BRAIN_RESULTS_BUCKET)
+        for f in bucket.find({"metadata.dataset_id": str(self._doc.id)}):
+            bucket.delete(f._id)
         DatasetDocument.objects(id=self._doc.id).delete()
         self._deleted = True
         _instances.pop((config.database_name, self._doc.name), None)
+
+    # -- saved views (defined in saved_views.py) -----------------------------------
+
+    @translate_errors
+    def save_view(self, name: str, view: Any, description: str | None = None,
+                  overwrite: bool = False) -> None:  # fmt: skip
+        """Store a view of this dataset under ``name``, in the database.
+
+        Saved views survive restarts and still load after fields are added.
+
+        Raises:
+            ViewError: ``name`` is taken (pass ``overwrite=True``), ``view`` is
+                not a view of this dataset, or it holds a value with no JSON form.
+
+        Example:
+            >>> dataset.save_view("exact_dup_view", dup_view, description="same hash")
+        """
+        from .saved_views import save_view
+
+        save_view(self, name, view, description=description, overwrite=overwrite)
+
+    @translate_errors
+    def load_saved_view(self, name: str) -> Any:
+        """The view saved under ``name``, rebuilt on the current dataset.
+
+        Raises:
+            SavedViewNotFoundError: no such saved view (the message lists them).
+        """
+        from .saved_views import load_saved_view
+
+        return load_saved_view(self, name)
+
+    @translate_errors
+    def list_saved_views(self, info: bool = False) -> list[Any]:
+        """The saved views' names, or dicts of name, description and times."""
+        from .saved_views import list_saved_views
+
+        return list_saved_views(self, info=info)
+
+    @translate_errors
+    def has_saved_view(self, name: str) -> bool:
+        """Whether a view is saved under ``name``."""
+        from .saved_views import has_saved_view
+
+        return has_saved_view(self, name)
+
+    @translate_errors
+    def delete_saved_view(self, name: str) -> None:
+        """Delete the saved view ``name`` (the samples are untouched).
+
+        Raises:
+            SavedViewNotFoundError: no such saved view (the message lists them).
+        """
+        from .saved_views import delete_saved_view
+
+        delete_saved_view(self, name)
 
     # -- importers (defined in importers.py) -------------------------------------
 

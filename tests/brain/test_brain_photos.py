@@ -25,7 +25,8 @@ def test_uniqueness_on_real_photos(photos):
     u = dict(zip(ids_by_name(photos), photos.values("uniqueness"), strict=True))
     assert all(0 <= v <= 1 for v in u.values())
     assert u["noise"] > u["chelsea"] and u["noise"] > u["chelsea_copy"]
-    assert u["chelsea"] == min(u.values()) or u["chelsea_copy"] == min(u.values())
+    lowest = sorted(u, key=u.get)[:4]  # the two planted pairs are the least unique
+    assert set(lowest) == {"chelsea", "chelsea_copy", "coffee", "coffee_near"}
     rank = photos.sort_by("uniqueness", reverse=True)
     assert rank.first().uniqueness == 1.0
     assert "uniqueness" in brain.list_brain_runs(photos)

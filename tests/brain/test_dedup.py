@@ -139,3 +139,12 @@ def test_brain_runs_listing_and_deletion(planted):
     brain.delete_brain_run(ds, "pre")
     assert brain.list_brain_runs(ds) == ["uniqueness"]
     assert ds.values("uniqueness")  # fields written by a run stay
+
+
+def test_deleting_the_dataset_deletes_its_run_results(planted):
+    ds, _ = planted
+    brain.compute_similarity(ds, brain_key="pre", embeddings=np.eye(len(ds), 4))
+    files = ds._sample_coll().database["brain_results.files"]
+    assert files.count_documents({}) == 1
+    ds.delete()
+    assert files.count_documents({}) == 0

@@ -275,3 +275,13 @@ def test_dataset_survives_reconnect(database):
     dataset_module._instances.clear()
     again = dc.load_dataset("keep")
     assert again is not ds and len(again) == 2 and again.info == {"note": "hello"}
+
+
+@pytest.mark.parametrize("name", ["gt", "size", "exists", "ne", "in_"])
+def test_field_names_like_query_operators(database, name):
+    ds = dc.Dataset("d")
+    ds.add_samples([dc.Sample("/a.jpg", **{name: dc.Classification(label="x")})])
+    ds.rename_sample_field(name, "renamed")
+    ds.add_sample_field(name, float)
+    ds.delete_sample_field("renamed")
+    assert name in ds.get_field_schema() and "renamed" not in ds.get_field_schema()
