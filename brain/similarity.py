@@ -166,10 +166,9 @@ class SimilarityIndex:
                 np.linalg.norm(emb[members], axis=1, keepdims=True), 1e-12
             )
             d = 1 - x @ x[0]
-            dups = sorted(
-                ((self.sample_ids[m], float(max(dd, 0.0))) for m, dd in zip(members[1:], d[1:], strict=True)),
-                key=lambda t: t[1],
-            )  # fmt: skip
+            pairs = zip(members[1:], d[1:], strict=True)
+            dups = sorted(((self.sample_ids[m], float(max(dd, 0.0))) for m, dd in pairs),
+                          key=lambda t: t[1])  # fmt: skip
             out[self.sample_ids[rep]] = dups
         return out
 

@@ -86,8 +86,10 @@ def compute_uniqueness(
     else:
         from .embeddings import compute_embeddings
 
-        emb = compute_embeddings(samples, model=model, batch_size=batch_size,
-                                 num_workers=num_workers, device=device, progress=progress)  # fmt: skip
+        emb = compute_embeddings(
+            samples, model=model, batch_size=batch_size, num_workers=num_workers,
+            device=device, progress=progress,
+        )  # fmt: skip
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
     scores = uniqueness_scores(emb)

@@ -71,6 +71,33 @@ def _export(args: argparse.Namespace) -> None:
     )
 
 
+def _brain(args: argparse.Namespace) -> None:
+    import brain  # the CLI sits on the top floor: it may drive the brain
+    import dataset_core as dc
+
+    dataset = dc.load_dataset(args.dataset)
+    if args.analysis == "uniqueness":
+        brain.compute_uniqueness(dataset, model=args.model)
+        top = dataset.sort_by("uniqueness", reverse=True).limit(5)
+        print("Most unique:", *top.values("filepath"), sep="\n  ")
+    elif args.analysis == "similarity":
+        index = brain.compute_similarity(dataset, brain_key=args.brain_key, model=args.model)
+        print(f"Similarity index {args.brain_key!r}: {index.total_index_size} samples")
+    elif args.analysis == "duplicates":
+        if args.kind in ("exact", "both"):
+            brain.find_exact_duplicates(dataset)
+        if args.kind in ("approximate", "both"):
+            brain.find_approximate_duplicates(
+                dataset, brain_key=args.brain_key, thresh=args.thresh, fraction=args.fraction,
+                model=args.model,
+            )  # fmt: skip
+        print("Saved views:", ", ".join(dataset.list_saved_views()))
+    else:
+        kinds = ["exact", "approximate"] if args.kind == "both" else [args.kind]
+        for kind in kinds:
+            brain.deduplicate(dataset, kind=kind, keep=args.keep, dry_run=not args.apply)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dsc``."""
     from .exporters import EXPORT_TYPES
@@ -111,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     media.add_argument("--no-media", action="store_true", help="manifest only: keep filepaths")
     p.add_argument("--overwrite", action="store_true", help="write into a non-empty directory")
     p.set_defaults(func=_export)
+
+    p = sub.add_parser("brain", help="run an analysis on a dataset")
+    p.add_argument("analysis", choices=["uniqueness", "similarity", "duplicates", "dedup"])
+    p.add_argument("dataset")
+    p.add_argument("--brain-key", default="sim", help="similarity index to use or create")
+    p.add_argument("--model", default=None, help="embedding model (default efficientnet-lite0)")
+    p.add_argument("--kind", choices=["exact", "approximate", "both"], default="both")
+    p.add_argument("--thresh", type=float, default=None, help="cosine-distance threshold")
+    p.add_argument("--fraction", type=float, default=None, help="mark this fraction as dups")
+    p.add_argument("--keep", choices=["first", "largest", "most_central"], default="first")
+    p.add_argument("--apply", action="store_true", help="dedup: really delete (default: dry run)")
+    p.set_defaults(func=_brain)
     return parser
 
 

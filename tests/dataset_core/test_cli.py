@@ -44,3 +44,23 @@ def test_errors_are_one_line(database, capsys, argv, message):
 def test_db_status(database, capsys):
     assert main(["db", "status"]) == 0
     assert '"mode": "embedded"' in capsys.readouterr().out
+
+
+def test_brain_duplicates_and_dedup_from_the_shell(database, tmp_path, capsys):
+    import shutil
+
+    from tests.conftest import write_image
+
+    write_image(tmp_path / "a.png", fmt="PNG", seed=1)
+    write_image(tmp_path / "b.png", fmt="PNG", seed=2)
+    shutil.copy(tmp_path / "a.png", tmp_path / "a2.png")
+    assert main(["import", str(tmp_path), "--name", "t"]) == 0
+    assert main(["brain", "duplicates", "t", "--kind", "exact"]) == 0
+    out = capsys.readouterr().out
+    assert "Found 1 groups of exact duplicates (1 redundant samples)" in out
+    assert "exact_dup_view" in out
+    assert main(["brain", "dedup", "t", "--kind", "exact"]) == 0
+    assert "Would remove 1 samples" in capsys.readouterr().out
+    assert len(dc.load_dataset("t")) == 3
+    assert main(["brain", "dedup", "t", "--kind", "exact", "--apply"]) == 0
+    assert len(dc.load_dataset("t")) == 2
