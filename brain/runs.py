@@ -25,7 +25,6 @@ from dataset_core.errors import DatasetCoreError
 from dataset_core.sample import utcnow
 
 
-
 class BrainRunNotFoundError(DatasetCoreError, KeyError):
     """A brain key that the dataset has no run for."""
 

@@ -293,11 +293,11 @@ def compute_similarity(
         >>> index = compute_similarity(dataset, brain_key="sim")
         >>> index.find_duplicates()
     """
-    from .embeddings import embed_paths, gray_thumbnail
-
     ids = samples.values("id")
     thumbs = None
     if embeddings is None:
+        from .embeddings import embed_paths, gray_thumbnail
+
         paths = samples.values("filepath")
         res = embed_paths(
             paths, model=model, batch_size=batch_size, num_workers=num_workers, device=device,
