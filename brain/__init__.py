@@ -41,6 +41,13 @@ def compute_embeddings(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
     return _compute(*args, **kwargs)
 
 
+def embed_paths(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    """See :func:`brain.embeddings.embed_paths` (imports torch on first use)."""
+    from .embeddings import embed_paths as _embed
+
+    return _embed(*args, **kwargs)
+
+
 __all__ = [
     "BrainRunInfo",
     "BrainRunNotFoundError",
@@ -50,6 +57,7 @@ __all__ = [
     "compute_similarity",
     "compute_uniqueness",
     "deduplicate",
+    "embed_paths",
     "delete_brain_run",
     "delete_brain_runs",
     "find_approximate_duplicates",
