@@ -1,9 +1,10 @@
-"""Demo: a dataset of real photos, built offline, with exact duplicates found.
+"""Demo: a dataset of real photos, built offline, cleaned of its duplicates.
 
 The photos are the ones that ship inside the scikit-image and scikit-learn
 wheels. The demo copies them into a classification tree under ``demo-data/``,
-adds a few exact copies (so there is something to find), imports the tree,
-computes file hashes and image metadata, and prints what it found.
+plants exact and near copies (so there is something to find), imports the
+tree, computes metadata, then runs the brain: file hashes, embeddings,
+uniqueness, exact and near duplicates, and a dedup dry run.
 
 Run: ``bash scripts/demo.sh`` (or ``.venv/bin/python examples/demo.py``).
 """
@@ -16,6 +17,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from PIL import Image, ImageOps
+
+import brain
 import dataset_core as dc
 
 #: class -> photos (file names inside skimage/data or sklearn/datasets/images)
@@ -57,6 +61,11 @@ def build_tree(root: Path) -> Path:
         if (root / label / name).exists():
             stem, ext = name.rsplit(".", 1)
             shutil.copy(root / label / name, root / label / f"{stem}_copy.{ext}")
+    rocket = root / "objects" / "rocket.jpg"
+    if rocket.exists():  # a near copy: smaller, mirrored, re-encoded
+        img = Image.open(rocket)
+        img = ImageOps.mirror(img.resize((img.width * 2 // 3, img.height * 2 // 3)))
+        img.save(root / "objects" / "rocket_small.jpg", quality=40)
     (root / "scenes" / "README.txt").write_text("not an image: the import skips it\n")
     return root
 
@@ -73,25 +82,27 @@ def main() -> None:
     print(f"\nImported {len(dataset)} photos in {len(classes)} classes: {classes}")
 
     print(dataset.compute_metadata())
-    hashes = {}
-    for sample in dataset:
-        sample["file_hash"] = dc.compute_filehash(sample.filepath)
-        sample.save()
-        hashes.setdefault(sample.file_hash, []).append(sample)
-    for group in (g for g in hashes.values() if len(g) > 1):
-        for sample in group[1:]:
-            sample.add_tag("dup")
-            sample.save()
-        names = ", ".join(Path(s.filepath).name for s in group)
-        print(f"Exact duplicates: {names}")
-
+    brain.find_exact_duplicates(dataset)
+    brain.compute_similarity(dataset, brain_key="sim")
+    brain.compute_uniqueness(dataset, brain_key="sim")
+    index = brain.find_approximate_duplicates(dataset, brain_key="sim")
+    for rep, dups in index.neighbors_map.items():
+        names = [Path(dataset[i].filepath).name for i in [rep] + [d for d, _ in dups]]
+        print(f"  near-duplicate group: {', '.join(names)}")
+    rank = dataset.sort_by("uniqueness", reverse=True)
+    print("Most unique:", ", ".join(Path(p).name for p in rank.limit(3).values("filepath")))
+    least = dataset.sort_by("uniqueness").limit(3)
+    print("Least unique:", ", ".join(Path(p).name for p in least.values("filepath")))
+    brain.deduplicate(dataset, kind="approximate", keep="largest")  # dry run: prints the plan
     print()
     print(dataset.summary())
     print()
     for sample in dataset.head(2):
         print(sample)
     print(f"\nDataset '{dataset.name}' is stored in MongoDB ({dc.db.database_uri()}).")
+    print(f"Saved views: {dataset.list_saved_views()}")
     print(f"Inspect it again with: .venv/bin/dsc datasets info {dataset.name}")
+    print("The dashboard is not built yet (issue 5): no URL to open.")
 
 
 if __name__ == "__main__":
