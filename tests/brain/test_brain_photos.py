@@ -75,3 +75,32 @@ def test_seed_dedup_story(indexed):
     assert len(photos) == before - 2
     assert not set(plan.remove_ids) & set(photos.values("id"))
     assert all(os.path.exists(p) for p in photos.values("filepath"))
+
+
+def test_unreadable_images_are_skipped_and_reported(database, photo_dir, tmp_path, capsys):
+    import shutil
+
+    for name in ("chelsea.jpg", "coffee.jpg", "rocket.jpg"):
+        shutil.copy(photo_dir / name, tmp_path / name)
+    good = (tmp_path / "rocket.jpg").read_bytes()
+    (tmp_path / "truncated.jpg").write_bytes(good[: len(good) // 3])
+    (tmp_path / "garbage.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"nonsense" * 10)
+    ds = dc.Dataset.from_images_dir(str(tmp_path), name="broken")
+    index = brain.compute_similarity(ds, brain_key="sim", progress=False)
+    out = capsys.readouterr().out
+    assert "garbage.png" in out
+    brain.compute_uniqueness(ds, brain_key="sim")
+    u = dict(zip(ids_by_name(ds), ds.values("uniqueness"), strict=True))
+    assert u["garbage"] is None and max(v for v in u.values() if v is not None) == 1.0
+    index.find_duplicates()  # NaN rows never pair
+    assert ids_by_name(ds)["garbage"] not in index.group_labels()
+
+
+def test_one_and_two_sample_datasets(database, photo_dir):
+    ds = dc.Dataset.from_images([str(photo_dir / "chelsea.jpg")], name="one")
+    assert list(brain.compute_uniqueness(ds, progress=False)) == [1.0]
+    ds.add_sample(dc.Sample(str(photo_dir / "coffee.jpg")))
+    assert list(brain.compute_uniqueness(ds, progress=False)) == [1.0, 1.0]
+    index = brain.compute_similarity(ds, progress=False)
+    index.find_duplicates()
+    assert index.neighbors_map == {}
