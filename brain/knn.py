@@ -60,6 +60,19 @@ def _prepare(x: np.ndarray, metric: str) -> np.ndarray:
     return x
 
 
+#: rows normalised at a time on the faiss path, so no full normalised copy exists
+NORMALIZE_CHUNK = 65_536
+
+
+def _chunks(x: np.ndarray, metric: str):  # noqa: ANN202
+    """Yield float32, (for cosine) unit-norm chunks of ``x`` without copying it whole."""
+    for start in range(0, len(x), NORMALIZE_CHUNK):
+        part = np.ascontiguousarray(x[start : start + NORMALIZE_CHUNK], dtype=np.float32)
+        if metric == "cosine":
+            part = part / np.maximum(np.linalg.norm(part, axis=1, keepdims=True), 1e-12)
+        yield start, part
+
+
 def _has_faiss() -> bool:
     try:
         import faiss  # noqa: F401
@@ -118,47 +131,54 @@ def _numpy_search(
 
 
 def _faiss_index(base: np.ndarray, metric: str):  # noqa: ANN202
+    """A faiss index over ``base`` (raw rows: normalised chunk by chunk as added)."""
     import faiss
 
     d = base.shape[1]
     n = len(base)
     flat = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
-    if n <= FAISS_EXACT_MAX:
-        flat.add(base)
-        return flat
-    nlist = int(IVF_LISTS_PER_SQRT_N * math.sqrt(n))
-    kind = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
-    index = faiss.IndexIVFFlat(flat, d, nlist, kind)
-    rng = np.random.default_rng(0)
-    train = base[rng.choice(n, size=min(n, max(IVF_TRAIN_SIZE, 40 * nlist)), replace=False)]
-    index.train(train)
-    index.add(base)
-    index.nprobe = IVF_NPROBE
-    index._keep = flat  # the quantiser must outlive the index (faiss holds a raw pointer)
-    return index
+    index = flat
+    if n > FAISS_EXACT_MAX:
+        nlist = int(IVF_LISTS_PER_SQRT_N * math.sqrt(n))
+        kind = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+        index = faiss.IndexIVFFlat(flat, d, nlist, kind)
+        rng = np.random.default_rng(0)
+        size = min(n, max(IVF_TRAIN_SIZE, 40 * nlist))
+        train = _prepare(base[np.sort(rng.choice(n, size=size, replace=False))], metric)
+        index.train(train)
+        del train
+        index.nprobe = IVF_NPROBE
+    for _, part in _chunks(base, metric):
+        index.add(part)
+    return index, flat  # the quantiser must outlive the index (faiss holds a raw pointer)
 
 
 def _faiss_search(
     base: np.ndarray, queries: np.ndarray, k: int, metric: str, self_offset: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    index = _faiss_index(base, metric)
+    index, _quantiser = _faiss_index(base, metric)
     extra = 1 if self_offset is not None else 0
     k_ask = min(k + extra, len(base))
-    scores, idx = index.search(queries, k_ask)
-    if self_offset is not None:
-        rows = self_offset + np.arange(len(queries))[:, None]
-        keep = idx != rows
-        # drop self (usually column 0, but ties can move it); keep the first k others
-        order = np.argsort(~keep, axis=1, kind="stable")
-        idx = np.take_along_axis(idx, order, axis=1)[:, :k]
-        scores = np.take_along_axis(scores, order, axis=1)[:, :k]
-        keep = np.take_along_axis(keep, order, axis=1)[:, :k]
-        idx = np.where(keep, idx, -1)
-    dist = _to_distance(scores, metric) if metric == "cosine" else np.sqrt(np.maximum(scores, 0))
-    dist = np.where(idx >= 0, dist, np.inf).astype(np.float32)
     out_d = np.full((len(queries), k), np.inf, dtype=np.float32)
     out_i = np.full((len(queries), k), -1, dtype=np.int64)
-    out_d[:, : dist.shape[1]], out_i[:, : idx.shape[1]] = dist, idx
+    for start, q in _chunks(queries, metric):
+        scores, idx = index.search(q, k_ask)
+        if self_offset is not None:
+            rows = self_offset + start + np.arange(len(q))[:, None]
+            keep = idx != rows
+            # drop self (usually column 0, but ties can move it); keep the first k others
+            order = np.argsort(~keep, axis=1, kind="stable")
+            idx = np.take_along_axis(idx, order, axis=1)[:, :k]
+            scores = np.take_along_axis(scores, order, axis=1)[:, :k]
+            keep = np.take_along_axis(keep, order, axis=1)[:, :k]
+            idx = np.where(keep, idx, -1)
+        if metric == "cosine":
+            dist = _to_distance(scores, metric)
+        else:
+            dist = np.sqrt(np.maximum(scores, 0))
+        dist = np.where(idx >= 0, dist, np.inf).astype(np.float32)
+        out_d[start : start + len(q), : dist.shape[1]] = dist
+        out_i[start : start + len(q), : idx.shape[1]] = idx
     return out_d, out_i
 
 
@@ -186,15 +206,21 @@ def knn_graph(
     """
     if k < 1:
         raise ValueError(f"k must be at least 1; got {k}")
-    x = _prepare(embeddings, metric)
-    valid = ~np.isnan(x).any(axis=1)
+    if metric not in METRICS:
+        raise ValueError(f"Unknown metric {metric!r}; use one of {METRICS}")
+    raw = np.asarray(embeddings)
+    if raw.ndim != 2:
+        raise ValueError(f"Embeddings must be a 2-D (N, D) array; got shape {raw.shape}")
+    valid = ~np.isnan(raw).any(axis=1)
     rows = np.flatnonzero(valid)
-    xv = x[rows]
     backend = choose_backend(backend)
-    if backend == "faiss" and len(xv):
+    if backend == "faiss" and len(rows):
+        xv = raw if valid.all() else raw[rows]  # no copy when every row is valid
         d, i = _faiss_search(xv, xv, k, metric, self_offset=0)
     else:
+        xv = _prepare(raw[rows], metric)
         d, i = _numpy_search(xv, xv, k, metric, 0, block_bytes)
+    x = raw
     dist = np.full((len(x), k), np.inf, dtype=np.float32)
     idx = np.full((len(x), k), -1, dtype=np.int64)
     dist[rows] = d
@@ -206,11 +232,11 @@ def search(
     base: np.ndarray, queries: np.ndarray, k: int, metric: str = "cosine", backend: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest rows of ``base`` for each query: ``(distances, indices)``."""
-    xb = _prepare(base, metric)
+    xb = np.asarray(base)
     xq = _prepare(np.atleast_2d(queries), metric)
     valid = np.flatnonzero(~np.isnan(xb).any(axis=1))
     if choose_backend(backend) == "faiss" and len(valid):
         d, i = _faiss_search(xb[valid], xq, k, metric, None)
     else:
-        d, i = _numpy_search(xb[valid], xq, k, metric, None, DEFAULT_BLOCK_BYTES)
+        d, i = _numpy_search(_prepare(xb[valid], metric), xq, k, metric, None, DEFAULT_BLOCK_BYTES)
     return d, np.where(i >= 0, valid[np.maximum(i, 0)], -1)

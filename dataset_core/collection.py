@@ -18,7 +18,7 @@ from . import aggregations as aggs
 from . import exporters
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import ViewError
+from .errors import SampleNotFoundError, ViewError
 from .fields import from_mongo
 from .sample import Sample, utcnow
 from .stages import (
@@ -91,6 +91,14 @@ class SampleCollection:
 
     def __len__(self) -> int:
         return self.count()
+
+    def __contains__(self, key: Any) -> bool:
+        """Whether a sample (id, filepath or Sample) is in this collection."""
+        try:
+            self[key]
+            return True
+        except SampleNotFoundError:
+            return False
 
     def __bool__(self) -> bool:
         return True  # a collection is an object, not a container test

@@ -463,13 +463,6 @@ class Dataset(SampleCollection):
     def __delitem__(self, key: Any) -> None:
         self.delete_samples([key])
 
-    def __contains__(self, key: Any) -> bool:
-        try:
-            self[key]
-            return True
-        except SampleNotFoundError:
-            return False
-
     @translate_errors
     def delete_samples(self, samples_or_ids: Any) -> int:
         """Delete samples from the dataset (never their files). Returns how many.

@@ -108,13 +108,6 @@ class DatasetView(SampleCollection):
             raise SampleNotFoundError(f"No sample {key!r} in {self._describe()}")
         return Sample._from_doc(docs[0], self._root)
 
-    def __contains__(self, key: Any) -> bool:
-        try:
-            self[key]
-            return True
-        except SampleNotFoundError:
-            return False
-
     # -- description and JSON -----------------------------------------------------
 
     def _describe(self) -> str:
