@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 from corpus import DATA_DIR, build_corpus, evaluate, evaluate_groups, load_corpus  # noqa: E402
 
 
-def run_ours(images_dir: Path, name: str = "bench-dedup") -> dict:
+def run_ours(images_dir: Path, name: str = "bench-dedup", image_size: int | None = None) -> dict:
     """The whole pipeline on a folder; returns timings and the found pairs/groups."""
     import brain
     import dataset_core as dc
@@ -44,7 +44,7 @@ def run_ours(images_dir: Path, name: str = "bench-dedup") -> dict:
     brain.find_exact_duplicates(ds)
     stages["file hashes"] = time.perf_counter() - t
     t = time.perf_counter()
-    index = brain.compute_similarity(ds, brain_key="sim", progress=False)
+    index = brain.compute_similarity(ds, brain_key="sim", progress=False, image_size=image_size)
     stages["embeddings"] = time.perf_counter() - t
     t = time.perf_counter()
     brain.compute_uniqueness(ds, brain_key="sim")
@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=2000, help="files in the corpus")
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--skip-fastdup", action="store_true")
+    parser.add_argument("--image-size", type=int, default=None, help="model input side")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
 
@@ -81,7 +82,7 @@ def main() -> None:
     corpus = load_corpus(root)
     truth = corpus.truth
 
-    ours = run_ours(corpus.images_dir)
+    ours = run_ours(corpus.images_dir, image_size=args.image_size)
     results = {"ours": {k: v for k, v in ours.items() if k not in ("pairs", "groups")}}
     ev_pairs, ev_groups = evaluate(ours["pairs"], truth), evaluate_groups(ours["groups"], truth)
     results["ours"]["pairs"], results["ours"]["groups"] = ev_pairs.to_dict(), ev_groups.to_dict()

@@ -66,7 +66,8 @@ class SimilarityIndex:
         if ids and all(isinstance(q, str) and os.path.exists(q) for q in ids):
             from .embeddings import embed_paths
 
-            res = embed_paths(ids, model=self.config.get("model"), progress=False)
+            res = embed_paths(ids, model=self.config.get("model"), progress=False,
+                              image_size=self.config.get("image_size"))  # fmt: skip
             if not res.ok.all():
                 raise DatasetCoreError(f"Cannot read query image(s): {res.failures}")
             return res.embeddings.mean(0, keepdims=True), set()
@@ -274,7 +275,7 @@ class SimilarityIndex:
 def compute_similarity(
     samples: SampleCollection, brain_key: str = "sim", metric: str = "cosine", model: Any = None,
     embeddings: Any = None, batch_size: int | None = None, num_workers: int | None = None,
-    device: str | None = None, progress: bool = True,
+    device: str | None = None, progress: bool = True, image_size: int | None = None,
 ) -> SimilarityIndex:  # fmt: skip
     """Embed every image and save a searchable index as brain run ``brain_key``.
 
@@ -286,6 +287,8 @@ def compute_similarity(
             torchvision model name, or an ``nn.Module``.
         embeddings: precomputed (N, D) embeddings aligned with ``samples``, or
             the name of a field holding them.
+        image_size: the model's input side (default: the model's default, 160
+            for EfficientNet-Lite0; see benchmarks/RESULTS.md for the trade-off).
 
     Returns:
         The :class:`SimilarityIndex`, already saved.
@@ -303,6 +306,7 @@ def compute_similarity(
         res = embed_paths(
             paths, model=model, batch_size=batch_size, num_workers=num_workers, device=device,
             extras={"thumb": lambda img: gray_thumbnail(img, THUMB_SIZE)}, progress=progress,
+            image_size=image_size,
         )  # fmt: skip
         emb = res.embeddings
         thumbs = res.extras["thumb"]
@@ -313,7 +317,7 @@ def compute_similarity(
         emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
-    config = {"metric": metric, "model": model if isinstance(model, str) or model is None
+    config = {"metric": metric, "image_size": image_size, "model": model if isinstance(model, str) or model is None
               else type(model).__name__, "dim": int(emb.shape[1])}  # fmt: skip
     index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
     index.save()
