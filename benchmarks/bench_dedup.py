@@ -91,11 +91,15 @@ def main() -> None:
         from fastdup_runner import benchmark_fastdup
 
         fd = benchmark_fastdup(root)
-        results["fastdup"] = {"seconds": fd.run.seconds, "images_per_second": fd.run.images_per_second,
-                              "pairs": fd.pairs.to_dict(), "components": fd.components.to_dict()}  # fmt: skip
+        results["fastdup"] = {
+            "seconds": fd.run.seconds,
+            "images_per_second": fd.run.images_per_second,
+            "pairs": fd.pairs.to_dict(),
+            "components": fd.components.to_dict(),
+        }
 
-    print(f"\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs; "
-          f"corpus {root} ({len(truth.files)} files, {len(truth.pairs)} injected pairs)\n")  # fmt: skip
+    print(f"\nmachine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs; corpus "
+          f"{root} ({len(truth.files)} files, {len(truth.pairs)} injected pairs)\n")  # fmt: skip
     print(ev_pairs.table("ours: pairs"))
     print()
     print(ev_groups.table("ours: groups (connected components)"))

@@ -317,8 +317,9 @@ def compute_similarity(
         emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
-    config = {"metric": metric, "image_size": image_size, "model": model if isinstance(model, str) or model is None
-              else type(model).__name__, "dim": int(emb.shape[1])}  # fmt: skip
+    model_name = model if isinstance(model, str) or model is None else type(model).__name__
+    config = {"metric": metric, "image_size": image_size, "model": model_name,
+              "dim": int(emb.shape[1])}  # fmt: skip
     index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
     index.save()
     return index
