@@ -72,3 +72,40 @@ def image_tree(tmp_path: Path) -> Path:
     (root / "apple" / "notes.txt").write_text("not an image")
     (root / "mountain" / "empty.jpg").write_bytes(b"")
     return root
+
+
+#: Debian's chromium (installed by scripts/setup.sh); Playwright's own browser
+#: download is not used
+CHROMIUM = os.environ.get("DATASET_CORE_CHROMIUM", "/usr/bin/chromium")
+#: flags for a headless Chromium on a closed network, as root in a container
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """A real headless Chromium, driven by Playwright (one for the whole run)."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}; run scripts/setup.sh test (apt chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh browser page (own context: no shared storage between tests)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    yield pg
+    context.close()
