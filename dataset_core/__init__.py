@@ -49,6 +49,7 @@ from .labels import Classification, Detection, Detections, ImageMetadata, Label
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
+from .session import Session, launch_app, launch_dashboard
 from .stages import (
     Exclude,
     ExcludeFields,
@@ -111,6 +112,7 @@ __all__ = [
     "SavedViewNotFoundError",
     "SchemaError",
     "Select",
+    "Session",
     "SelectFields",
     "Shuffle",
     "Skip",
@@ -125,6 +127,8 @@ __all__ = [
     "ViewStage",
     "compute_filehash",
     "compute_metadata",
+    "launch_app",
+    "launch_dashboard",
     "dataset_exists",
     "delete_dataset",
     "list_datasets",

@@ -98,6 +98,24 @@ def _brain(args: argparse.Namespace) -> None:
             brain.deduplicate(dataset, kind=kind, keep=args.keep, dry_run=not args.apply)
 
 
+def _app(args: argparse.Namespace) -> None:
+    import time
+
+    import dataset_core as dc
+
+    dataset = dc.load_dataset(args.dataset) if args.dataset else None
+    view = dataset.load_saved_view(args.view) if dataset is not None and args.view else None
+    session = dc.launch_app(dataset, view=view, port=args.port, address=args.address, auto=False)
+    if args.open:
+        session.open()
+    print("Press Ctrl-C to stop the dashboard.", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        session.close()
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dsc``."""
     from .exporters import EXPORT_TYPES
@@ -150,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", choices=["first", "largest", "most_central"], default="first")
     p.add_argument("--apply", action="store_true", help="dedup: really delete (default: dry run)")
     p.set_defaults(func=_brain)
+
+    p = sub.add_parser("app", help="the browser dashboard")
+    p.add_argument("action", choices=["launch"])
+    p.add_argument("dataset", nargs="?", help="the dataset to show")
+    p.add_argument("--view", help="show this saved view of the dataset")
+    p.add_argument("--port", type=int, default=5151)
+    p.add_argument("--address", default="127.0.0.1",
+                   help="interface to listen on (0.0.0.0 exposes it to the network)")
+    p.add_argument("--open", action="store_true", help="open it in the system's browser")
+    p.set_defaults(func=_app)
     return parser
 
 

@@ -1,0 +1,247 @@
+// The dashboard: wires the state (shared with Python), the grid, the sidebar,
+// the sample view, saved views, tagging, operators and plots together.
+
+import { api } from "./api.js";
+import { esc, Grid } from "./grid.js";
+import { Modal } from "./modal.js";
+import { OperatorsPanel } from "./operators.js";
+import { PlotsPanel } from "./plots.js";
+import { Sidebar } from "./sidebar.js";
+import { describe, groupField, select, withSort } from "./stages.js";
+import { StateClient } from "./state.js";
+
+const $ = (sel) => document.querySelector(sel);
+const client = new StateClient();
+let info = null;          // the dataset's description (schema, saved views, runs)
+let count = 0;            // samples in the current view
+let sidebarData = null;
+let lastClicked = null;   // index of the last tile ticked, for shift-click ranges
+let viewToken = 0;        // the latest view load; older ones drop their results
+let messageTimer = null;
+
+const state = () => client.state || { dataset: null, view: [], selected: [] };
+const current = () => ({ dataset: state().dataset, view: state().view });
+
+function message(text, kind = "info") {
+  const el = $("#message");
+  el.textContent = text;
+  el.className = text ? kind : "";
+  clearTimeout(messageTimer);
+  if (kind === "info" && text) messageTimer = setTimeout(() => message(""), 6000);
+}
+
+const grid = new Grid($("#grid"), $("#grid-spacer"), {
+  onOpen: (index, sample) => { if (sample) { modalIndex = index; client.update({ sample: sample.id }); } },
+  onToggle: (id, index, shift) => toggle(id, index, shift),
+  onError: (err) => message(err.message, "error"),
+});
+
+let modalIndex = null;
+const modal = new Modal($("#modal"), {
+  count: () => count,
+  sampleAt: async (i) => grid.sampleAt(i) || (await api.page(state().dataset, state().view, i, 1)).samples[0],
+  onNavigate: (id, i) => { modalIndex = i; client.update({ sample: id }); },
+  onClose: () => client.update({ sample: null }),
+  onToggle: (id) => toggle(id, null, false),
+  isSelected: (id) => state().selected.includes(id),
+});
+
+const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
+const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo() });
+const plots = new PlotsPanel($("#panel"), {
+  current, sidebarData: () => sidebarData, selected: () => state().selected,
+  onSelect: (ids) => client.update({ selected: ids }),
+  visualizations: () => (info ? info.brain_runs.filter((r) => r.method === "visualization").map((r) => r.key) : []),
+});
+
+async function toggle(id, index, shift) {
+  const s = state();
+  if (shift && lastClicked != null && index != null) {
+    const lo = Math.min(lastClicked, index), hi = Math.max(lastClicked, index);
+    const ids = grid.idsBetween(lo, hi) || (await api.ids(s.dataset, s.view, lo, hi - lo + 1)).ids;
+    client.select(ids, []);
+  } else if (s.selected.includes(id)) client.select([], [id]);
+  else client.select([id], []);
+  if (index != null) lastClicked = index;
+}
+
+// -- rendering from the state ----------------------------------------------------------
+
+function renderCount() {
+  const n = state().selected.length;
+  const el = $("#count");
+  el.dataset.count = count;
+  el.dataset.selected = n;
+  el.textContent = `${count.toLocaleString()} samples${n ? ` · ${n.toLocaleString()} selected` : ""}`;
+  const t = $("#tag-target");
+  t.textContent = n ? `(${n} selected)` : `(all ${count.toLocaleString()} in view)`;
+}
+
+function renderViewbar() {
+  const s = state();
+  const chips = s.view.map((st, i) => `<span class="chip" data-stage="${i}">${esc(describe(st))}<button title="remove this stage" data-remove="${i}">×</button></span>`);
+  const name = s.view_name ? `<span class="hint">saved view <b>${esc(s.view_name)}</b></span>` : "";
+  const clear = s.view.length ? `<button id="clear-view">clear</button>` : `<span class="hint">no stages: the whole dataset</span>`;
+  $("#viewbar").innerHTML = name + chips.join("") + clear;
+}
+
+$("#viewbar").addEventListener("click", (ev) => {
+  const i = ev.target.dataset.remove;
+  if (i !== undefined) client.update({ view: state().view.filter((_, j) => j !== Number(i)) });
+  if (ev.target.id === "clear-view") client.update({ view: [] });
+});
+
+function fieldPaths(schema) {
+  const out = [];
+  for (const [name, f] of Object.entries(schema)) {
+    if (["tags", "created_at", "last_modified_at"].includes(name) || f.ftype === "array") continue;
+    if (name === "metadata") out.push("metadata.width", "metadata.height", "metadata.size_bytes");
+    else if (f.ftype === "embedded") { if (f.document_type === "Classification") out.push(`${name}.label`, `${name}.confidence`); }
+    else if (!["list", "dict"].includes(f.ftype)) out.push(name);
+  }
+  return out;
+}
+
+async function refreshInfo() {
+  const s = state();
+  if (!s.dataset) return;
+  info = await api.dataset(s.dataset);
+  const sv = $("#saved-view-select");
+  sv.innerHTML = `<option value="">(none)</option>` + info.saved_views.map((n) => `<option ${n === s.view_name ? "selected" : ""}>${esc(n)}</option>`).join("");
+  const sort = state().view.find((x) => x._cls === "SortBy");
+  const sortField = sort && typeof sort.kwargs.field_or_expr === "string" ? sort.kwargs.field_or_expr : "";
+  $("#sort-field").innerHTML = `<option value="">(view order)</option>` + fieldPaths(info.schema).map((p) => `<option ${p === sortField ? "selected" : ""}>${esc(p)}</option>`).join("");
+  $("#sort-reverse").checked = !!(sort && sort.kwargs.reverse);
+}
+
+async function refreshDatasets() {
+  const list = await api.datasets();
+  const s = state();
+  $("#dataset-select").innerHTML = `<option value="">(choose)</option>` + list.map((d) => `<option value="${esc(d.name)}" ${d.name === s.dataset ? "selected" : ""}>${esc(d.name)} (${d.count})</option>`).join("");
+}
+
+async function loadView(keepScroll) {
+  const token = ++viewToken;
+  const { dataset, view } = current();
+  if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
+  try {
+    const gf = groupField(view);
+    const [c, groups] = await Promise.all([
+      api.count(dataset, view),
+      gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
+    ]);
+    if (token !== viewToken) return;
+    count = c.count;
+    renderCount();
+    const source = { dataset, view, count, groups: groups && groups.groups };
+    if (keepScroll) grid.reload(count); else grid.setSource(source);
+    if (keepScroll && groups) grid.setSource(source);
+    const side = await api.sidebar(dataset, view);
+    if (token !== viewToken) return;
+    sidebarData = side;
+    sidebar.render(side, view);
+  } catch (err) {
+    if (token === viewToken) message(err.message, "error");
+  }
+}
+
+client.onChange(async (s, prev) => {
+  const datasetChanged = !prev || prev.dataset !== s.dataset;
+  const viewChanged = datasetChanged || JSON.stringify(prev.view) !== JSON.stringify(s.view);
+  const refreshed = prev && prev.refresh !== s.refresh;
+  renderViewbar();
+  if (datasetChanged) { await refreshDatasets(); await refreshInfo(); }
+  else if (viewChanged || refreshed || prev.view_name !== s.view_name) refreshInfo();
+  if (viewChanged) { lastClicked = null; await loadView(false); }
+  else if (refreshed) await loadView(true);
+  grid.setSelected(s.selected);
+  renderCount();
+  modal.syncSelection();
+  if (s.sample && (!modal.open || !modal.sample || modal.sample.id !== s.sample)) {
+    modal.show(s.dataset, s.sample, modalIndex).catch((err) => message(err.message, "error"));
+  } else if (!s.sample && modal.open) modal.hide();
+  if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
+});
+client.onError((msg) => message(msg, "error"));
+client.onConnection((up) => $("#conn").classList.toggle("up", up));
+
+// -- controls ---------------------------------------------------------------------------
+
+$("#dataset-select").onchange = (ev) => ev.target.value && client.update({ dataset: ev.target.value });
+
+$("#saved-view-select").onchange = async (ev) => {
+  const name = ev.target.value;
+  if (!name) { client.update({ view: [] }); return; }
+  const views = await api.savedViews(state().dataset);
+  const v = views.find((x) => x.name === name);
+  if (!v || !v.stages) { message(v ? v.error : `no saved view ${name}`, "error"); return; }
+  client.update({ view: v.stages, view_name: name });
+};
+
+$("#save-view").onclick = async () => {
+  const name = prompt("Save the current view as:", state().view_name || "");
+  if (!name) return;
+  const { dataset, view } = current();
+  try {
+    await api.saveView(dataset, name, view, false);
+  } catch (err) {
+    if (!/exists/i.test(err.message) || !confirm(`${err.message}\nOverwrite it?`)) { message(err.message, "error"); return; }
+    await api.saveView(dataset, name, view, true);
+  }
+  message(`Saved view ${name}`);
+  refreshInfo();
+};
+
+$("#delete-view").onclick = async () => {
+  const name = $("#saved-view-select").value;
+  if (!name || !confirm(`Delete saved view ${name}? (samples are untouched)`)) return;
+  await api.deleteView(state().dataset, name);
+  message(`Deleted saved view ${name}`);
+  if (state().view_name === name) client.update({ view: state().view });
+  refreshInfo();
+};
+
+$("#select-all").onclick = async () => {
+  const { dataset, view } = current();
+  const { ids } = await api.ids(dataset, view);
+  client.select(ids, []);
+};
+$("#clear-selection").onclick = () => client.update({ selected: [] });
+$("#show-selected").onclick = () => {
+  const ids = state().selected;
+  if (!ids.length) { message("Nothing selected: tick some tiles first"); return; }
+  client.update({ view: [...state().view, select(ids)] });
+};
+
+async function tag(remove) {
+  const name = $("#tag-input").value.trim();
+  if (!name) { message("Type a tag name first", "error"); return; }
+  const { dataset, view } = current();
+  const ids = state().selected.length ? state().selected : null;
+  try {
+    const res = await api.tag(dataset, view, [name], ids, remove);
+    message(`${remove ? "Untagged" : "Tagged"} ${res.count} samples: ${name}`);
+  } catch (err) { message(err.message, "error"); }
+}
+$("#tag-apply").onclick = () => tag(false);
+$("#untag-apply").onclick = () => tag(true);
+
+function sortChanged() {
+  client.update({ view: withSort(state().view, $("#sort-field").value, $("#sort-reverse").checked) });
+}
+$("#sort-field").onchange = sortChanged;
+$("#sort-reverse").onchange = sortChanged;
+$("#tile-size").oninput = (ev) => grid.setTileSize(Number(ev.target.value));
+
+function openPanel(kind) {
+  const panel = $("#panel");
+  if (!panel.hidden && panel.dataset.kind === kind) { panel.hidden = true; return; }
+  panel.hidden = false;
+  panel.dataset.kind = kind;
+  if (kind === "operators") operators.render().catch((err) => message(err.message, "error"));
+  else plots.render();
+}
+$("#open-operators").onclick = () => openPanel("operators");
+$("#open-plots").onclick = () => openPanel("plots");
+
+refreshDatasets().catch((err) => message(err.message, "error"));

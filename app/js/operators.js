@@ -1,0 +1,89 @@
+// Operators: brain and dedup actions, run from the dashboard without code.
+// Every operator first shows its preview (a destructive one: its dry run's
+// counts) and runs only after a click on Run / Confirm; progress is polled.
+
+import { api } from "./api.js";
+import { esc } from "./grid.js";
+
+const POLL_MS = 300;
+
+function inputHtml(p) {
+  const id = `op-${p.name}`;
+  if (p.kind === "bool") return `<input type="checkbox" name="${p.name}" id="${id}" ${p.default ? "checked" : ""}>`;
+  if (p.kind === "choice") {
+    return `<select name="${p.name}" id="${id}">${p.choices.map((c) => `<option ${c === p.default ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
+  }
+  const type = p.kind === "float" || p.kind === "int" ? "number" : "text";
+  return `<input type="${type}" step="any" name="${p.name}" id="${id}" value="${p.default ?? ""}" placeholder="${esc(p.help || "")}">`;
+}
+
+export class OperatorsPanel {
+  constructor(el, ctx) {
+    this.el = el;
+    this.ctx = ctx; // {current() -> {dataset, view}}
+  }
+
+  async render() {
+    const ops = await api.operators();
+    this.el.innerHTML = `<h3>Operators</h3><p class="more">They act on the current view.</p>` + ops.map((op) => `
+      <div class="op ${op.destructive ? "destructive" : ""}" data-op="${op.name}">
+        <h4>${esc(op.label)}</h4><p>${esc(op.description)}</p>
+        <div class="form">${op.params.map((p) => `<label for="op-${p.name}">${esc(p.label)}</label>${inputHtml(p)}`).join("")}</div>
+        <button class="preview">${op.destructive ? "Dry run…" : "Run…"}</button>
+        <div class="result"></div>
+      </div>`).join("");
+    this.el.querySelectorAll(".op").forEach((box) => {
+      box.querySelector(".preview").onclick = () => this.preview(box);
+    });
+  }
+
+  params(box) {
+    const out = {};
+    box.querySelectorAll(".form [name]").forEach((i) => {
+      out[i.name] = i.type === "checkbox" ? i.checked : i.value;
+    });
+    return out;
+  }
+
+  async preview(box) {
+    const name = box.dataset.op;
+    const { dataset, view } = this.ctx.current();
+    const result = box.querySelector(".result");
+    result.className = "result";
+    try {
+      const p = await api.preview(name, dataset, view, this.params(box));
+      const label = p.destructive ? "Confirm" : "Run";
+      result.innerHTML = `<div class="preview-message">${esc(p.message)}</div><button class="confirm">${label}</button> <button class="cancel">Cancel</button>`;
+      result.querySelector(".confirm").onclick = () => this.run(box);
+      result.querySelector(".cancel").onclick = () => { result.innerHTML = ""; };
+    } catch (err) {
+      result.className = "result error";
+      result.textContent = err.message;
+    }
+  }
+
+  async run(box) {
+    const name = box.dataset.op;
+    const { dataset, view } = this.ctx.current();
+    const result = box.querySelector(".result");
+    result.className = "result";
+    result.innerHTML = `<progress></progress><div class="progress-text">starting…</div>`;
+    try {
+      let job = await api.run(name, dataset, view, this.params(box));
+      while (job.status === "running") {
+        const p = job.progress || {};
+        const bar = result.querySelector("progress");
+        if (p.total) { bar.max = p.total; bar.value = p.done; } else bar.removeAttribute("value");
+        result.querySelector(".progress-text").textContent = p.desc ? `${p.desc} ${p.done}${p.total ? "/" + p.total : ""}` : "running…";
+        await new Promise((r) => setTimeout(r, POLL_MS));
+        job = await api.job(job.id);
+      }
+      if (job.status === "failed") throw new Error(job.error);
+      result.innerHTML = `<div class="done-message">✓ ${esc(job.message)}</div>`;
+      this.ctx.onDone && this.ctx.onDone(job);
+    } catch (err) {
+      result.className = "result error";
+      result.textContent = err.message;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+"""What every route needs: a dataset by name, a view from stage dicts, JSON of samples."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date, datetime
+from typing import Any
+
+from bson import Binary, ObjectId
+
+import dataset_core as dc
+from dataset_core.view import DatasetView
+
+#: schema types the grid never needs (embeddings): left out of sample pages
+_HEAVY_FTYPES = ("array",)
+
+
+def get_dataset(name: str) -> dc.Dataset:
+    """The dataset ``name``, its schema re-read (another process may have added fields).
+
+    Raises:
+        DatasetNotFoundError: no such dataset (404).
+    """
+    return dc.load_dataset(name)
+
+
+def get_view(name: str, stages: list[dict[str, Any]] | None) -> DatasetView:
+    """The view of dataset ``name`` through ``stages`` (stage dicts, validated).
+
+    Raises:
+        DatasetNotFoundError: no such dataset.
+        ViewError, FieldNotFoundError: a malformed stage (400).
+    """
+    return DatasetView.from_dict(get_dataset(name), list(stages or []))
+
+
+def heavy_fields(dataset: dc.Dataset) -> list[str]:
+    """Fields too big for a grid page (numpy arrays such as embeddings)."""
+    return [k for k, f in dataset.get_field_schema().items() if f.ftype in _HEAVY_FTYPES]
+
+
+def jsonable(value: Any) -> Any:
+    """A stored value in JSON form: ids and dates as strings, arrays by shape only."""
+    t = type(value)
+    if t in (str, int, bool) or value is None:
+        return value
+    if t is float:
+        return value if value == value and abs(value) != float("inf") else None
+    if t is dict:
+        if value.get("_cls") == "ndarray":
+            return {"_cls": "ndarray"}
+        return {("id" if k == "_id" else k): jsonable(v) for k, v in value.items()}
+    if t is list or t is tuple:
+        return [jsonable(v) for v in value]
+    if isinstance(value, ObjectId):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (bytes, Binary)):
+        return {"_cls": "bytes", "base64": base64.b64encode(bytes(value)[:64]).decode()}
+    if isinstance(value, float):
+        return float(value)
+    return str(value)
+
+
+def sample_json(doc: dict[str, Any]) -> dict[str, Any]:
+    """A sample document as the browser sees it: ``id`` first, private keys dropped."""
+    out: dict[str, Any] = {"id": str(doc["_id"])}
+    for key, value in doc.items():
+        if key in ("_id", "_rand"):
+            continue
+        out[key] = jsonable(value)
+    return out

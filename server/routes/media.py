@@ -1,0 +1,116 @@
+"""Images and thumbnails, only of files that samples of the dataset reference.
+
+Files are addressed by sample id (``/media/<dataset>/<id>``,
+``/thumb/<dataset>/<id>``), so a URL can never name a path of its own; the
+``/api/media?dataset=&filepath=`` form (for links users paste) serves a path
+only when a sample of that dataset has exactly that filepath.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import threading
+import time
+from typing import Any
+
+from bson import ObjectId
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from dataset_core.config import config
+from dataset_core.errors import SampleNotFoundError
+
+from ..context import get_dataset
+from ..errors import MediaForbiddenError
+from ..thumbnails import MAX_THUMBNAIL_SIZE, ThumbnailError, thumbnail
+
+router = APIRouter(tags=["media"])
+
+#: seconds a dataset's collection handle is reused before its name is looked up again
+_COLLECTION_TTL = 5.0
+#: browsers may keep a thumbnail this long without asking; ids never change files
+#: in place, and an edited image gets a new cache key (see server/thumbnails.py)
+THUMB_CACHE_CONTROL = "private, max-age=86400"
+MEDIA_CACHE_CONTROL = "private, max-age=3600"
+
+_collections: dict[tuple[str, str], tuple[Any, float]] = {}
+_lock = threading.Lock()
+
+
+def _collection(dataset: str, fresh: bool = False) -> Any:
+    key = (config.database_name, dataset)
+    now = time.monotonic()
+    with _lock:
+        hit = _collections.get(key)
+    if hit and hit[1] > now and not fresh:
+        return hit[0]
+    coll = get_dataset(dataset)._sample_coll()  # DatasetNotFoundError -> 404
+    with _lock:
+        _collections[key] = (coll, now + _COLLECTION_TTL)
+    return coll
+
+
+def _find_one(dataset: str, query: dict[str, Any], fields: dict[str, int]) -> Any:
+    """One sample document; a miss asks again with a fresh handle (the dataset may
+    have been deleted and made anew under the same name)."""
+    doc = _collection(dataset).find_one(query, fields)
+    return doc if doc is not None else _collection(dataset, fresh=True).find_one(query, fields)
+
+
+def sample_filepath(dataset: str, sample_id: str) -> str:
+    """The filepath of sample ``sample_id`` of ``dataset``.
+
+    Raises:
+        SampleNotFoundError: no such sample (404).
+    """
+    if not ObjectId.is_valid(sample_id):
+        raise SampleNotFoundError(f"{sample_id!r} is not a sample id (24 hex digits)")
+    doc = _find_one(dataset, {"_id": ObjectId(sample_id)}, {"filepath": 1})
+    if doc is None:
+        raise SampleNotFoundError(f"No sample {sample_id} in dataset {dataset!r}")
+    return doc["filepath"]
+
+
+def _file(path: str, cache_control: str, request: Request) -> Response:
+    """The file, or 304 Not Modified when the browser's copy (by ETag) is current."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise ThumbnailError(
+            f"Image {path} is missing on disk; the sample still refers to it"
+        ) from None
+    media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    response = FileResponse(path, media_type=media_type, stat_result=st,
+                            headers={"Cache-Control": cache_control})  # fmt: skip
+    etag = response.headers.get("etag")
+    if etag and etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers={"ETag": etag, "Cache-Control": cache_control})
+    return response
+
+
+@router.get("/media/{dataset}/{sample_id}")
+def media(dataset: str, sample_id: str, request: Request) -> Response:
+    """The original image of a sample."""
+    return _file(sample_filepath(dataset, sample_id), MEDIA_CACHE_CONTROL, request)
+
+
+@router.get("/thumb/{dataset}/{sample_id}")
+def thumb(
+    dataset: str, sample_id: str, request: Request,
+    size: int = Query(MAX_THUMBNAIL_SIZE, ge=16, le=1024),
+) -> Response:  # fmt: skip
+    """A JPEG thumbnail (longer side ≤ 256 px), made on first request and cached on disk."""
+    path = thumbnail(sample_filepath(dataset, sample_id), size)
+    return _file(str(path), THUMB_CACHE_CONTROL, request)
+
+
+@router.get("/api/media")
+def media_by_path(dataset: str, filepath: str, request: Request) -> Response:
+    """A file by path, served only if a sample of ``dataset`` references exactly it."""
+    if _find_one(dataset, {"filepath": filepath}, {"_id": 1}) is None:
+        raise MediaForbiddenError(
+            f"{filepath!r} is not the filepath of any sample of dataset {dataset!r}; "
+            "the server only serves the dataset's own images"
+        )
+    return _file(filepath, MEDIA_CACHE_CONTROL, request)

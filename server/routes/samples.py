@@ -1,0 +1,116 @@
+"""Pages of samples of a serialised view, one sample whole, and ids of a view."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bson import ObjectId
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from dataset_core.errors import SampleNotFoundError
+
+from ..context import get_dataset, get_view, heavy_fields, jsonable, sample_json
+
+router = APIRouter(tags=["samples"])
+
+#: most samples one page may hold: a screenful of tiles many times over
+MAX_PAGE = 1000
+#: most ids one request returns ("select all" on a huge view)
+MAX_IDS = 1_000_000
+
+
+class ViewRef(BaseModel):
+    """A dataset and the stages of a view of it (``[]``: the whole dataset)."""
+
+    dataset: str
+    view: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class PageRequest(ViewRef):
+    """Which page: ``limit`` samples from position ``offset`` of the view."""
+
+    offset: int = Field(0, ge=0)
+    limit: int = Field(100, ge=1, le=MAX_PAGE)
+
+
+class IdsRequest(ViewRef):
+    """Ids of the view's samples from ``offset``, at most ``limit`` (default all)."""
+
+    offset: int = Field(0, ge=0)
+    limit: int | None = Field(None, ge=1, le=MAX_IDS)
+
+
+@router.post("/api/samples")
+def page(body: PageRequest) -> dict[str, Any]:
+    """Samples ``offset`` to ``offset + limit - 1`` of the view, in its order.
+
+    ``next_offset`` is where the next page starts, or null after the last one.
+    Fields holding arrays (embeddings) are left out.
+    """
+    view = get_view(body.dataset, body.view)
+    steps: list[dict[str, Any]] = []
+    if body.offset:
+        steps.append({"$skip": body.offset})
+    steps.append({"$limit": body.limit + 1})  # one more tells whether a next page exists
+    heavy = heavy_fields(view.dataset)
+    steps.append({"$project": {k: 0 for k in [*heavy, "_rand"]}})
+    docs = list(view._aggregate(steps))
+    more = len(docs) > body.limit
+    return {
+        "samples": [sample_json(d) for d in docs[: body.limit]],
+        "offset": body.offset,
+        "next_offset": body.offset + body.limit if more else None,
+    }
+
+
+@router.post("/api/count")
+def count(body: ViewRef) -> dict[str, int]:
+    """The number of samples in the view."""
+    return {"count": len(get_view(body.dataset, body.view))}
+
+
+@router.post("/api/ids")
+def ids(body: IdsRequest) -> dict[str, list[str]]:
+    """The ids of the view's samples, in order (for "select all" and shift-click ranges)."""
+    view = get_view(body.dataset, body.view)
+    steps: list[dict[str, Any]] = []
+    if body.offset:
+        steps.append({"$skip": body.offset})
+    if body.limit:
+        steps.append({"$limit": body.limit})
+    steps.append({"$project": {"_id": 1}})
+    return {"ids": [str(d["_id"]) for d in view._aggregate(steps)]}
+
+
+@router.get("/api/datasets/{name}/samples/{sample_id}")
+def one(name: str, sample_id: str) -> dict[str, Any]:
+    """One sample with every field (arrays by shape only), for the sample view."""
+    dataset = get_dataset(name)
+    if not ObjectId.is_valid(sample_id):
+        raise SampleNotFoundError(f"{sample_id!r} is not a sample id (24 hex digits)")
+    return sample_json(dataset._get_doc(ObjectId(sample_id)))
+
+
+class GroupsRequest(ViewRef):
+    """The field a ``GroupBy`` view groups on."""
+
+    field: str
+
+
+@router.post("/api/groups")
+def groups(body: GroupsRequest) -> dict[str, Any]:
+    """The view's runs of equal ``field`` values, in view order: ``[{value, count}]``.
+
+    A ``GroupBy`` view keeps each group contiguous, so these are its groups; the
+    grid starts each on a new row under a header.
+    """
+    view = get_view(body.dataset, body.view)
+    out: list[dict[str, Any]] = []
+    for value in view.values(body.field):
+        key = jsonable(value)
+        if out and out[-1]["value"] == key:
+            out[-1]["count"] += 1
+        else:
+            out.append({"value": key, "count": 1})
+    return {"field": body.field, "groups": out}

@@ -1,0 +1,121 @@
+"""The session state: read and change it over REST, follow it over a websocket.
+
+Websocket protocol (JSON messages):
+
+- server -> client: ``{"type": "state", "state": {..., "version": n}}`` on
+  connect and after every change (whoever made it), and
+  ``{"type": "error", "message": ...}`` when a change of this client's was refused;
+- client -> server: ``{"type": "update", "changes": {key: value}}`` (any state
+  keys, see ``server/state.py``), ``{"type": "select", "add": [ids],
+  "remove": [ids]}``, ``{"type": "refresh"}``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from dataset_core.errors import DatasetCoreError
+
+from ..context import get_view
+from ..state import StateError, StateStore
+
+router = APIRouter(tags=["state"])
+
+
+class StateChange(BaseModel):
+    """Changes to the state: any of its keys."""
+
+    changes: dict[str, Any]
+
+
+def validate_changes(store: StateStore, changes: dict[str, Any]) -> None:
+    """Check that a dataset/view change names a dataset and stages that work.
+
+    Raises:
+        StateError, DatasetCoreError: with the reason, for the client to show.
+    """
+    if not isinstance(changes, dict):
+        raise StateError(f"changes must be an object of state keys; got {changes!r:.80}")
+    if "dataset" in changes or "view" in changes:
+        name = changes.get("dataset", store.get("dataset"))
+        if name is None:
+            if changes.get("view"):
+                raise StateError("A view needs a dataset; set 'dataset' too")
+            return
+        get_view(name, changes.get("view", store.get("view") if "dataset" not in changes else []))
+
+
+def _store(request: Request | WebSocket) -> StateStore:
+    return request.app.state.store
+
+
+@router.get("/api/state")
+def read_state(request: Request) -> dict[str, Any]:
+    """The current state with its version."""
+    return _store(request).snapshot()
+
+
+@router.post("/api/state")
+def change_state(body: StateChange, request: Request) -> dict[str, Any]:
+    """Apply changes; returns the new state (every websocket client receives it too)."""
+    store = _store(request)
+    validate_changes(store, body.changes)
+    return store.apply(body.changes)
+
+
+async def _handle(store: StateStore, msg: dict[str, Any]) -> None:
+    kind = msg.get("type")
+    if kind == "update":
+        changes = msg.get("changes")
+        await run_in_threadpool(validate_changes, store, changes)  # reads MongoDB
+        store.apply(changes)  # type: ignore[arg-type]
+    elif kind == "select":
+        store.select(add=msg.get("add") or [], remove=msg.get("remove") or [])
+    elif kind == "refresh":
+        store.bump_refresh()
+    else:
+        raise StateError(f"Unknown message type {kind!r}; use 'update', 'select' or 'refresh'")
+
+
+@router.websocket("/ws/state")
+async def state_socket(ws: WebSocket) -> None:
+    """Send the state now and after every change; apply this client's changes in order."""
+    store = _store(ws)
+    await ws.accept()
+    loop = asyncio.get_running_loop()
+    outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+
+    def deliver(snapshot: dict[str, Any]) -> None:  # called in whichever thread changed it
+        loop.call_soon_threadsafe(outbox.put_nowait, {"type": "state", "state": snapshot})
+
+    token = store.subscribe(deliver)
+    store.client_connected()
+
+    async def send_all() -> None:
+        while True:
+            await ws.send_text(json.dumps(await outbox.get()))
+
+    sender = asyncio.create_task(send_all())
+    try:
+        await outbox.put({"type": "state", "state": store.snapshot()})
+        while True:
+            text = await ws.receive_text()
+            try:
+                msg = json.loads(text)
+                if not isinstance(msg, dict):
+                    raise StateError("A message is a JSON object with a 'type'")
+                await _handle(store, msg)
+            except (json.JSONDecodeError, DatasetCoreError, StateError) as e:
+                await outbox.put({"type": "error", "message": str(e)})
+    except WebSocketDisconnect:
+        pass
+    finally:
+        store.unsubscribe(token)
+        store.client_disconnected()
+        sender.cancel()

@@ -1,0 +1,75 @@
+"""Thumbnails made on demand and cached on disk.
+
+A thumbnail is a JPEG whose longer side is at most ``MAX_THUMBNAIL_SIZE``,
+keyed by the source's path, size and modification time, so an edited image
+gets a new one. The cache lives under ``~/.dataset_core/thumbnails`` (or
+``$DATASET_CORE_HOME``); deleting it is always safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from pathlib import Path
+
+from dataset_core.config import config
+
+#: the grid shows tiles up to ~200 CSS px; 256 covers them on most screens
+MAX_THUMBNAIL_SIZE = 256
+#: JPEG quality of thumbnails: visually clean at tile size, ~10 KB each
+THUMBNAIL_QUALITY = 82
+#: files per cache sub-folder level, so no folder holds a million entries
+_FANOUT_CHARS = 2
+
+_make_lock = threading.Lock()
+
+
+class ThumbnailError(OSError):
+    """The source image cannot be read (missing, corrupt, not an image)."""
+
+
+def cache_dir() -> Path:
+    """Where thumbnails are kept."""
+    return config.home / "thumbnails"
+
+
+def cache_path(filepath: str, size: int) -> Path:
+    """The cached thumbnail of ``filepath`` at ``size``, whether or not it exists yet.
+
+    Raises:
+        ThumbnailError: the source file is missing.
+    """
+    try:
+        st = os.stat(filepath)
+    except OSError as e:
+        raise ThumbnailError(f"Image {filepath} cannot be read: {e.strerror}") from None
+    key = f"{filepath}\0{st.st_size}\0{st.st_mtime_ns}\0{size}".encode()
+    digest = hashlib.sha1(key).hexdigest()
+    return cache_dir() / digest[:_FANOUT_CHARS] / f"{digest}.jpg"
+
+
+def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> Path:
+    """The path of a cached thumbnail of ``filepath``, made now if missing.
+
+    Raises:
+        ThumbnailError: the source cannot be decoded.
+    """
+    size = max(16, min(int(size), MAX_THUMBNAIL_SIZE))
+    path = cache_path(filepath, size)
+    if path.exists():
+        return path
+    from PIL import Image
+
+    from brain.embeddings import load_image  # upright RGB, JPEGs drafted small
+
+    try:
+        img = load_image(filepath, draft_size=size)
+        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+    except Exception as e:  # noqa: BLE001 - any decoder failure is the same to a viewer
+        raise ThumbnailError(f"Image {filepath} cannot be decoded: {e}") from None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
+    img.save(tmp, "JPEG", quality=THUMBNAIL_QUALITY)
+    os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
+    return path
