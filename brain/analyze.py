@@ -1,0 +1,318 @@
+"""One command for everything wrong with an image folder (fastdup's ``run()``).
+
+:func:`analyze` reads a folder, classification tree, file list or archive
+(:mod:`brain.sources`), or takes an existing dataset or view, then, reusing one
+decode pass and one kNN graph for everything:
+
+1. embeds every image, with 64-px thumbnails and the image statistics of
+   :mod:`brain.quality` computed in the same decode pass, saved as the
+   similarity run ``sim``;
+2. finds near-duplicate groups (pixel-confirmed; ``approx_dup_group_id`` and
+   the saved views of :func:`brain.find_approximate_duplicates`);
+3. outliers, components (``ccthreshold`` 0.96), image-quality flags, a 2-D
+   map, and with labels the label issues and kNN predictions, with splits the
+   leaks between them;
+4. prints fastdup's kind of summary and writes the HTML report.
+
+The dataset is persistent and keeps every field and run, ready for the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+
+from dataset_core.collection import SampleCollection
+
+from . import neardup
+from .neighbors import DEFAULT_K, Neighbors, from_arrays
+from .outliers import DEFAULT_LOWER_THRESHOLD
+
+#: fastdup's "fully identical" bound: cosine similarity above 0.99
+IDENTICAL_SIMILARITY = 0.99
+#: the 2-D map's method when ``visualization="auto"``: UMAP when umap-learn is
+#: installed, else PCA (t-SNE takes ~10 s per 1,000 images on 2 cores)
+AUTO_VISUALIZATION = ("umap", "pca")
+
+
+@dataclass
+class AnalysisResult:
+    """What :func:`analyze` did.
+
+    Attributes:
+        dataset: the dataset analysed (persistent, with every field and run).
+        summary: the printed lines.
+        counts: what was found, by kind (``identical``, ``near_duplicates``,
+            ``outliers``, ``label_issues``, ``leaks``, one per quality flag...).
+        report_path: the report's ``index.html``, if one was written.
+        seconds: wall time, import included.
+        stages: seconds per stage.
+        num_images: samples analysed.
+    """
+
+    dataset: Any
+    summary: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    report_path: str | None = None
+    seconds: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)
+    num_images: int = 0
+
+    @property
+    def images_per_second(self) -> float:
+        """Images analysed per second, end to end."""
+        return self.num_images / self.seconds if self.seconds else 0.0
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.stages: dict[str, float] = {}
+
+    @contextlib.contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
+
+
+def _embed(samples: SampleCollection, brain_key: str, notes: list[str],
+           **embed_kwargs: Any) -> tuple[Any, np.ndarray, np.ndarray]:  # fmt: skip
+    """One decode pass: embeddings, thumbnails, image stats; the similarity run saved."""
+    from .embeddings import describe_failures, embed_paths
+    from .quality import image_stats
+    from .similarity import THUMB_SIZE, SimilarityIndex
+
+    paths = samples.values("filepath")
+    res = embed_paths(paths, extras={"thumb": _Thumb(THUMB_SIZE), "stats": image_stats},
+                      **embed_kwargs)  # fmt: skip
+    if res.failures:
+        notes.append(describe_failures(res.failures, paths, len(paths)))
+    thumbs = res.extras["thumb"]
+    if thumbs.ndim != 3:  # nothing decoded
+        thumbs = np.zeros((len(paths), THUMB_SIZE, THUMB_SIZE), np.uint8)
+    model = embed_kwargs.get("model")
+    config = {"metric": "cosine", "image_size": embed_kwargs.get("image_size"),
+              "model": model if isinstance(model, str) or model is None else type(model).__name__,
+              "dim": int(res.embeddings.shape[1])}  # fmt: skip
+    index = SimilarityIndex(samples, brain_key, samples.values("id"), res.embeddings, thumbs,
+                            config)  # fmt: skip
+    index.save()
+    return index, res.extras["stats"], res.ok
+
+
+class _Thumb:
+    """``gray_thumbnail`` at a size, as a picklable callable for spawned workers."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __call__(self, img: Any) -> np.ndarray:
+        from .embeddings import gray_thumbnail
+
+        return gray_thumbnail(img, self.size)
+
+
+def _write_groups(samples: SampleCollection, index: Any, pairs: neardup.DuplicatePairs) -> None:
+    """The near-duplicate groups as :func:`brain.find_approximate_duplicates` writes them."""
+    from .duplicates import APPROX_GROUP_FIELD, APPROX_GROUPS_VIEW, APPROX_VIEW
+
+    labels = neardup.connected_components(len(index.sample_ids), pairs.pairs)
+    index.neighbors_map = index._neighbors_map(labels, pairs.pairs, pairs.distances)
+    groups = index.group_labels()
+    dataset = samples._dataset
+    dataset._set_values_by_id(APPROX_GROUP_FIELD,
+                              [(ObjectId(i), groups.get(i)) for i in index.sample_ids])  # fmt: skip
+    members = samples.exists(APPROX_GROUP_FIELD)
+    dataset.save_view(APPROX_VIEW, members.sort_by(APPROX_GROUP_FIELD), overwrite=True,
+                      description="near-duplicate groups, one after another")  # fmt: skip
+    dataset.save_view(APPROX_GROUPS_VIEW, members.group_by(APPROX_GROUP_FIELD), overwrite=True,
+                      description=f"grouped by {APPROX_GROUP_FIELD}")  # fmt: skip
+
+
+def _pct(count: int, n: int) -> str:
+    return f"{100.0 * count / n:.2f} %" if n else "0.00 %"
+
+
+def _duplicate_counts(pairs: neardup.DuplicatePairs) -> tuple[int, int]:
+    """(images with an identical copy, other images with a near-duplicate)."""
+    d = np.nan_to_num(pairs.distances, nan=1.0)
+    ident = set(pairs.pairs[d < 1 - IDENTICAL_SIMILARITY].ravel().tolist())
+    near = set(pairs.pairs.ravel().tolist()) - ident
+    return len(ident), len(near)
+
+
+def _visualize(samples: SampleCollection, method: str | None, nb: Neighbors) -> str | None:
+    from .visualization import compute_visualization
+
+    if method is None:
+        return None
+    if method == "auto":
+        try:
+            import umap  # noqa: F401
+
+            method = AUTO_VISUALIZATION[0]
+        except ImportError:
+            method = AUTO_VISUALIZATION[1]
+    compute_visualization(samples, method=method, neighbors=nb)
+    return method
+
+
+def analyze(
+    source: str | SampleCollection, name: str | None = None, labels: str = "none",
+    report_dir: str | None = None, overwrite: bool = False, label_field: str = "ground_truth",
+    splits: list[str] | None = None, lower_threshold: float = DEFAULT_LOWER_THRESHOLD,
+    cc_threshold: float = 0.96, visualization: str | None = "auto", num_images: int = 20,
+    extract_dir: str | None = None, brain_key: str = "sim", verbose: bool = True,
+    **embed_kwargs: Any,
+) -> AnalysisResult:  # fmt: skip
+    """Import ``source`` and run every dataset-health analysis on it.
+
+    Args:
+        source: a folder, classification tree, file list or tar/zip archive
+            (see :mod:`brain.sources`), or an existing dataset or view.
+        name: the new dataset's name (default: the source's base name).
+        labels: ``"dir-tree"``: labels from folder names; ``"none"``.
+        report_dir: write the HTML report here (default: none).
+        overwrite: replace a dataset of the same name (files are never touched).
+        label_field: the labels' field (for a dataset: used when it exists).
+        splits: split tags to check for leaks (default: split folders found,
+            or for a dataset the tags ``train``/``test``/``val``... it has).
+        lower_threshold: the outlier fraction (fastdup's, 5 %).
+        cc_threshold: the components' similarity bound (fastdup's ``ccthreshold``).
+        visualization: the 2-D map's method (``"umap"``, ``"tsne"``, ``"pca"``),
+            ``"auto"`` (UMAP if installed, else PCA) or None for none.
+        num_images: rows per gallery.
+        extract_dir: where an archive is extracted.
+        brain_key: the similarity run's key.
+        verbose: print the summary (and progress bars).
+        **embed_kwargs: passed to :func:`brain.embeddings.embed_paths`
+            (``model``, ``image_size``, ``batch_size``, ``num_workers``, ``device``).
+
+    Returns:
+        An :class:`AnalysisResult`.
+
+    Example:
+        >>> res = brain.analyze("data/", name="scenes", labels="dir-tree", report_dir="report/")
+        Found 118 fully identical images (d>0.990), 0.16 %
+        ...
+    """
+    from . import clusters, label_issues, leaks, outliers, quality, sources
+    from .classify import knn_classify
+
+    clock = _Clock()
+    start = time.perf_counter()
+    notes: list[str] = []
+    with clock.stage("import"):
+        if isinstance(source, SampleCollection):
+            samples = source
+            found = {t for t in samples.distinct("tags") if sources.split_name(t)}
+            found_splits = sorted(found)
+        else:
+            samples, rep = sources.load_source(source, name, labels, label_field, overwrite,
+                                               extract_dir)  # fmt: skip
+            notes += rep.notes
+            found_splits = rep.splits
+        splits = list(splits) if splits is not None else found_splits
+    n = len(samples)
+    has_labels = label_field in samples._dataset._schema and any(
+        v is not None for v in samples.values(label_field)
+    )
+    with clock.stage("metadata"):
+        from dataset_core.metadata import compute_metadata
+
+        compute_metadata(samples)
+    with clock.stage("embeddings + stats"):
+        embed_kwargs.setdefault("progress", verbose)
+        index, pixel_stats, ok = _embed(samples, brain_key, notes, **embed_kwargs)
+    counts: dict[str, int] = {}
+    with clock.stage("kNN graph"):
+        nb = from_arrays(index.sample_ids, index.embeddings, index.thumbs, DEFAULT_K, brain_key)
+    with clock.stage("near-duplicates"):
+        pairs = neardup.find_pairs(nb.embeddings, nb.thumbs)
+        _write_groups(samples, index, pairs)
+        counts["identical"], counts["near_duplicates"] = _duplicate_counts(pairs)
+    with clock.stage("outliers"):
+        out = outliers.compute_outliers(samples, lower_threshold, neighbors=nb)
+        counts["outliers"] = len(out.outlier_ids)
+    with clock.stage("components"):
+        comp = clusters.compute_clusters(samples, "components", cc_threshold, neighbors=nb)
+        counts["components"] = len(comp.sizes)
+    with clock.stage("image stats"), contextlib.redirect_stdout(io.StringIO()) as quiet:
+        q = quality.compute_image_stats(samples, pixel_stats=pixel_stats, ok=ok)
+        counts.update(q.counts)
+    del quiet  # unreadable images are already reported once, by the embedding pass
+    if has_labels:
+        with clock.stage("label issues"):
+            li = label_issues.compute_label_issues(samples, label_field, neighbors=nb, pairs=pairs)
+            counts["label_issues"] = len(li.flagged)
+            counts["confusing_pairs"] = len(li.confusing_pairs)
+            knn_classify(samples, label_field, neighbors=nb)
+    if len(splits) >= 2:
+        with clock.stage("leaks"):
+            lk = leaks.compute_leaks(samples, splits, neighbors=nb, pairs=pairs)
+            counts["leaks"] = len(lk.leaks)
+    with clock.stage("visualization"):
+        method = _visualize(samples, visualization, nb)
+    summary = notes + _summary(n, counts, lower_threshold, cc_threshold, comp, splits,
+                               has_labels, method)  # fmt: skip
+    report_path = None
+    if report_dir:
+        with clock.stage("report"):
+            from .reports import create_report
+
+            report_path = create_report(samples, report_dir, num_images=num_images,
+                                        label_field=label_field if has_labels else None,
+                                        summary=summary)  # fmt: skip
+        shown = os.path.relpath(report_path)
+        summary.append(f"Report: {report_path if shown.startswith('..') else shown}")
+    seconds = time.perf_counter() - start
+    name_ = samples._dataset.name
+    summary.append(f"Analysed {n} images in {seconds:.1f} s ({n / seconds:.0f} images/s); "
+                   f"browse them with: dsc app launch {shlex.quote(name_)}")  # fmt: skip
+    if verbose:
+        print("\n".join(summary))
+    return AnalysisResult(samples, summary, counts, report_path, seconds, clock.stages, n)
+
+
+def _summary(n: int, counts: dict[str, int], lower: float, cc: float, comp: Any,
+             splits: list[str], has_labels: bool, method: str | None) -> list[str]:  # fmt: skip
+    lines = [
+        f"Found {counts['identical']} fully identical images (d>{IDENTICAL_SIMILARITY:.3f}), "
+        f"{_pct(counts['identical'], n)}",
+        f"Found {counts['near_duplicates']} nearly identical images (confirmed on pixels), "
+        f"{_pct(counts['near_duplicates'], n)}",
+        f"Found {counts['outliers']} outliers (lowest {lower * 100:g} %), "
+        f"{_pct(counts['outliers'], n)}",
+    ]
+    if counts["components"]:
+        lines.append(f"Found {counts['components']} clusters of similar images (d>{cc:.3f}); "
+                     f"the largest has {int(comp.sizes[0])}")  # fmt: skip
+    if has_labels:
+        lines.append(f"Found {counts['label_issues']} images whose label disagrees with their "
+                     f"nearest neighbours, {counts['confusing_pairs']} near-duplicate pairs with "
+                     "different labels")  # fmt: skip
+    if len(splits) >= 2:
+        lines.append(f"Found {counts['leaks']} {'/'.join(splits)} leaks")
+    flags = [
+        ("blurry", "blurry"),
+        ("dark", "dark"),
+        ("bright", "bright"),
+        ("low_information", "low-information"),
+        ("odd_aspect_ratio", "odd aspect ratio"),
+    ]
+    lines.append("Found " + ", ".join(f"{counts.get(k, 0)} {word}" for k, word in flags)
+                 + " images")  # fmt: skip
+    if method:
+        lines.append(f"2-D map: {method} (brain run 'visualization')")
+    return lines

@@ -1,0 +1,136 @@
+"""The embeddings and kNN graph that the dataset-health analyses share.
+
+Outliers, clusters, label issues, leaks, kNN labels and the 2-D map all start
+from the same two things: one embedding per sample (a similarity run, see
+:mod:`brain.similarity`) and each sample's nearest neighbours. A
+:class:`Neighbors` holds both for the samples of a dataset or view, aligned with
+the collection's order, so a pipeline computes them once and hands the same
+object to every analysis (``neighbors=...``); without one, each analysis loads
+the similarity run (computing it when missing) and builds its own graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dataset_core.collection import SampleCollection
+
+from . import runs
+from .knn import KnnGraph, knn_graph
+
+#: neighbours per sample in the shared graph: label votes use 10 (fastdup's
+#: similarity gallery shows 10 per image), outliers and components fewer
+DEFAULT_K = 10
+
+
+@dataclass
+class Neighbors:
+    """Embeddings and kNN graph of a collection's samples, in the collection's order.
+
+    Attributes:
+        sample_ids: ids (str) of the samples.
+        embeddings: ``(N, D)`` float32; NaN rows for images that could not be read.
+        graph: each sample's nearest other samples (indices into ``sample_ids``).
+        thumbs: ``(N, T, T)`` uint8 grayscale thumbnails for pixel checks, or None.
+        brain_key: the similarity run they came from (None for raw arrays).
+    """
+
+    sample_ids: list[str]
+    embeddings: np.ndarray
+    graph: KnnGraph
+    thumbs: np.ndarray | None = None
+    brain_key: str | None = None
+    _rows: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rows = {sid: i for i, sid in enumerate(self.sample_ids)}
+
+    @property
+    def valid(self) -> np.ndarray:
+        """``(N,)`` bool: whether each sample has an embedding."""
+        return ~np.isnan(self.embeddings).any(axis=1)
+
+    @property
+    def k(self) -> int:
+        """Neighbours per sample in :attr:`graph`."""
+        return int(self.graph.indices.shape[1])
+
+    def row(self, sample_id: str) -> int | None:
+        """The row of ``sample_id``, or None when it is not here."""
+        return self._rows.get(str(sample_id))
+
+    def subset(self, rows: np.ndarray, k: int | None = None) -> Neighbors:
+        """The same samples restricted to ``rows``, with a graph among those rows only."""
+        rows = np.asarray(rows, dtype=np.int64)
+        emb = self.embeddings[rows]
+        thumbs = None if self.thumbs is None else self.thumbs[rows]
+        kk = _clip_k(k or self.k, len(rows))
+        return Neighbors([self.sample_ids[r] for r in rows], emb, knn_graph(emb, k=kk), thumbs,
+                         self.brain_key)  # fmt: skip
+
+
+def _clip_k(k: int, n: int) -> int:
+    return max(1, min(int(k), max(n - 1, 1)))
+
+
+def from_arrays(
+    sample_ids: list[str], embeddings: np.ndarray, thumbs: np.ndarray | None = None,
+    k: int = DEFAULT_K, brain_key: str | None = None,
+) -> Neighbors:  # fmt: skip
+    """A :class:`Neighbors` from embeddings already in memory (one kNN search)."""
+    emb = np.asarray(embeddings, dtype=np.float32)
+    if emb.ndim != 2 or len(emb) != len(sample_ids):
+        raise ValueError(
+            f"embeddings must be ({len(sample_ids)}, D), one row per sample; got {emb.shape}"
+        )
+    graph = knn_graph(emb, k=_clip_k(k, len(emb)))
+    return Neighbors(list(sample_ids), emb, graph, thumbs, brain_key)
+
+
+def get_neighbors(
+    samples: SampleCollection, brain_key: str = "sim", k: int = DEFAULT_K,
+    neighbors: Neighbors | None = None, **similarity_kwargs: Any,
+) -> Neighbors:  # fmt: skip
+    """The embeddings and kNN graph of ``samples``.
+
+    Args:
+        samples: a dataset or view.
+        brain_key: the similarity run to take embeddings from; computed (with
+            ``similarity_kwargs``) when the dataset has none of that key.
+        k: neighbours per sample.
+        neighbors: a :class:`Neighbors` computed earlier; used as is when it
+            covers exactly these samples with at least ``k`` neighbours, and
+            restricted to them when it covers more (a view of its dataset).
+
+    Returns:
+        A :class:`Neighbors` aligned with ``samples.values("id")``. Samples the
+        run does not know (added since) get NaN embeddings and no neighbours.
+    """
+    ids = samples.values("id")
+    if neighbors is not None:
+        if neighbors.sample_ids == ids and neighbors.k >= min(k, max(len(ids) - 1, 1)):
+            return neighbors
+        rows = [neighbors.row(i) for i in ids]
+        if all(r is not None for r in rows):
+            return neighbors.subset(np.asarray(rows), k)
+    from .similarity import SimilarityIndex, compute_similarity
+
+    if brain_key in runs.list_brain_runs(samples, method="similarity"):
+        index = SimilarityIndex.load(samples, brain_key)
+    else:
+        index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+    dim = index.embeddings.shape[1] if index.embeddings.ndim == 2 else 0
+    emb = np.full((len(ids), dim), np.nan, dtype=np.float32)
+    thumbs = None
+    if index.thumbs is not None:
+        thumbs = np.zeros((len(ids), *index.thumbs.shape[1:]), dtype=np.uint8)
+    for n, sid in enumerate(ids):
+        r = index._row.get(sid)
+        if r is not None:
+            emb[n] = index.embeddings[r]
+            if thumbs is not None:
+                thumbs[n] = index.thumbs[r]
+    return from_arrays(ids, emb, thumbs, k=k, brain_key=brain_key)

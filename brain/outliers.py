@@ -1,0 +1,105 @@
+"""Outliers: the images farthest from everything else.
+
+A sample's **outlier score** is the mean cosine distance to its
+``OUTLIER_K`` nearest other samples: 0 for an image among copies of itself,
+higher the lonelier it is. fastdup ranks by the single nearest neighbour
+(``how="one"``); averaging a few means one accidental copy of an odd image
+does not hide it. The ``lower_threshold`` fraction of samples with the highest
+scores (fastdup's lowest similarities: 5 % by default) are tagged ``outlier``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from bson import ObjectId
+
+from dataset_core.collection import SampleCollection
+
+from . import runs
+from .neighbors import Neighbors, get_neighbors
+
+#: neighbours averaged per score: enough that a pair of odd copies still
+#: stands out, few enough that a small cluster's members are not outliers
+OUTLIER_K = 3
+#: fastdup's default ``lower_threshold``: the 5 % least similar images
+DEFAULT_LOWER_THRESHOLD = 0.05
+METHOD = "outliers"
+
+
+@dataclass
+class OutlierResults:
+    """Scores of every sample and the ids tagged as outliers (most outlying first)."""
+
+    sample_ids: list[str]
+    scores: np.ndarray  # (N,) NaN where the image could not be embedded
+    outlier_ids: list[str]
+    lower_threshold: float
+
+
+def outlier_scores(neighbors: Neighbors, k: int = OUTLIER_K) -> np.ndarray:
+    """Mean distance to the ``k`` nearest others per sample (NaN without neighbours)."""
+    k = min(k, neighbors.k)
+    d = neighbors.graph.distances[:, :k].astype(np.float64)
+    d = np.where(np.isfinite(d), d, np.nan)
+    with np.errstate(invalid="ignore"):
+        counts = (~np.isnan(d)).sum(axis=1)
+        mean = np.nansum(d, axis=1) / np.maximum(counts, 1)
+    return np.where(counts > 0, mean, np.nan)
+
+
+def compute_outliers(
+    samples: SampleCollection, lower_threshold: float = DEFAULT_LOWER_THRESHOLD,
+    k: int = OUTLIER_K, score_field: str = "outlier_score", tag: str | None = "outlier",
+    brain_key: str = "sim", neighbors: Neighbors | None = None, **similarity_kwargs: Any,
+) -> OutlierResults:  # fmt: skip
+    """Score every sample by its distance to its neighbours and tag the farthest.
+
+    Args:
+        samples: a dataset or view.
+        lower_threshold: the fraction of samples to tag (0.05: the 5 % least
+            similar to anything else); 0 tags none.
+        k: neighbours averaged per score (default 3).
+        score_field: where scores go (higher = more outlying).
+        tag: the tag of outliers (removed from the other samples first); None:
+            no tags.
+        brain_key: the similarity run of the embeddings (computed when missing).
+        neighbors: a shared :class:`~brain.neighbors.Neighbors` to reuse.
+
+    Returns:
+        An :class:`OutlierResults`; the run is saved as ``outliers``.
+
+    Raises:
+        ValueError: ``lower_threshold`` outside [0, 1).
+
+    Example:
+        >>> brain.compute_outliers(dataset, lower_threshold=0.05)
+        >>> dataset.match_tags("outlier").sort_by("outlier_score", reverse=True)
+    """
+    if not 0 <= lower_threshold < 1:
+        raise ValueError(
+            f"lower_threshold is the fraction of samples to tag, in [0, 1); got {lower_threshold}"
+        )
+    nb = get_neighbors(samples, brain_key, k=k, neighbors=neighbors, **similarity_kwargs)
+    scores = outlier_scores(nb, k)
+    valid = np.flatnonzero(~np.isnan(scores))
+    count = math.ceil(lower_threshold * len(valid)) if lower_threshold else 0
+    order = valid[np.argsort(-scores[valid], kind="stable")]
+    outlier_ids = [nb.sample_ids[i] for i in order[:count]]
+    dataset = samples._dataset
+    dataset._set_values_by_id(score_field, [
+        (ObjectId(i), None if np.isnan(s) else float(s))
+        for i, s in zip(nb.sample_ids, scores, strict=True)
+    ])  # fmt: skip
+    if tag:
+        samples.untag_samples(tag)
+        if outlier_ids:
+            samples.select(outlier_ids).tag_samples(tag)
+    config = {"lower_threshold": lower_threshold, "k": k, "score_field": score_field,
+              "tag": tag, "brain_key": brain_key}  # fmt: skip
+    runs.save_run(samples, METHOD, METHOD, config,
+                  {"ids": np.array(nb.sample_ids), "scores": scores})  # fmt: skip
+    return OutlierResults(nb.sample_ids, scores, outlier_ids, lower_threshold)

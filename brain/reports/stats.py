@@ -1,0 +1,191 @@
+"""Galleries of single images ranked by a number: outliers, image stats, quality
+flags, and the aspect-ratio plot. Options: see :mod:`brain.reports.common`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dataset_core.collection import SampleCollection
+
+from ..quality import FLAGS, STAT_FIELDS
+from .common import Gallery, ReportError, require_field
+from .html import empty, esc, row
+
+#: size of the aspect-ratio scatter plot, pixels
+PLOT_SIZE = 420
+#: bars of the aspect-ratio histogram
+HISTOGRAM_BINS = 24
+#: images per row of a grid gallery
+GRID_ROW = 10
+
+
+def _grid(g: Gallery, picked: list[tuple[str, list[str]]], kind: str) -> str:
+    """Rows of ``GRID_ROW`` cards."""
+    rows = []
+    for start in range(0, len(picked), GRID_ROW):
+        chunk = picked[start : start + GRID_ROW]
+        cards = [g.card(sid, lines) for sid, lines in chunk]
+        rows.append(row(f"{start + 1}–{start + len(chunk)}", cards, f' data-kind="{kind}"'))
+    return "".join(rows)
+
+
+def create_outliers_gallery(
+    samples: SampleCollection, save_path: str, score_field: str = "outlier_score", **options: Any
+) -> str:
+    """The most outlying images first: ``outliers.html``. Needs :func:`brain.compute_outliers`.
+
+    Returns:
+        The page's path.
+    """
+    g = Gallery(samples, save_path, **options)
+    require_field(g, score_field, "brain.compute_outliers(dataset)")
+    scores = samples.values(score_field)
+    ranked = sorted((i for i, s in enumerate(scores) if s is not None), key=lambda i: -scores[i])
+    picked = [(g.ids[i], [f"score {scores[i]:.3f}"]) for i in ranked if g.keep([g.ids[i]])]
+    body = _grid(g, picked[: g.num_images], "outlier") or empty("No scored samples here.")
+    intro = (f"Outlier score: mean cosine distance to the nearest other images (higher = "
+             f"lonelier); {g.describe_options()}.")  # fmt: skip
+    return g.write("outliers.html", "Outliers", intro, body)
+
+
+def _stat_rows(g: Gallery, stats_field: str) -> list[tuple[int, dict[str, Any]]]:
+    require_field(g, stats_field, "brain.compute_image_stats(dataset)")
+    values = g.samples.values(stats_field)
+    return [(i, s) for i, s in enumerate(values) if s and g.keep([g.ids[i]])]
+
+
+def create_stats_gallery(
+    samples: SampleCollection, save_path: str, metric: str = "blur", descending: bool = False,
+    stats_field: str = "image_stats", **options: Any,
+) -> str:  # fmt: skip
+    """Images sorted by one statistic (fastdup's stats gallery): ``stats_<metric>.html``.
+
+    Args:
+        metric: one of :data:`brain.quality.STAT_FIELDS` (``blur``, ``mean``, ...).
+        descending: largest first (default: smallest first, e.g. the blurriest).
+
+    Returns:
+        The page's path.
+
+    Raises:
+        ReportError: an unknown metric, or no stats computed yet.
+    """
+    if metric not in STAT_FIELDS:
+        raise ReportError(f"Unknown metric {metric!r}; use one of {list(STAT_FIELDS)}")
+    g = Gallery(samples, save_path, **options)
+    rows = sorted(_stat_rows(g, stats_field), key=lambda t: t[1][metric], reverse=descending)
+    picked = [(g.ids[i], [f"{metric} {s[metric]:.4g}"]) for i, s in rows[: g.num_images]]
+    body = _grid(g, picked, "stat") or empty("No image stats here.")
+    order = "largest" if descending else "smallest"
+    intro = f"{len(rows)} images by <b>{esc(metric)}</b>, {order} first; {g.describe_options()}."
+    return g.write(f"stats_{metric}.html", f"Image stats: {metric}", intro, body)
+
+
+def create_quality_gallery(
+    samples: SampleCollection, save_path: str, issues_field: str = "quality_issues",
+    stats_field: str = "image_stats", **options: Any,
+) -> str:  # fmt: skip
+    """One section per quality flag (dark, bright, blurry, ...): ``quality.html``.
+
+    Needs :func:`brain.compute_image_stats`.
+
+    Returns:
+        The page's path.
+    """
+    g = Gallery(samples, save_path, **options)
+    require_field(g, issues_field, "brain.compute_image_stats(dataset)")
+    issues = samples.values(issues_field)
+    stats = samples.values(stats_field) if stats_field in samples._dataset._schema else []
+    # the number behind each flag, shown under its images
+    shown = {"dark": "mean", "bright": "mean", "blurry": "blur", "low_information": "entropy",
+             "odd_aspect_ratio": "aspect_ratio"}  # fmt: skip
+    body = []
+    for flag in FLAGS:
+        hit = [i for i, iss in enumerate(issues) if iss and flag in iss and g.keep([g.ids[i]])]
+        metric = shown[flag]
+        picked = [(g.ids[i], [f"{metric} {stats[i][metric]:.3g}"] if stats and stats[i] else [])
+                  for i in hit[: g.num_images]]  # fmt: skip
+        body.append(f'<h2 id="{flag}">{esc(flag)}: {len(hit)} images</h2>')
+        body.append(_grid(g, picked, flag) or empty(f"No {flag} images."))
+    intro = f"Images flagged by brain.compute_image_stats; {g.describe_options()}."
+    return g.write("quality.html", "Image quality", intro, "".join(body))
+
+
+def _svg_scatter(points: list[tuple[float, float, str]], size: int = PLOT_SIZE) -> str:
+    """Width vs height of every image, log-scaled axes, as inline SVG."""
+    if not points:
+        return ""
+    lw = [math.log10(max(w, 1)) for w, _, _ in points]
+    lh = [math.log10(max(h, 1)) for _, h, _ in points]
+    lo, hi = min(lw + lh), max(lw + lh)
+    span = max(hi - lo, 1e-6)
+    pad = 40
+
+    def pos(v: float) -> float:
+        return pad + (v - lo) / span * (size - 2 * pad)
+
+    dots = "".join(f'<circle cx="{pos(x):.1f}" cy="{size - pos(y):.1f}" r="3" fill="#3b6fd8" '
+                   f'fill-opacity="0.5"><title>{esc(name)} {w:.0f}×{h:.0f}</title></circle>'
+                   for x, y, (w, h, name) in zip(lw, lh, points, strict=True))  # fmt: skip
+    diag = f'<line x1="{pad}" y1="{size - pad}" x2="{size - pad}" y2="{pad}" stroke="#ccc"/>'
+    labels = (f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle" font-size="12">width '
+              f'(log) {10**lo:.0f}–{10**hi:.0f} px</text><text x="12" y="{size / 2}" '
+              f'font-size="12" transform="rotate(-90 12 {size / 2})" text-anchor="middle">'
+              "height (log)</text>")  # fmt: skip
+    return (f'<svg class="aspect-scatter" width="{size}" height="{size}" '
+            f'viewBox="0 0 {size} {size}">{diag}{dots}{labels}</svg>')  # fmt: skip
+
+
+def _svg_histogram(ratios: list[float], bins: int = HISTOGRAM_BINS) -> str:
+    """A histogram of log aspect ratios as inline SVG."""
+    if not ratios:
+        return ""
+    logs = [math.log2(r) for r in ratios if r > 0]
+    lo, hi = min(logs + [-1.0]), max(logs + [1.0])
+    width = (hi - lo) / bins
+    counts = [0] * bins
+    for v in logs:
+        counts[min(int((v - lo) / width), bins - 1)] += 1
+    top = max(counts) or 1
+    w, h, pad = PLOT_SIZE, 200, 30
+    bar = (w - 2 * pad) / bins
+    bars = "".join(f'<rect x="{pad + i * bar:.1f}" y="{h - pad - c / top * (h - 2 * pad):.1f}" '
+                   f'width="{bar - 1:.1f}" height="{c / top * (h - 2 * pad):.1f}" fill="#3b6fd8">'
+                   f"<title>{2 ** (lo + i * width):.2f}–{2 ** (lo + (i + 1) * width):.2f}: {c}"
+                   "</title></rect>" for i, c in enumerate(counts))  # fmt: skip
+    axis = (f'<text x="{pad}" y="{h - 8}" font-size="12">{2**lo:.2f}</text>'
+            f'<text x="{w - pad}" y="{h - 8}" font-size="12" text-anchor="end">{2**hi:.2f}</text>'
+            f'<text x="{w / 2}" y="{h - 8}" font-size="12" text-anchor="middle">aspect ratio '
+            "(width / height, log scale)</text>")  # fmt: skip
+    return f'<svg class="aspect-histogram" width="{w}" height="{h}">{bars}{axis}</svg>'
+
+
+def create_aspect_ratio_gallery(
+    samples: SampleCollection, save_path: str, stats_field: str = "image_stats", **options: Any
+) -> str:
+    """The distribution of image shapes, and the widest and tallest: ``aspect_ratio.html``.
+
+    Needs :func:`brain.compute_image_stats`.
+
+    Returns:
+        The page's path.
+    """
+    g = Gallery(samples, save_path, **options)
+    rows = _stat_rows(g, stats_field)
+    if not rows and stats_field not in samples._dataset._schema:
+        raise ReportError("The aspect-ratio gallery needs brain.compute_image_stats(dataset)")
+    pts = [(s["width"], s["height"], g.paths[g.ids[i]].rsplit("/", 1)[-1]) for i, s in rows]
+    ratios = [s["aspect_ratio"] for _, s in rows]
+    by_ratio = sorted(rows, key=lambda t: t[1]["aspect_ratio"])
+    half = max(g.num_images // 2, 1)
+    widest = [(g.ids[i], [f"{s['width']}×{s['height']}", f"ratio {s['aspect_ratio']:.2f}"])
+              for i, s in reversed(by_ratio[-half:])]  # fmt: skip
+    tallest = [(g.ids[i], [f"{s['width']}×{s['height']}", f"ratio {s['aspect_ratio']:.2f}"])
+               for i, s in by_ratio[:half]]  # fmt: skip
+    body = (_svg_scatter(pts) + _svg_histogram(ratios) + "<h2>Widest</h2>"
+            + (_grid(g, widest, "widest") or empty("No images."))
+            + "<h2>Tallest</h2>" + (_grid(g, tallest, "tallest") or empty("No images."))
+    )  # fmt: skip
+    intro = f"Width × height of {len(rows)} images; {g.describe_options()}."
+    return g.write("aspect_ratio.html", "Aspect ratios", intro, body)
