@@ -98,6 +98,29 @@ def _brain(args: argparse.Namespace) -> None:
             brain.deduplicate(dataset, kind=kind, keep=args.keep, dry_run=not args.apply)
 
 
+def _analyze(args: argparse.Namespace) -> None:
+    from brain.analyze import analyze
+
+    analyze(args.dir, name=args.name, labels=args.labels, report_dir=args.report,
+            overwrite=args.overwrite, label_field=args.label_field,
+            lower_threshold=args.outlier_fraction, cc_threshold=args.cc_threshold,
+            visualization=None if args.visualization == "none" else args.visualization,
+            num_images=args.num_images, extract_dir=args.extract_dir,
+            image_size=args.image_size)  # fmt: skip
+
+
+def _report(args: argparse.Namespace) -> None:
+    import dataset_core as dc
+    from brain.reports import create_report
+
+    dataset = dc.load_dataset(args.dataset)
+    samples = dataset.load_saved_view(args.view) if args.view else dataset
+    path = create_report(samples, args.dir, num_images=args.num_images,
+                         label_field=args.label_field, slice=args.slice,
+                         lazy_load=args.lazy_load)  # fmt: skip
+    print(f"Report: {path}")
+
+
 def _app(args: argparse.Namespace) -> None:
     import time
 
@@ -168,6 +191,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--keep", choices=["first", "largest", "most_central"], default="first")
     p.add_argument("--apply", action="store_true", help="dedup: really delete (default: dry run)")
     p.set_defaults(func=_brain)
+
+    p = sub.add_parser("analyze", help="import a folder and run every dataset-health analysis")
+    p.add_argument("dir", help="a folder, a <class>/<image> tree, a file list or a tar/zip")
+    p.add_argument("--name", help="the dataset's name (default: the folder's)")
+    p.add_argument(
+        "--labels",
+        choices=["none", "dir-tree"],
+        default="none",
+        help="dir-tree: each image's class is its folder's name",
+    )
+    p.add_argument("--report", metavar="DIR", help="write the HTML galleries here")
+    p.add_argument("--label-field", default="ground_truth")
+    p.add_argument("--outlier-fraction", type=float, default=0.05, help="tag this fraction")
+    p.add_argument("--cc-threshold", type=float, default=0.96, help="clusters' similarity")
+    p.add_argument(
+        "--visualization",
+        choices=["auto", "umap", "tsne", "pca", "none"],
+        default="auto",
+        help="the 2-D map (auto: umap if installed, else pca)",
+    )
+    p.add_argument("--num-images", type=int, default=20, help="rows per gallery")
+    p.add_argument("--extract-dir", help="where an archive is extracted")
+    p.add_argument("--image-size", type=int, default=None, help="embedding model input side")
+    p.add_argument("--overwrite", action="store_true", help="replace a dataset of that name")
+    p.set_defaults(func=_analyze)
+
+    p = sub.add_parser("report", help="write the HTML galleries of an analysed dataset")
+    p.add_argument("dataset")
+    p.add_argument("dir")
+    p.add_argument("--view", help="report on this saved view only")
+    p.add_argument("--label-field", default="auto")
+    p.add_argument("--slice", help="only rows with this label, or diff / same")
+    p.add_argument("--num-images", type=int, default=20, help="rows per gallery")
+    p.add_argument("--lazy-load", action="store_true", help="thumbnails as files, not inlined")
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("app", help="the browser dashboard")
     p.add_argument("action", choices=["launch"])
