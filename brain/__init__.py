@@ -10,8 +10,16 @@ Example:
 
 from __future__ import annotations
 
+from .analyze import AnalysisResult, analyze
+from .classify import knn_classify
+from .clusters import compute_clusters, find_top_components
 from .dedup import DedupPlan, deduplicate, move_to_trash, remove_all_duplicates, restore_trash
 from .duplicates import find_approximate_duplicates, find_exact_duplicates
+from .label_issues import compute_label_issues
+from .leaks import compute_leaks
+from .outliers import compute_outliers
+from .quality import compute_image_stats
+from .reports import create_report
 from .runs import (
     BrainRunInfo,
     BrainRunNotFoundError,
@@ -22,6 +30,7 @@ from .runs import (
 )
 from .similarity import SimilarityIndex, compute_similarity, load_similarity_index
 from .uniqueness import compute_uniqueness
+from .visualization import compute_visualization, load_points
 
 
 def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
@@ -49,22 +58,34 @@ def embed_paths(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
 
 
 __all__ = [
+    "AnalysisResult",
     "BrainRunInfo",
     "BrainRunNotFoundError",
     "DedupPlan",
     "SimilarityIndex",
+    "analyze",
+    "compute_clusters",
     "compute_embeddings",
+    "compute_image_stats",
+    "compute_label_issues",
+    "compute_leaks",
+    "compute_outliers",
     "compute_similarity",
     "compute_uniqueness",
+    "compute_visualization",
+    "create_report",
     "deduplicate",
-    "embed_paths",
     "delete_brain_run",
     "delete_brain_runs",
+    "embed_paths",
     "find_approximate_duplicates",
     "find_exact_duplicates",
+    "find_top_components",
     "get_brain_info",
+    "knn_classify",
     "list_brain_runs",
     "load_brain_results",
+    "load_points",
     "load_similarity_index",
     "move_to_trash",
     "remove_all_duplicates",

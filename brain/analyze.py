@@ -34,7 +34,7 @@ from bson import ObjectId
 from dataset_core.collection import SampleCollection
 
 from . import neardup
-from .neighbors import DEFAULT_K, Neighbors, from_arrays
+from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, from_arrays
 from .outliers import DEFAULT_LOWER_THRESHOLD
 
 #: fastdup's "fully identical" bound: cosine similarity above 0.99
@@ -217,7 +217,7 @@ def analyze(
         if isinstance(source, SampleCollection):
             samples = source
             found = {t for t in samples.distinct("tags") if sources.split_name(t)}
-            found_splits = sorted(found)
+            found_splits = sorted(found, key=sources.split_order)
         else:
             samples, rep = sources.load_source(source, name, labels, label_field, overwrite,
                                                extract_dir)  # fmt: skip
@@ -239,7 +239,7 @@ def analyze(
     with clock.stage("kNN graph"):
         nb = from_arrays(index.sample_ids, index.embeddings, index.thumbs, DEFAULT_K, brain_key)
     with clock.stage("near-duplicates"):
-        pairs = neardup.find_pairs(nb.embeddings, nb.thumbs)
+        pairs = duplicate_pairs(nb)
         _write_groups(samples, index, pairs)
         counts["identical"], counts["near_duplicates"] = _duplicate_counts(pairs)
     with clock.stage("outliers"):

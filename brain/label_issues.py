@@ -29,7 +29,7 @@ from dataset_core.collection import SampleCollection
 
 from . import neardup, runs
 from .classify import neighbor_votes, read_labels
-from .neighbors import DEFAULT_K, Neighbors, get_neighbors
+from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
 
 #: the score above which a sample whose neighbours prefer another label is
 #: flagged: more than half the weighted votes go against its own label
@@ -82,7 +82,7 @@ def _confusing_pairs(
     nb: Neighbors, labels: list[str | None], found: neardup.DuplicatePairs | None = None
 ) -> list[ConfusingPair]:
     if found is None:
-        found = neardup.find_pairs(nb.embeddings, nb.thumbs, verify=nb.thumbs is not None)
+        found = duplicate_pairs(nb)
     out = []
     for (a, b), d in zip(found.pairs, found.distances, strict=True):
         la, lb = labels[a], labels[b]

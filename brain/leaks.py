@@ -24,7 +24,7 @@ from dataset_core.collection import SampleCollection
 from dataset_core.errors import DatasetCoreError
 
 from . import neardup, runs
-from .neighbors import DEFAULT_K, Neighbors, get_neighbors
+from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
 
 DEFAULT_SPLITS = ("train", "test")
 LEAKS_VIEW = "leaks_view"
@@ -105,7 +105,8 @@ def compute_leaks(
             (ignored when ``splits`` is a dict).
         thresh: a cosine-distance bound: pairs closer than it are leaks
             (embeddings only). Default: the pixel-confirmed near-duplicate
-            rule of :func:`brain.neardup.find_pairs`.
+            rule of :func:`brain.neardup.find_pairs` (without thumbnails,
+            ``EMBEDDING_ONLY_DISTANCE`` of :mod:`brain.neighbors`).
         tag: the tag for samples in a leak (removed from the others first);
             None: no tags.
         brain_key: the similarity run of the embeddings (computed when missing).
@@ -139,9 +140,7 @@ def compute_leaks(
         if pairs is not None and thresh is None and nb is neighbors:
             found, rows = pairs, np.arange(len(nb.sample_ids))
         else:
-            thumbs = None if nb.thumbs is None else nb.thumbs[rows]
-            found = neardup.find_pairs(nb.embeddings[rows], thumbs, thresh=thresh,
-                                       verify=thresh is None and thumbs is not None)  # fmt: skip
+            found = duplicate_pairs(nb.subset(rows, k=1), thresh)
         for (a, b), d in zip(found.pairs, found.distances, strict=True):
             ra, rb = rows[a], rows[b]
             if (

@@ -18,12 +18,15 @@ import numpy as np
 
 from dataset_core.collection import SampleCollection
 
-from . import runs
+from . import neardup, runs
 from .knn import KnnGraph, knn_graph
 
 #: neighbours per sample in the shared graph: label votes use 10 (fastdup's
 #: similarity gallery shows 10 per image), outliers and components fewer
 DEFAULT_K = 10
+#: without thumbnails to check pixels, pairs at most this far apart (cosine
+#: distance) count as near-duplicates: fastdup's default threshold, similarity 0.9
+EMBEDDING_ONLY_DISTANCE = 0.1
 
 
 @dataclass
@@ -134,3 +137,16 @@ def get_neighbors(
             if thumbs is not None:
                 thumbs[n] = index.thumbs[r]
     return from_arrays(ids, emb, thumbs, k=k, brain_key=brain_key)
+
+
+def duplicate_pairs(neighbors: Neighbors, thresh: float | None = None) -> neardup.DuplicatePairs:
+    """Near-duplicate pairs among the rows of ``neighbors``.
+
+    With ``thresh`` (a cosine distance): pairs closer than it. Without: the
+    pixel-confirmed rule of :func:`brain.neardup.find_pairs` when thumbnails
+    are there, else pairs within ``EMBEDDING_ONLY_DISTANCE``.
+    """
+    if thresh is None and neighbors.thumbs is not None:
+        return neardup.find_pairs(neighbors.embeddings, neighbors.thumbs)
+    bound = EMBEDDING_ONLY_DISTANCE if thresh is None else thresh
+    return neardup.find_pairs(neighbors.embeddings, None, thresh=bound, verify=False)

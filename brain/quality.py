@@ -26,7 +26,8 @@ near-duplicate benchmark corpus's 256-px photos, benchmarks/corpus.py):
 - ``bright``: mean > 240 (fastdup uses 220.5, which flags every cut-out photo
   on a white page: 10 % of the corpus; 240 flags 2 %);
 - ``blurry``: blur < 10 (7 % of the corpus's originals, mostly smooth skies and
-  gradients; 72 % of copies blurred with a 4-px Gaussian);
+  gradients; 72 % of copies blurred with a 4-px Gaussian); never together with
+  ``low_information``: a blank image has no edges to be sharp or blurred;
 - ``low_information``: entropy < 1 bit (blank, near-uniform or two-tone
   images; photos are near 6 bits, 0.7 % of the corpus is below 1);
 - ``odd_aspect_ratio``: wider or taller than 2.5:1 (panoramas, banners,
@@ -118,7 +119,9 @@ class QualityResults:
 def _flags(s: dict[str, float], dark: float, bright: float, blur: float, entropy: float,
            aspect: float) -> list[str]:  # fmt: skip
     ratio = s["aspect_ratio"]
-    tests = (s["mean"] < dark, s["mean"] > bright, s["blur"] < blur, s["entropy"] < entropy,
+    blank = s["entropy"] < entropy
+    # a blank image has no edges to be sharp or blurred: it is low_information only
+    tests = (s["mean"] < dark, s["mean"] > bright, s["blur"] < blur and not blank, blank,
              ratio > aspect or (ratio > 0 and 1 / ratio > aspect))  # fmt: skip
     return [name for name, hit in zip(FLAGS, tests, strict=True) if hit]
 

@@ -44,6 +44,13 @@ def split_name(folder: str) -> str | None:
     return folder if base in SPLIT_NAMES else None
 
 
+def split_order(folder: str) -> tuple[int, str]:
+    """Sort key putting training splits first, then validation, then test ones."""
+    base = _SPLIT_SUFFIX.sub("", folder).lower()
+    rank = 0 if base.startswith("train") else 2 if base.startswith(("test", "holdout")) else 1
+    return rank, folder
+
+
 @dataclass
 class SourceReport:
     """How a source was read: its kind, the splits found, and what was skipped."""
@@ -153,7 +160,7 @@ def load_source(
         )
     top = {os.path.relpath(p, root).split(os.sep)[0] for p in scan.images
            if os.sep in os.path.relpath(p, root)}  # fmt: skip
-    splits = sorted(t for t in top if split_name(t))
+    splits = sorted((t for t in top if split_name(t)), key=split_order)
     samples = []
     for path in scan.images:
         label, split = _label_and_split(path, root, set(splits), labels == "dir-tree")

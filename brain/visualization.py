@@ -72,8 +72,9 @@ def reduce(x: np.ndarray, method: str = "pca", seed: int = 51) -> np.ndarray:
             import umap
         except ImportError:
             raise ImportError(UMAP_INSTALL_HINT) from None
+        # one job: a seeded UMAP runs single-threaded anyway (and warns when asked for more)
         reducer = umap.UMAP(n_components=2, n_neighbors=min(UMAP_NEIGHBORS, n - 1),
-                            random_state=seed)  # fmt: skip
+                            random_state=seed, n_jobs=1)  # fmt: skip
         pts = reducer.fit_transform(x)
     return np.asarray(pts, dtype=np.float32)
 

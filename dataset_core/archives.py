@@ -77,7 +77,7 @@ def _write(src, target: str) -> None:  # noqa: ANN001 - a binary file object
 def _extract_tar(path: str, report: ExtractReport) -> None:
     try:
         tar = tarfile.open(path, "r:*")
-    except (tarfile.TarError, OSError) as e:
+    except (tarfile.TarError, OSError, EOFError, zlib_error()) as e:
         raise MediaError(f"{path!r} is not a readable tar archive ({e}); check the file") from None
     with tar:
         try:

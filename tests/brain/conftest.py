@@ -56,3 +56,30 @@ def photos(database, photo_dir) -> dc.Dataset:
 
 def ids_by_name(dataset: dc.Dataset) -> dict[str, str]:
     return {Path(s.filepath).stem: s.id for s in dataset}
+
+
+# -- the planted dataset-health corpus (brain/quality, outliers, clusters, ...) ----
+
+
+@pytest.fixture(scope="session")
+def health_tree(tmp_path_factory) -> Path:
+    """See tests/brain/health_data.py: real photo crops with planted answers."""
+    from tests.brain.health_data import build_health_tree
+
+    return build_health_tree(tmp_path_factory.mktemp("health"))
+
+
+@pytest.fixture(scope="session")
+def health_arrays(health_tree):
+    """The real model's embeddings of ``health_tree``, computed once per run."""
+    from tests.brain.health_data import embed_tree
+
+    return embed_tree(health_tree)
+
+
+@pytest.fixture
+def health(database, health_tree, health_arrays) -> dc.Dataset:
+    """``health_tree`` as a dataset with its similarity run already saved."""
+    from tests.brain.health_data import load_health
+
+    return load_health(health_tree, health_arrays)
