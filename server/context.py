@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import date, datetime
 from typing import Any
 
 from bson import Binary, ObjectId
+from fastapi.responses import Response
 
 import dataset_core as dc
 from dataset_core.view import DatasetView
@@ -61,6 +63,12 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     return str(value)
+
+
+def json_response(content: Any) -> Response:
+    """``content`` (already JSON-able: see :func:`jsonable`) as a response, without
+    FastAPI's generic encoder walking it again (a third of a page's time)."""
+    return Response(json.dumps(content, separators=(",", ":")), media_type="application/json")
 
 
 def sample_json(doc: dict[str, Any]) -> dict[str, Any]:

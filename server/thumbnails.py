@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dataset_core.config import config
 
@@ -19,6 +22,8 @@ from dataset_core.config import config
 MAX_THUMBNAIL_SIZE = 256
 #: JPEG quality of thumbnails: visually clean at tile size, ~10 KB each
 THUMBNAIL_QUALITY = 82
+#: bytes of thumbnails kept in memory: ~6,000 tiles of ~10 KB, a few screens' worth
+MEMORY_CACHE_BYTES = 64 << 20
 #: files per cache sub-folder level, so no folder holds a million entries
 _FANOUT_CHARS = 2
 
@@ -73,3 +78,63 @@ def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> Path:
     img.save(tmp, "JPEG", quality=THUMBNAIL_QUALITY)
     os.replace(tmp, path)  # atomic: a concurrent reader sees the whole file or none
     return path
+
+
+@dataclass(frozen=True)
+class CachedThumbnail:
+    """A thumbnail's bytes, with what says whether its source has changed since."""
+
+    data: bytes
+    etag: str
+    source: str
+    source_stat: tuple[int, int]  # (size, mtime_ns) of the source when made
+
+    def fresh(self) -> bool:
+        """Whether the source image is unchanged (one stat call)."""
+        try:
+            st = os.stat(self.source)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns) == self.source_stat
+
+
+def load(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> CachedThumbnail:
+    """The thumbnail of ``filepath`` as bytes (made and cached on disk if missing).
+
+    Raises:
+        ThumbnailError: the source is missing or cannot be decoded.
+    """
+    path = thumbnail(filepath, size)  # raises for a missing source
+    st = os.stat(filepath)
+    return CachedThumbnail(path.read_bytes(), f'"{path.stem}"', filepath,
+                           (st.st_size, st.st_mtime_ns))  # fmt: skip
+
+
+class MemoryCache:
+    """The most recently served thumbnails, in memory: a hit costs no database
+    query, no thread hop and no file read."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self._items: OrderedDict[Any, CachedThumbnail] = OrderedDict()
+        self._bytes = 0
+        self._max = max_bytes
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> CachedThumbnail | None:
+        """The entry for ``key`` if its source is unchanged."""
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+        return hit if hit is not None and hit.fresh() else None
+
+    def put(self, key: Any, item: CachedThumbnail) -> None:
+        """Keep ``item``, dropping the least recently used beyond the byte budget."""
+        with self._lock:
+            old = self._items.pop(key, None)
+            self._bytes -= len(old.data) if old else 0
+            self._items[key] = item
+            self._bytes += len(item.data)
+            while self._bytes > self._max and len(self._items) > 1:
+                _, gone = self._items.popitem(last=False)
+                self._bytes -= len(gone.data)

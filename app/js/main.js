@@ -106,6 +106,13 @@ async function refreshInfo() {
   const s = state();
   if (!s.dataset) return;
   info = await api.dataset(s.dataset);
+  renderPickers();
+}
+
+// the saved-view and sort pickers, from the dataset's description and the view
+function renderPickers() {
+  const s = state();
+  if (!info) return;
   const sv = $("#saved-view-select");
   sv.innerHTML = `<option value="">(none)</option>` + info.saved_views.map((n) => `<option ${n === s.view_name ? "selected" : ""}>${esc(n)}</option>`).join("");
   const sort = state().view.find((x) => x._cls === "SortBy");
@@ -126,6 +133,7 @@ async function loadView(keepScroll) {
   if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   try {
     const gf = groupField(view);
+    const side = api.sidebar(dataset, view);   // slower: in parallel with the grid's count
     const [c, groups] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
@@ -136,10 +144,10 @@ async function loadView(keepScroll) {
     const source = { dataset, view, count, groups: groups && groups.groups };
     if (keepScroll) grid.reload(count); else grid.setSource(source);
     if (keepScroll && groups) grid.setSource(source);
-    const side = await api.sidebar(dataset, view);
+    const data = await side;
     if (token !== viewToken) return;
-    sidebarData = side;
-    sidebar.render(side, view);
+    sidebarData = data;
+    sidebar.render(data, view);
   } catch (err) {
     if (token === viewToken) message(err.message, "error");
   }
@@ -151,7 +159,8 @@ client.onChange(async (s, prev) => {
   const refreshed = prev && prev.refresh !== s.refresh;
   renderViewbar();
   if (datasetChanged) { await refreshDatasets(); await refreshInfo(); }
-  else if (viewChanged || refreshed || prev.view_name !== s.view_name) refreshInfo();
+  else if (refreshed || prev.view_name !== s.view_name) refreshInfo();  // saved views may be new
+  else if (viewChanged) renderPickers();
   if (viewChanged) { lastClicked = null; await loadView(false); }
   else if (refreshed) await loadView(true);
   grid.setSelected(s.selected);

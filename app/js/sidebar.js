@@ -40,7 +40,7 @@ export class Sidebar {
   }
 
   rangeHtml(f, active) {
-    const [lo, hi] = f.bounds || [null, null];
+    const [lo, hi] = f.range || [null, null];   // the dataset's range: filters can widen again
     if (lo == null) return `<div class="more">no values</div>`;
     const cur = active && !Array.isArray(active) ? active : {};
     const a = cur.$gte ?? lo, b = cur.$lte ?? hi;
@@ -59,16 +59,16 @@ export class Sidebar {
     let stage = null;
     if (kind === "number") {
       const f = this.fields.find((x) => x.path === path);
+      const [rlo, rhi] = f.range;
       const pick = (cls, fallback) => {
         const v = parseFloat(box.querySelector(cls).value);
         return Number.isFinite(v) ? v : fallback;
       };
       let lo, hi;
-      if (ev.target.matches(".lo-n, .hi-n")) { lo = pick(".lo-n", f.bounds[0]); hi = pick(".hi-n", f.bounds[1]); }
-      else { lo = pick(".lo", f.bounds[0]); hi = pick(".hi", f.bounds[1]); }
+      if (ev.target.matches(".lo-n, .hi-n")) { lo = pick(".lo-n", rlo); hi = pick(".hi-n", rhi); }
+      else { lo = pick(".lo", rlo); hi = pick(".hi", rhi); }
       if (lo > hi) [lo, hi] = [hi, lo];
-      const full = lo <= f.bounds[0] && hi >= f.bounds[1] && filterValues(this.stages, path) === null;
-      stage = full ? null : match({ [path]: { $gte: lo, $lte: hi } });
+      stage = lo <= rlo && hi >= rhi ? null : match({ [path]: { $gte: lo, $lte: hi } });
     } else {
       const values = [...box.querySelectorAll("input[type=checkbox]:checked")].map((i) => JSON.parse(i.dataset.value));
       if (values.length) stage = kind === "tags" ? matchTags(values) : match({ [path]: { $in: values } });

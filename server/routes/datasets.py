@@ -34,7 +34,9 @@ def describe(ds: dc.Dataset) -> dict[str, Any]:
     return {
         "name": ds.name,
         "media_type": ds.media_type,
-        "count": len(ds),
+        # the collection's own count (metadata, no scan): this is for display;
+        # the grid's layout uses the exact count of its view (/api/count)
+        "count": ds._sample_coll().estimated_document_count(),
         "schema": {k: f.to_dict() for k, f in ds.get_field_schema().items()},
         "classes": list(ds.classes),
         "saved_views": ds.list_saved_views(),

@@ -16,6 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from dataset_core.config import config
@@ -23,7 +24,14 @@ from dataset_core.errors import SampleNotFoundError
 
 from ..context import get_dataset
 from ..errors import MediaForbiddenError
-from ..thumbnails import MAX_THUMBNAIL_SIZE, ThumbnailError, thumbnail
+from ..thumbnails import (
+    MAX_THUMBNAIL_SIZE,
+    MEMORY_CACHE_BYTES,
+    CachedThumbnail,
+    MemoryCache,
+    ThumbnailError,
+)
+from ..thumbnails import load as load_thumbnail
 
 router = APIRouter(tags=["media"])
 
@@ -95,14 +103,29 @@ def media(dataset: str, sample_id: str, request: Request) -> Response:
     return _file(sample_filepath(dataset, sample_id), MEDIA_CACHE_CONTROL, request)
 
 
+_memory = MemoryCache(MEMORY_CACHE_BYTES)
+
+
+def _load_thumb(dataset: str, sample_id: str, size: int) -> CachedThumbnail:
+    return load_thumbnail(sample_filepath(dataset, sample_id), size)
+
+
 @router.get("/thumb/{dataset}/{sample_id}")
-def thumb(
+async def thumb(
     dataset: str, sample_id: str, request: Request,
-    size: int = Query(MAX_THUMBNAIL_SIZE, ge=16, le=1024),
+    size: int = Query(MAX_THUMBNAIL_SIZE, ge=16, le=MAX_THUMBNAIL_SIZE),
 ) -> Response:  # fmt: skip
-    """A JPEG thumbnail (longer side ≤ 256 px), made on first request and cached on disk."""
-    path = thumbnail(sample_filepath(dataset, sample_id), size)
-    return _file(str(path), THUMB_CACHE_CONTROL, request)
+    """A JPEG thumbnail (longer side ≤ 256 px), made on first request and cached on
+    disk and in memory; a memory hit is answered on the event loop itself."""
+    key = (config.database_name, dataset, sample_id, size)
+    item = _memory.get(key)
+    if item is None:
+        item = await run_in_threadpool(_load_thumb, dataset, sample_id, size)
+        _memory.put(key, item)
+    headers = {"ETag": item.etag, "Cache-Control": THUMB_CACHE_CONTROL}
+    if item.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(item.data, media_type="image/jpeg", headers=headers)
 
 
 @router.get("/api/media")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bson import ObjectId
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dataset_core.errors import SampleNotFoundError
 
-from ..context import get_dataset, get_view, heavy_fields, jsonable, sample_json
+from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
+from ..pages import page_docs
 
 router = APIRouter(tags=["samples"])
 
@@ -42,26 +44,24 @@ class IdsRequest(ViewRef):
 
 
 @router.post("/api/samples")
-def page(body: PageRequest) -> dict[str, Any]:
+def page(body: PageRequest, request: Request) -> Response:
     """Samples ``offset`` to ``offset + limit - 1`` of the view, in its order.
 
     ``next_offset`` is where the next page starts, or null after the last one.
-    Fields holding arrays (embeddings) are left out.
+    Fields holding arrays (embeddings) are left out. Any offset costs about
+    the same (see ``server/pages.py``).
     """
     view = get_view(body.dataset, body.view)
-    steps: list[dict[str, Any]] = []
-    if body.offset:
-        steps.append({"$skip": body.offset})
-    steps.append({"$limit": body.limit + 1})  # one more tells whether a next page exists
-    heavy = heavy_fields(view.dataset)
-    steps.append({"$project": {k: 0 for k in [*heavy, "_rand"]}})
-    docs = list(view._aggregate(steps))
+    projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
+    refresh = request.app.state.store.get("refresh")
+    # one more than asked tells whether a next page exists
+    docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
     more = len(docs) > body.limit
-    return {
+    return json_response({
         "samples": [sample_json(d) for d in docs[: body.limit]],
         "offset": body.offset,
         "next_offset": body.offset + body.limit if more else None,
-    }
+    })  # fmt: skip
 
 
 @router.post("/api/count")

@@ -1,23 +1,26 @@
 """The sidebar's numbers for the current view: counts, top values, histograms.
 
-Two round trips, whatever the number of fields: one ``$facet`` gives the
-count, each categorical field's top values and distinct count, and (in one
-``$group`` pass) every numeric field's bounds and every field's count of set
-values; a second ``$facet`` bins the numeric fields between those bounds.
+One ``$facet`` over the view, whatever the number of fields, gives the count,
+each categorical field's top values and distinct count, every numeric field's
+histogram, and (in one ``$group`` pass) the bounds and counts of set values.
 """
 
 from __future__ import annotations
 
+import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 import dataset_core as dc
 from dataset_core.aggregations import HistogramValues
-from dataset_core.aggregations.run import run_aggregations
+from dataset_core.config import config
 from dataset_core.fields import Field
 
-from ..context import get_view, jsonable
+from ..context import get_view, json_response, jsonable
 from .samples import ViewRef
 
 router = APIRouter(tags=["sidebar"])
@@ -73,52 +76,147 @@ def _is_set(path: str) -> dict[str, Any]:
     return {"$sum": {"$cond": [{"$gt": ["$" + path, None]}, 1, 0]}}
 
 
-def summarise(view: dc.DatasetView) -> dict[str, Any]:
-    """The sidebar of ``view``: ``{"count": n, "fields": [...]}`` (see module doc)."""
+def _filter_stage(view: dc.DatasetView, f: dict[str, Any]) -> int | None:
+    """The index of the stage that filters field ``f`` (as the sidebar writes them)."""
+    for i, stage in enumerate(view.stages):
+        d = stage.to_dict()
+        kwargs = d.get("kwargs", {})
+        if f["kind"] == "tags" and d["_cls"] == "MatchTags" and kwargs.get("bool", True):
+            return i
+        flt = kwargs.get("filter")
+        if d["_cls"] == "Match" and isinstance(flt, dict) and list(flt) == [f["path"]]:
+            return i
+    return None
+
+
+def _values_without_own_filter(
+    view: dc.DatasetView, f: dict[str, Any], index: int, refresh: int
+) -> tuple[int, list[list[Any]]]:
+    """``(distinct, top values)`` of ``f`` in the view without its own filter stage
+    ``index``: a filtered field lists the values it could take, not only the ticked.
+
+    Cached (like :func:`dataset_ranges`): ticking a second and third value of the
+    same field asks the same question each time.
+    """
+    stages = [s for i, s in enumerate(view.stages) if i != index]
+    count = view.dataset._sample_coll().estimated_document_count()
+    key = (config.database_name, view.dataset_name, count, refresh, f["path"],
+           json.dumps([s.to_dict() for s in stages], sort_keys=True, default=str))  # fmt: skip
+    with _ranges_lock:
+        hit = _own_values.get(key)
+    if hit is not None:
+        return hit
+    docs = list(dc.DatasetView(view.dataset, stages)._aggregate(_top_branch(f)))
+    top = docs[0] if docs else {"distinct": 0, "top": []}
+    out = top["distinct"], [[jsonable(v), n] for v, n in top["top"]]
+    with _ranges_lock:
+        if len(_own_values) >= MAX_CACHED:
+            _own_values.clear()
+        _own_values[key] = out
+    return out
+
+
+def dataset_ranges(
+    dataset: dc.Dataset, paths: list[str], refresh: int
+) -> dict[str, tuple[Any, Any]]:
+    """``(min, max)`` of numeric ``paths`` over the whole dataset, cached until the
+    sample count or the session's refresh counter changes.
+
+    Histograms and range sliders span these, so their axes stay put while the
+    user filters, and a narrowed range can be widened again.
+    """
+    if not paths:
+        return {}
+    count = dataset._sample_coll().estimated_document_count()
+    key = (config.database_name, dataset.name, count, refresh, tuple(paths))
+    with _ranges_lock:
+        hit = _ranges.get(key)
+    if hit is not None:
+        return hit
+    group: dict[str, Any] = {"_id": None}
+    for i, p in enumerate(paths):
+        group[f"min{i}"], group[f"max{i}"] = {"$min": "$" + p}, {"$max": "$" + p}
+    docs = list(dataset._sample_coll().aggregate([{"$group": group}]))
+    doc = docs[0] if docs else {}
+    out = {p: (doc.get(f"min{i}"), doc.get(f"max{i}")) for i, p in enumerate(paths)}
+    with _ranges_lock:
+        _ranges.clear()  # only the latest matters; views of other datasets recompute
+        _ranges[key] = out
+    return out
+
+
+#: cached answers kept by each of this module's caches
+MAX_CACHED = 32
+_ranges: dict[tuple[Any, ...], dict[str, tuple[Any, Any]]] = {}
+_own_values: dict[tuple[Any, ...], tuple[int, list[list[Any]]]] = {}
+_ranges_lock = threading.Lock()
+
+
+def summarise(view: dc.DatasetView, refresh: int = 0) -> dict[str, Any]:
+    """The sidebar of ``view``: ``{"count": n, "fields": [...]}`` (see module doc).
+
+    One ``$facet`` over the view computes everything; numeric histograms bin
+    between the dataset's ranges (:func:`dataset_ranges`). A categorical field
+    the view filters lists its values as if unfiltered, so a second value can be
+    ticked: that query runs beside the facet, in another thread.
+    """
     fields = sidebar_fields(view.dataset.get_field_schema())
+    numeric = [f["path"] for f in fields if f["kind"] == "number"]
+    ranges = dataset_ranges(view.dataset, numeric, refresh)
     scalar: dict[str, Any] = {"_id": None}
     facet: dict[str, Any] = {"count": [{"$count": "n"}]}
+    hists: dict[int, HistogramValues] = {}
     for i, f in enumerate(fields):
         if f["kind"] in ("tags", "label", "string"):
             facet[f"t{i}"] = _top_branch(f)
         if f["kind"] == "number":
             scalar[f"min{i}"] = {"$min": "$" + f["path"]}
             scalar[f"max{i}"] = {"$max": "$" + f["path"]}
+            lo, hi = ranges.get(f["path"], (None, None))
+            if lo is not None and hi is not None:
+                hists[i] = HistogramValues(f["path"], HISTOGRAM_BINS).with_bounds((lo, hi))
+                facet[f"h{i}"] = hists[i].to_pipeline(view)
+            f["range"] = [jsonable(lo), jsonable(hi)]
         if f["kind"] == "bool":
             scalar[f"true{i}"] = {"$sum": {"$cond": [{"$eq": ["$" + f["path"], True]}, 1, 0]}}
             scalar[f"false{i}"] = {"$sum": {"$cond": [{"$eq": ["$" + f["path"], False]}, 1, 0]}}
         if f["kind"] in ("number", "bool") or (f["kind"] != "tags" and not f["unwind"]):
             scalar[f"set{i}"] = _is_set(f["path"])
     facet["scalar"] = [{"$group": scalar}]
-    (doc,) = list(view._aggregate([{"$facet": facet}]))
+    filtered = [(i, _filter_stage(view, f)) for i, f in enumerate(fields)
+                if f["kind"] in ("tags", "label", "string")]  # fmt: skip
+    filtered = [(i, j) for i, j in filtered if j is not None]
+    with ThreadPoolExecutor(max_workers=1 + len(filtered)) as pool:
+        own = {i: pool.submit(_values_without_own_filter, view, fields[i], j, refresh)
+               for i, j in filtered}  # fmt: skip
+        (doc,) = list(view._aggregate([{"$facet": facet}]))
+        own_values = {i: fut.result() for i, fut in own.items()}
     count = doc["count"][0]["n"] if doc["count"] else 0
     sc = doc["scalar"][0] if doc["scalar"] else {}
-    hists: list[tuple[int, HistogramValues]] = []
     for i, f in enumerate(fields):
         if f"set{i}" in sc:
             f["count"] = sc[f"set{i}"]
         if f"t{i}" in doc:
             top = doc[f"t{i}"][0] if doc[f"t{i}"] else {"distinct": 0, "total": 0, "top": []}
-            f["distinct"] = top["distinct"]
-            f["values"] = [[jsonable(v), n] for v, n in top["top"]]
             f.setdefault("count", top["total"])
+            if i not in own_values:
+                f["distinct"] = top["distinct"]
+                f["values"] = [[jsonable(v), n] for v, n in top["top"]]
+        if i in own_values:
+            f["distinct"], f["values"] = own_values[i]
         if f["kind"] == "bool":
             f["values"] = [[True, sc.get(f"true{i}", 0)], [False, sc.get(f"false{i}", 0)]]
         if f["kind"] == "number":
-            lo, hi = sc.get(f"min{i}"), sc.get(f"max{i}")
-            f["bounds"] = [jsonable(lo), jsonable(hi)]
-            if lo is not None and hi is not None:
-                hists.append((i, HistogramValues(f["path"], HISTOGRAM_BINS).with_bounds((lo, hi))))
-    if hists and count:
-        results = run_aggregations(view, [h for _, h in hists])
-        for (i, _), (counts, edges) in zip(hists, results, strict=True):
-            fields[i]["histogram"] = {"counts": counts, "edges": [jsonable(e) for e in edges]}
-    for f in fields:
+            f["bounds"] = [jsonable(sc.get(f"min{i}")), jsonable(sc.get(f"max{i}"))]
+            if i in hists:
+                counts, edges = hists[i].parse_result(doc[f"h{i}"])
+                f["histogram"] = {"counts": counts, "edges": [jsonable(e) for e in edges]}
         f.pop("unwind", None)
     return {"count": count, "fields": fields}
 
 
 @router.post("/api/sidebar")
-def sidebar(body: ViewRef) -> dict[str, Any]:
+def sidebar(body: ViewRef, request: Request) -> Response:
     """Counts, top values and histograms of the view's fields (see :func:`summarise`)."""
-    return summarise(get_view(body.dataset, body.view))
+    view = get_view(body.dataset, body.view)
+    return json_response(summarise(view, request.app.state.store.get("refresh")))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import dataset_core as dc
@@ -55,8 +56,13 @@ def test_sidebar_counts_agree_with_aggregations(client, labelled):
     )
     lo, hi = view.bounds("score")
     assert fields["score"]["bounds"] == [lo, hi]
-    counts, edges = fields["score"]["histogram"]["counts"], fields["score"]["histogram"]["edges"]
-    assert sum(counts) == 10 and edges[0] == lo and edges[-1] == hi
+    # histograms and sliders span the whole dataset, so their axes stay put while filtering
+    hist = fields["score"]["histogram"]
+    full = labelled.bounds("score")
+    assert fields["score"]["range"] == list(full)
+    expected, edges = np.histogram(view.values("score"), bins=len(hist["counts"]), range=full)
+    assert hist["counts"] == expected.tolist()
+    assert hist["edges"] == pytest.approx(edges.tolist())
 
 
 def test_a_filter_stage_from_the_sidebar_gives_the_match_count(client, labelled):
@@ -186,3 +192,11 @@ def _wait(client, job_id, timeout=60.0):
         if job["status"] != "running" or time.monotonic() > deadline:
             return job
         time.sleep(0.05)
+
+
+def test_a_filtered_field_still_lists_its_other_values(client, labelled):
+    stage = {"_cls": "Match", "kwargs": {"filter": {"ground_truth.label": {"$in": ["dog"]}}}}
+    side = client.post("/api/sidebar", json={"dataset": "labelled", "view": [stage]}).json()
+    assert side["count"] == 5
+    gt = next(f for f in side["fields"] if f["name"] == "ground_truth")
+    assert dict(map(tuple, gt["values"])) == {"cat": 7, "dog": 5, "mountain": 2}

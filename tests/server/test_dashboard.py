@@ -84,6 +84,10 @@ def test_sidebar_label_filter_matches_the_equivalent_match(dash, session, labell
     dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{expected}'")
     assert len(session.view) == expected == 5
     assert dash.text_content("#viewbar").startswith("Match(")
+    dash.check("[data-field=ground_truth] input[data-value='\"cat\"']")  # a second label
+    both = len(labelled.match({"ground_truth.label": {"$in": ["dog", "cat"]}}))
+    dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{both}'")
+    assert len(session.view.stages) == 1 and len(session.view) == 12
 
 
 def test_number_range_filter_becomes_a_stage(dash, session, labelled):
@@ -207,8 +211,8 @@ def test_dashboard_on_real_photos_and_its_screenshot(page, database, tmp_path, m
     try:
         page.goto(session.url)
         page.wait_for_function(
-            "[...document.querySelectorAll('.tile img')].length === 10 && "
-            "[...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth > 0)"
+            "[...document.querySelectorAll('.tile img')].length === 10 && [...document"
+            ".querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth > 0)"
         )
         session.selected = ds.limit(2).values("id")
         page.wait_for_selector(".tile.selected")

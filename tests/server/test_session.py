@@ -38,9 +38,9 @@ def test_session_view_and_dataset_are_what_the_server_shows(session, labelled, d
     session.view = labelled.match({"ground_truth.label": "dog"}).sort_by("score")
     state = _get(session.url + "api/state")
     assert [s["_cls"] for s in state["view"]] == ["Match", "SortBy"]
-    assert session.view.values("id") == labelled.match(
-        {"ground_truth.label": "dog"}
-    ).sort_by("score").values("id")
+    assert session.view.values("id") == labelled.match({"ground_truth.label": "dog"}).sort_by(
+        "score"
+    ).values("id")
     other = dc.Dataset("other")
     session.dataset = other
     assert _get(session.url + "api/state")["dataset"] == "other" and session.view is None

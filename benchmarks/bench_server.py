@@ -1,0 +1,238 @@
+"""Issue 5's figures: the dashboard on a 100,000-sample dataset, in real Chromium.
+
+Run: ``.venv/bin/python benchmarks/bench_server.py [--n 100000]``
+
+Builds (once, cached under benchmarks/_data/server/) 100,000 JPEG files as
+hard links to 1,000 distinct small images, imports them as a labelled dataset
+with a ``uniqueness`` float, starts the dashboard with ``dsc app launch`` in
+its own process (so the client's work does not share the server's GIL), and
+measures:
+
+- first grid paint after navigation: tiles placed, and their thumbnails drawn
+  (cold: thumbnails made on demand; warm: cached on disk and in the browser);
+- a page of 100 samples from the API: p50/p95 over pages spread across the view;
+- the sidebar after a label filter, in the browser (tick to re-rendered counts),
+  and the /api/sidebar call alone;
+- thumbnails served once cached, with 8 concurrent clients;
+- in the browser: a jump to the middle of the grid until its thumbnails show.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import dataset_core as dc  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "_data" / "server"
+CLASSES = [f"class_{i:02d}" for i in range(20)]
+DISTINCT = 1000
+
+
+def build_files(n: int) -> Path:
+    """``n`` JPEGs in class folders: hard links to DISTINCT real files."""
+    root = DATA / f"images_{n}"
+    if (root / ".done").exists():
+        return root
+    base = DATA / "base"
+    base.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    for i in range(DISTINCT):
+        p = base / f"{i}.jpg"
+        if not p.exists():
+            small = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+            img = Image.fromarray(small).resize((320, 240), Image.Resampling.BICUBIC)
+            img.save(p, quality=85)
+    for i in range(n):
+        d = root / CLASSES[i % len(CLASSES)]
+        d.mkdir(parents=True, exist_ok=True)
+        dst = d / f"{i:06d}.jpg"
+        if not dst.exists():
+            os.link(base / f"{i % DISTINCT}.jpg", dst)
+    (root / ".done").write_text("ok")
+    return root
+
+
+def build_dataset(n: int) -> dc.Dataset:
+    name = f"bench-server-{n}"
+    if dc.dataset_exists(name):
+        ds = dc.load_dataset(name)
+        if len(ds) == n:
+            return ds
+    root = build_files(n)
+    samples, _ = dc.parse_image_classification_dir_tree(str(root))
+    ds = dc.Dataset.from_image_classification_samples(samples, name=name, overwrite=True)
+    ds.set_values("uniqueness", np.random.default_rng(1).random(len(ds)).tolist())
+    return ds
+
+
+def start_server(name: str, port: int) -> subprocess.Popen:
+    dsc = Path(sys.executable).parent / "dsc"
+    proc = subprocess.Popen([str(dsc), "app", "launch", name, "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # fmt: skip
+    for _ in range(300):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=0.5)
+            return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"server did not start: {proc.stdout.read().decode()}")
+
+
+def pct(values: list[float], q: float) -> float:
+    return float(np.percentile(values, q))
+
+
+def api_figures(url: str, name: str, n: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    with httpx.Client(base_url=url, timeout=30) as c:
+        body = {"dataset": name, "view": [], "limit": 100}
+        c.post("/api/samples", json=body)  # warm up
+        times = []
+        for offset in np.linspace(0, n - 100, 60).astype(int).tolist():
+            t = time.perf_counter()
+            r = c.post("/api/samples", json={**body, "offset": offset})
+            times.append(time.perf_counter() - t)
+            assert len(r.json()["samples"]) == 100
+        out["page_p50_ms"], out["page_p95_ms"] = pct(times, 50) * 1e3, pct(times, 95) * 1e3
+        sort = [{"_cls": "SortBy", "kwargs": {"field_or_expr": "uniqueness", "reverse": True}}]
+        times = []
+        for offset in (0, 100, 5000, 50_000):
+            t = time.perf_counter()
+            c.post("/api/samples", json={**body, "view": sort, "offset": offset})
+            times.append(time.perf_counter() - t)
+        out["sorted_page_max_ms"] = max(times) * 1e3
+        flt = [
+            {"_cls": "Match", "kwargs": {"filter": {"ground_truth.label": {"$in": [CLASSES[3]]}}}}
+        ]
+        times = []
+        for _ in range(5):
+            t = time.perf_counter()
+            c.post("/api/sidebar", json={"dataset": name, "view": flt})
+            times.append(time.perf_counter() - t)
+        out["sidebar_filtered_api_ms"] = statistics.median(times) * 1e3
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            c.post("/api/sidebar", json={"dataset": name, "view": []})
+            times.append(time.perf_counter() - t)
+        out["sidebar_full_api_ms"] = statistics.median(times) * 1e3
+        ids = c.post("/api/ids", json={"dataset": name, "view": [], "limit": 2000}).json()["ids"]
+    thumbs = [f"/thumb/{name}/{i}" for i in ids]
+
+    def fetch_all(paths: list[str]) -> float:
+        def one(chunk: list[str]) -> None:
+            with httpx.Client(base_url=url, timeout=30) as cc:
+                for p in chunk:
+                    assert cc.get(p).status_code == 200
+
+        chunks = [paths[i::8] for i in range(8)]
+        t = time.perf_counter()
+        with ThreadPoolExecutor(8) as ex:
+            list(ex.map(one, chunks))
+        return len(paths) / (time.perf_counter() - t)
+
+    out["thumbs_cold_per_s"] = fetch_all(thumbs)
+    out["thumbs_cached_per_s"] = fetch_all(thumbs)
+    return out
+
+
+def browser_figures(url: str, name: str) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
+
+    out: dict[str, float] = {}
+    painted = (
+        "() => { const t = [...document.querySelectorAll('.tile')];"
+        " return t.length > 0 && t.filter(x => x.getBoundingClientRect().top < innerHeight)"
+        ".every(x => { const i = x.querySelector('img');"
+        " return i && i.complete && i.naturalWidth > 0; }); }"
+    )
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        for label in ("first_paint_cold", "first_paint_warm"):
+            page = b.new_page(viewport={"width": 1400, "height": 900})
+            t = time.perf_counter()
+            page.goto(url)
+            page.wait_for_selector(".tile[data-id]")
+            out[f"{label}_tiles_s"] = time.perf_counter() - t
+            page.wait_for_function(painted, timeout=60_000, polling=16)
+            out[f"{label}_thumbs_s"] = time.perf_counter() - t
+            if label == "first_paint_warm":
+                times = []
+                for cls in (CLASSES[5], CLASSES[6], CLASSES[7]):
+                    before = page.text_content("#sidebar-count")
+                    t = time.perf_counter()
+                    page.check(f"[data-field=ground_truth] input[data-value='\"{cls}\"']")
+                    page.wait_for_function(
+                        f"document.querySelector('#sidebar-count') && "
+                        f"document.querySelector('#sidebar-count').textContent !== '{before}'",
+                        polling=8,
+                    )
+                    times.append(time.perf_counter() - t)
+                out["sidebar_after_filter_browser_s"] = statistics.median(times)
+                page.click("#clear-view")
+                page.wait_for_function(
+                    "document.querySelector('#count').dataset.count === '100000' || "
+                    "document.querySelector('#count').dataset.count > 5000"
+                )
+                t = time.perf_counter()
+                page.evaluate("() => { const g = document.querySelector('#grid');"
+                              " g.scrollTop = g.scrollHeight / 2; }")  # fmt: skip
+                page.wait_for_timeout(30)
+                page.wait_for_function(
+                    "() => { const g = document.querySelector('#grid'); const top = g.scrollTop;"
+                    " const t = [...document.querySelectorAll('.tile[data-id]')].filter(x =>"
+                    " x.offsetTop >= top && x.offsetTop < top + g.clientHeight);"
+                    " return t.length > 10 && t.every(x => { const i = x.querySelector('img');"
+                    " return i && i.complete && i.naturalWidth > 0; }); }",
+                    timeout=60_000, polling=16,
+                )  # fmt: skip
+                out["jump_to_middle_s"] = time.perf_counter() - t
+            page.close()
+        b.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--port", type=int, default=5171)
+    args = ap.parse_args()
+    t = time.perf_counter()
+    ds = build_dataset(args.n)
+    print(f"dataset {ds.name}: {len(ds):,} samples ({time.perf_counter() - t:.1f} s to build)")
+    # a new mtime gives every image a new thumbnail cache key: a cold start for
+    # real, without deleting anybody's cache
+    now = time.time()
+    for base in (DATA / "base").iterdir():
+        os.utime(base, (now, now))
+    proc = start_server(ds.name, args.port)
+    url = f"http://127.0.0.1:{args.port}/"
+    try:
+        figures = browser_figures(url, ds.name)
+        figures.update(api_figures(url, ds.name, len(ds)))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
+    for k, v in figures.items():
+        print(f"{k:32s} {v:10.3f}")
+
+
+if __name__ == "__main__":
+    main()
