@@ -122,8 +122,6 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _app(args: argparse.Namespace) -> None:
-    import time
-
     import dataset_core as dc
 
     dataset = dc.load_dataset(args.dataset) if args.dataset else None
@@ -132,11 +130,8 @@ def _app(args: argparse.Namespace) -> None:
     if args.open:
         session.open()
     print("Press Ctrl-C to stop the dashboard.", flush=True)
-    try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        session.close()
+    session.wait(-1)
+    session.close()
 
 
 def build_parser() -> argparse.ArgumentParser:

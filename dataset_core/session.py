@@ -13,6 +13,7 @@ This module sits on the top floor: it imports ``server`` inside functions, so
 
 from __future__ import annotations
 
+import time
 import webbrowser
 from typing import TYPE_CHECKING, Any
 
@@ -149,9 +150,13 @@ class Session:
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the browser tabs have been closed (or ``timeout`` seconds).
 
-        Ctrl-C returns early. Returns True when the last tab closed.
+        A negative ``timeout`` serves until Ctrl-C, whatever the tabs do (as in
+        FiftyOne); Ctrl-C always returns early. Returns True when the last tab closed.
         """
         try:
+            if timeout is not None and timeout < 0:
+                while True:
+                    time.sleep(3600)
             return self._store.wait_until_closed(timeout)
         except KeyboardInterrupt:
             return False

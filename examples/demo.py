@@ -4,7 +4,8 @@ The photos are the ones that ship inside the scikit-image and scikit-learn
 wheels. The demo copies them into a classification tree under ``demo-data/``,
 plants exact and near copies (so there is something to find), imports the
 tree, computes metadata, then runs the brain: file hashes, embeddings,
-uniqueness, exact and near duplicates, and a dedup dry run.
+uniqueness, exact and near duplicates, and a dedup dry run; and it ends by
+serving the dashboard on the photos, printing its URL.
 
 Run: ``bash scripts/demo.sh`` (or ``.venv/bin/python examples/demo.py``).
 """
@@ -74,6 +75,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="demo-data/photos", help="where to put the photos")
     parser.add_argument("--name", default="demo-photos", help="dataset name")
+    parser.add_argument("--port", type=int, default=5151, help="the dashboard's port")
+    parser.add_argument("--no-serve", action="store_true",
+                        help="print the summary and exit instead of serving the dashboard")
     args = parser.parse_args()
 
     root = build_tree(Path(args.data).resolve())
@@ -102,7 +106,13 @@ def main() -> None:
     print(f"\nDataset '{dataset.name}' is stored in MongoDB ({dc.db.database_uri()}).")
     print(f"Saved views: {dataset.list_saved_views()}")
     print(f"Inspect it again with: .venv/bin/dsc datasets info {dataset.name}")
-    print("The dashboard is not built yet (issue 5): no URL to open.")
+    if args.no_serve:
+        print(f"Look at it with: .venv/bin/dsc app launch {dataset.name}")
+        return
+    session = dc.launch_app(dataset, view=rank, port=args.port, auto=False)
+    print("The dashboard shows the photos, most unique first; Ctrl-C stops it.")
+    print(f"Open {session.url}", flush=True)
+    session.wait(-1)
 
 
 if __name__ == "__main__":
