@@ -76,8 +76,11 @@ def main() -> None:
     parser.add_argument("--data", default="demo-data/photos", help="where to put the photos")
     parser.add_argument("--name", default="demo-photos", help="dataset name")
     parser.add_argument("--port", type=int, default=5151, help="the dashboard's port")
-    parser.add_argument("--no-serve", action="store_true",
-                        help="print the summary and exit instead of serving the dashboard")
+    parser.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="print the summary and exit instead of serving the dashboard",
+    )
     args = parser.parse_args()
 
     root = build_tree(Path(args.data).resolve())
