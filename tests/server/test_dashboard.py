@@ -225,3 +225,33 @@ def test_dashboard_on_real_photos_and_its_screenshot(page, database, tmp_path, m
             shutil.copy(shot, target)
     finally:
         session.close()
+
+
+def test_a_box_on_the_embeddings_map_selects_the_points_inside(dash, session, labelled):
+    import numpy as np
+
+    import brain
+
+    emb = np.random.default_rng(0).normal(size=(len(labelled), 8)).astype(np.float32)
+    brain.compute_similarity(labelled, brain_key="sim", embeddings=emb)
+    ids, points = brain.compute_visualization(labelled, method="pca")
+    session.refresh()  # the dashboard learns about the new run
+    dash.wait_for_timeout(300)
+    dash.click("#open-plots")
+    dash.wait_for_function("document.querySelector('#viz-info')?.textContent.includes('points')")
+    # a box over the left part of the map, its edge in the widest gap between points
+    xs = np.sort(points[:, 0])
+    gap = int(np.argmax(np.diff(xs[2:-2]))) + 2
+    split = (xs[gap] + xs[gap + 1]) / 2
+    expected = {i for i, (x, _) in zip(ids, points, strict=True) if x < split}
+    box = dash.locator("#viz").bounding_box()
+    pad, width = 8, 400  # the canvas' padding and intrinsic width (app/js/plots.js)
+    frac = (split - xs[0]) / (xs[-1] - xs[0])
+    edge = float(box["x"] + (pad + frac * (width - 2 * pad)) * box["width"] / width)
+    dash.check("input[name=viz-mode][value=box]")
+    dash.mouse.move(box["x"] + 1, box["y"] + 1)
+    dash.mouse.down()
+    dash.mouse.move(edge, box["y"] + box["height"] - 1, steps=5)
+    dash.mouse.up()
+    assert until(lambda: set(session.selected) == expected) is True
+    assert 0 < len(expected) < len(labelled)
