@@ -20,6 +20,7 @@ export class StateClient {
     this.ws = ws;
     ws.onopen = () => {
       this.delay = 250;
+      this.version = -1;  // a restarted server counts from 0 again: take its state whole
       for (const msg of this.queue.splice(0)) ws.send(JSON.stringify(msg));
       this.connListeners.forEach((fn) => fn(true));
     };

@@ -255,3 +255,18 @@ def test_a_box_on_the_embeddings_map_selects_the_points_inside(dash, session, la
     dash.mouse.up()
     assert until(lambda: set(session.selected) == expected) is True
     assert 0 < len(expected) < len(labelled)
+
+
+def test_shift_click_ticks_a_range_and_select_all_ticks_the_view(dash, session, labelled):
+    tiles = dash.query_selector_all(".tile[data-id]")
+    order = [t.get_attribute("data-id") for t in tiles]
+    assert order == labelled.values("id")  # the grid shows the view's order
+    tiles[2].query_selector(".check").click()
+    until(lambda: len(session.selected) == 1)
+    tiles[6].query_selector(".check").click(modifiers=["Shift"])
+    assert until(lambda: set(session.selected) == set(order[2:7])) is True
+    session.view = labelled.match({"ground_truth.label": "cat"})
+    dash.wait_for_function("document.querySelector('#count').dataset.count === '7'")
+    dash.click("#select-all")
+    cats = set(labelled.match({"ground_truth.label": "cat"}).values("id"))
+    assert until(lambda: set(session.selected) == cats | set(order[2:7])) is True
