@@ -158,8 +158,10 @@ client.onChange(async (s, prev) => {
   const viewChanged = datasetChanged || JSON.stringify(prev.view) !== JSON.stringify(s.view);
   const refreshed = prev && prev.refresh !== s.refresh;
   renderViewbar();
-  if (datasetChanged) { await refreshDatasets(); await refreshInfo(); }
-  else if (refreshed || prev.view_name !== s.view_name) refreshInfo();  // saved views may be new
+  const fail = (err) => message(err.message, "error");
+  // the pickers' data loads beside the grid's, never before it
+  if (datasetChanged) { refreshDatasets().catch(fail); refreshInfo().catch(fail); }
+  else if (refreshed || prev.view_name !== s.view_name) refreshInfo().catch(fail);  // saved views may be new
   else if (viewChanged) renderPickers();
   if (viewChanged) { lastClicked = null; await loadView(false); }
   else if (refreshed) await loadView(true);
