@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
 from . import neardup
+from .fields import write_field
+from .label_issues import LABEL_ISSUE_K
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, from_arrays
 from .outliers import DEFAULT_LOWER_THRESHOLD
 
@@ -131,8 +132,8 @@ def _write_groups(samples: SampleCollection, index: Any, pairs: neardup.Duplicat
     index.neighbors_map = index._neighbors_map(labels, pairs.pairs, pairs.distances)
     groups = index.group_labels()
     dataset = samples._dataset
-    dataset._set_values_by_id(APPROX_GROUP_FIELD,
-                              [(ObjectId(i), groups.get(i)) for i in index.sample_ids])  # fmt: skip
+    write_field(samples, APPROX_GROUP_FIELD, index.sample_ids,
+                [groups.get(i) for i in index.sample_ids], str)  # fmt: skip
     members = samples.exists(APPROX_GROUP_FIELD)
     dataset.save_view(APPROX_VIEW, members.sort_by(APPROX_GROUP_FIELD), overwrite=True,
                       description="near-duplicate groups, one after another")  # fmt: skip
@@ -237,7 +238,8 @@ def analyze(
         index, pixel_stats, ok = _embed(samples, brain_key, notes, **embed_kwargs)
     counts: dict[str, int] = {}
     with clock.stage("kNN graph"):
-        nb = from_arrays(index.sample_ids, index.embeddings, index.thumbs, DEFAULT_K, brain_key)
+        k = max(DEFAULT_K, LABEL_ISSUE_K) if has_labels else DEFAULT_K
+        nb = from_arrays(index.sample_ids, index.embeddings, index.thumbs, k, brain_key)
     with clock.stage("near-duplicates"):
         pairs = duplicate_pairs(nb)
         _write_groups(samples, index, pairs)

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
 from . import neardup, runs
+from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 
 #: fastdup's default ``ccthreshold``
@@ -84,9 +84,10 @@ def component_labels(neighbors: Neighbors, threshold: float = DEFAULT_THRESHOLD)
     """Connected components of the kNN edges with similarity >= ``threshold`` (-1: alone)."""
     g = neighbors.graph
     n = len(neighbors.sample_ids)
-    rows = np.repeat(np.arange(n), g.indices.shape[1])
-    cols = g.indices.ravel()
-    keep = (cols >= 0) & (g.distances.ravel() <= 1.0 - threshold)
+    k = min(COMPONENT_K, g.indices.shape[1])
+    rows = np.repeat(np.arange(n), k)
+    cols = g.indices[:, :k].ravel()
+    keep = (cols >= 0) & (g.distances[:, :k].ravel() <= 1.0 - threshold)
     return neardup.connected_components(n, np.stack([rows[keep], cols[keep]], axis=1))
 
 
@@ -148,9 +149,8 @@ def compute_clusters(
     else:
         raw = kmeans_labels(nb.embeddings, k, seed)
     labels, sizes = _rank_by_size(raw)
-    samples._dataset._set_values_by_id(field_name, [
-        (ObjectId(i), None if c < 0 else int(c)) for i, c in zip(nb.sample_ids, labels, strict=True)
-    ])  # fmt: skip
+    write_field(samples, field_name, nb.sample_ids,
+                [None if c < 0 else int(c) for c in labels], int)  # fmt: skip
     config = {"method": method, "threshold": threshold if method == "components" else None,
               "k": k if method == "kmeans" else None, "cluster_field": field_name,
               "brain_key": brain_key}  # fmt: skip

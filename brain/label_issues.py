@@ -1,6 +1,6 @@
 """Label issues: samples whose label disagrees with their nearest neighbours'.
 
-For each labelled sample, its ``k`` nearest other samples vote for their own
+For each labelled sample, its ``k`` (20) nearest other samples vote for their own
 labels, weighted by closeness (:func:`brain.classify.neighbor_votes`). The
 **label issue score** is the vote share *against* the sample's label:
 
@@ -23,14 +23,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
 from . import neardup, runs
 from .classify import neighbor_votes, read_labels
-from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
+from .fields import write_field
+from .neighbors import Neighbors, duplicate_pairs, get_neighbors
 
+#: neighbours that vote on each label: more than the shared graph's default
+#: 10, since a wrong label among a few same-class neighbours ranks better
+#: against 20 (see brain.classify.VOTE_TEMPERATURE for the measurements)
+LABEL_ISSUE_K = 20
 #: the score above which a sample whose neighbours prefer another label is
 #: flagged: more than half the weighted votes go against its own label
 ISSUE_MIN_SCORE = 0.5
@@ -71,7 +75,7 @@ class LabelIssueResults:
 
 
 def label_issue_scores(
-    neighbors: Neighbors, labels: list[str | None], k: int = DEFAULT_K
+    neighbors: Neighbors, labels: list[str | None], k: int = LABEL_ISSUE_K
 ) -> tuple[np.ndarray, list[str | None]]:
     """Scores (see the module doc) and suggested labels, from the shared graph."""
     votes = neighbor_votes(neighbors, labels, k=k)
@@ -92,7 +96,7 @@ def _confusing_pairs(
 
 
 def compute_label_issues(
-    samples: SampleCollection, label_field: str = "ground_truth", k: int = DEFAULT_K,
+    samples: SampleCollection, label_field: str = "ground_truth", k: int = LABEL_ISSUE_K,
     score_field: str = "label_issue_score", suggestion_field: str = "suggested_label",
     tag: str | None = "label_issue", brain_key: str = "sim", neighbors: Neighbors | None = None,
     pairs: neardup.DuplicatePairs | None = None, **similarity_kwargs: Any,
@@ -107,7 +111,7 @@ def compute_label_issues(
     Args:
         samples: a dataset or view.
         label_field: the Classification (or string) field of the labels.
-        k: neighbours that vote (default 10).
+        k: neighbours that vote (default 20).
         score_field: where scores go.
         suggestion_field: where suggested labels go.
         tag: the tag of flagged samples; None to tag nothing.
@@ -132,12 +136,9 @@ def compute_label_issues(
     ], dtype=bool)  # fmt: skip
     order = np.argsort(-np.nan_to_num(scores, nan=-1.0), kind="stable")
     flagged = [nb.sample_ids[i] for i in order if flag[i]]
-    oids = [ObjectId(i) for i in nb.sample_ids]
-    dataset = samples._dataset
-    dataset._set_values_by_id(score_field, [
-        (o, None if np.isnan(s) else float(s)) for o, s in zip(oids, scores, strict=True)
-    ])  # fmt: skip
-    dataset._set_values_by_id(suggestion_field, list(zip(oids, suggested, strict=True)))
+    write_field(samples, score_field, nb.sample_ids,
+                [None if np.isnan(s) else float(s) for s in scores], float)  # fmt: skip
+    write_field(samples, suggestion_field, nb.sample_ids, suggested, str)
     if tag:
         samples.untag_samples(tag)
         if flagged:

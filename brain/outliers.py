@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
 from . import runs
+from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 
 #: neighbours averaged per score: enough that a pair of odd copies still
@@ -89,11 +89,8 @@ def compute_outliers(
     count = math.ceil(lower_threshold * len(valid)) if lower_threshold else 0
     order = valid[np.argsort(-scores[valid], kind="stable")]
     outlier_ids = [nb.sample_ids[i] for i in order[:count]]
-    dataset = samples._dataset
-    dataset._set_values_by_id(score_field, [
-        (ObjectId(i), None if np.isnan(s) else float(s))
-        for i, s in zip(nb.sample_ids, scores, strict=True)
-    ])  # fmt: skip
+    write_field(samples, score_field, nb.sample_ids,
+                [None if np.isnan(s) else float(s) for s in scores], float)  # fmt: skip
     if tag:
         samples.untag_samples(tag)
         if outlier_ids:

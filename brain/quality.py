@@ -42,11 +42,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core.collection import SampleCollection
 
 from . import runs
+from .fields import write_field
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -212,13 +212,10 @@ def compute_image_stats(
             counts[f] += 1
         stats.append(s)
         issues.append(found)
-    oids = [ObjectId(i) for i in ids]
-    dataset = samples._dataset
-    dataset._set_values_by_id(stats_field, list(zip(oids, stats, strict=True)))
-    dataset._set_values_by_id(issues_field, [
-        (o, iss if st is not None else None) for o, iss, st in zip(oids, issues, stats,
-                                                                   strict=True)
-    ])  # fmt: skip
+    write_field(samples, stats_field, ids, stats, dict)
+    write_field(samples, issues_field, ids,
+                [iss if st is not None else None for iss, st in zip(issues, stats, strict=True)],
+                list)  # fmt: skip
     skipped = int((~ok).sum())
     if skipped:
         bad = [os.path.basename(p) for p, good in zip(paths, ok, strict=True) if not good][:3]
