@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -125,8 +124,8 @@ def build_labelled(dest: Path, flip: float, seed: int) -> dict:
     """The flipped-label set (see the module doc) under ``dest``; returns its truth."""
     roots = fetch_debian_packages(DATA_DIR, ["tuxpaint-stamps-default"])
     stamps = roots["tuxpaint-stamps-default"] / TUXPAINT_ROOT
-    files = [p for p in sorted(stamps.rglob("*.png"))
-             if not any(x in p.relative_to(stamps).as_posix() for x in TUXPAINT_EXCLUDE)]  # fmt: skip
+    rels = {p: p.relative_to(stamps).as_posix() for p in sorted(stamps.rglob("*.png"))}
+    files = [p for p, rel in rels.items() if not any(x in rel for x in TUXPAINT_EXCLUDE)]
     cats = {p: _category(p.relative_to(stamps).as_posix()) for p in files}
     counts = Counter(cats.values())
     keep = sorted(c for c, n in counts.items() if n >= MIN_CLASS)
@@ -236,8 +235,10 @@ def main() -> None:
         print("\n".join("  " + line for line in o["summary"]))
         if "fastdup" in speed:
             f = speed["fastdup"]
-            print(f"fastdup {f['version']} run(): {f['n']} images in {f['seconds']:.1f} s = "
-                  f"{f['images_per_second']:.1f} images/s (process {f['process_seconds']:.1f} s)")
+            print(
+                f"fastdup {f['version']} run(): {f['n']} images in {f['seconds']:.1f} s = "
+                f"{f['images_per_second']:.1f} images/s (process {f['process_seconds']:.1f} s)"
+            )
             print(f"ratio ours / fastdup: {speed['ratio']:.2f}x")  # fmt: skip
         print(f"load after: {speed['load_after']}")
     if not args.skip_labels:
