@@ -181,7 +181,8 @@ def analyze(
 
     Args:
         source: a folder, classification tree, file list or tar/zip archive
-            (see :mod:`brain.sources`), or an existing dataset or view.
+            (see :mod:`brain.sources`), or an existing dataset or view (whose
+            similarity run ``brain_key`` is then replaced by one of its samples).
         name: the new dataset's name (default: the source's base name).
         labels: ``"dir-tree"``: labels from folder names; ``"none"``.
         report_dir: write the HTML report here (default: none).
