@@ -19,6 +19,8 @@ with the reason and get no embedding, never an exception.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -152,14 +154,21 @@ def _describe_error(path: str, err: Exception) -> str:
     return f"{type(err).__name__}: {err}"
 
 
+#: what one item of :class:`ImageFileDataset` is: (index, pixels, extras, error, sha1)
+Item = tuple[int, Any, Any, str | None, str | None]
+
+
 class ImageFileDataset:
     """A map-style torch dataset over image files: item ``i`` is the decoded image ``i``.
 
-    Each item is ``(i, pixels, extras, error)``: ``pixels`` a ``(S, S, 3)``
-    uint8 array and ``extras`` the outputs of the ``extras`` functions (called
-    on the decoded image before the resize), or ``None`` and ``None`` with the
-    reason in ``error`` when the file cannot be read. Items never raise, so one
-    bad file cannot stop a loader. Where workers are spawned rather than forked
+    Each item is ``(i, pixels, extras, error, sha1)``: ``pixels`` a
+    ``(S, S, 3)`` uint8 array and ``extras`` the outputs of the ``extras``
+    functions (called on the decoded image before the resize), or ``None`` and
+    ``None`` with the reason in ``error`` when the file cannot be read. With
+    ``hash_files``, ``sha1`` is the hex sha1 of the file's bytes (also for
+    files that do not decode; None when they cannot be read at all): each file
+    is read once, hashed, and decoded from memory. Items never raise, so one bad
+    file cannot stop a loader. Where workers are spawned rather than forked
     (macOS, Windows), ``extras`` functions must be module-level to reach them;
     :func:`embed_paths` otherwise decodes in its own process.
     """
@@ -169,28 +178,37 @@ class ImageFileDataset:
         paths: Sequence[str],
         image_size: int,
         extras: dict[str, Callable[[Image.Image], np.ndarray]] | None = None,
+        hash_files: bool = False,
     ) -> None:
         self.paths = list(paths)
         self.image_size = int(image_size)
         self.extras = dict(extras or {})
+        self.hash_files = hash_files
 
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> tuple[int, Any, Any, str | None]:
+    def __getitem__(self, i: int) -> Item:
         from PIL import Image
 
         path = self.paths[i]
+        digest = None
         try:
-            img = load_image(path, self.image_size)
+            source: str | IO[bytes] = path
+            if self.hash_files:
+                with open(path, "rb") as f:
+                    data = f.read()
+                digest = hashlib.sha1(data).hexdigest()
+                source = io.BytesIO(data)
+            img = load_image(source, self.image_size)
             extras = {k: np.asarray(fn(img)) for k, fn in self.extras.items()}
             side = self.image_size
             resized = img.resize(
                 (side, side), Image.Resampling.BILINEAR, reducing_gap=RESIZE_REDUCING_GAP
             )
-            return i, np.asarray(resized), extras, None
+            return i, np.asarray(resized), extras, None, digest
         except Exception as e:  # noqa: BLE001 - any failure is reported, never raised
-            return i, None, None, _describe_error(path, e)
+            return i, None, None, _describe_error(path, e), digest
 
 
 @dataclass
@@ -202,6 +220,7 @@ class Batch:
     extras: dict[str, np.ndarray]
     failures: list[tuple[int, str]]
     features: np.ndarray | None = None  # (B, D) when a worker ran the model
+    hashes: list[tuple[int, str]] = field(default_factory=list)  # (index, sha1) when hashing
 
     def pin_memory(self) -> Batch:
         """Page-locked images for fast, asynchronous copies to a GPU."""
@@ -209,7 +228,7 @@ class Batch:
         return self
 
 
-def collate(items: list[tuple[int, Any, Any, str | None]]) -> Batch:
+def collate(items: list[Item]) -> Batch:
     """Stack the decoded items of a batch; set the failures aside with their reasons."""
     import torch
 
@@ -220,7 +239,8 @@ def collate(items: list[tuple[int, Any, Any, str | None]]) -> Batch:
         extras = {k: np.stack([it[2][k] for it in good]) for k in good[0][2]}
     else:
         images, extras = torch.empty((0, 0, 0, 3), dtype=torch.uint8), {}
-    return Batch([it[0] for it in good], images, extras, failures)
+    hashes = [(it[0], it[4]) for it in items if it[4] is not None]
+    return Batch([it[0] for it in good], images, extras, failures, hashes=hashes)
 
 
 class EmbedInWorker:
@@ -229,7 +249,7 @@ class EmbedInWorker:
     def __init__(self, model: EmbeddingModel) -> None:
         self.model = model
 
-    def __call__(self, items: list[tuple[int, Any, Any, str | None]]) -> Batch:
+    def __call__(self, items: list[Item]) -> Batch:
         batch = collate(items)
         if batch.indices:
             batch.features = _embed_batch(self.model, batch.images)
@@ -257,6 +277,10 @@ class EmbeddingResult:
             where the image failed; ``(N, 0)`` when none decoded).
         seconds: wall time of the whole call.
         images_per_second: ``N / seconds``.
+        file_hashes: with ``hash_files``, the sha1 (hex) of each file's bytes,
+            None for files that could not be read; empty otherwise.
+        image_size: the input side the model was fed.
+        precision: what the model ran in (``"float32"``, ``"bfloat16"``...).
     """
 
     embeddings: np.ndarray
@@ -265,6 +289,9 @@ class EmbeddingResult:
     extras: dict[str, np.ndarray] = field(default_factory=dict)
     seconds: float = 0.0
     images_per_second: float = 0.0
+    file_hashes: list[str | None] = field(default_factory=list)
+    image_size: int = 0
+    precision: str = ""
 
 
 def _num_cores() -> int:
@@ -306,15 +333,17 @@ def _torch_threads(n: int | None) -> Iterator[None]:
 
 
 def _resolve_model(
-    model: str | Any | None, image_size: int | None, device: torch.device
-) -> EmbeddingModel:
-    if isinstance(model, EmbeddingModel) and image_size in (None, model.image_size):
-        return model
-    if model is None or (isinstance(model, str) and model == DEFAULT_MODEL):
-        return load_model(DEFAULT_MODEL, image_size or DEFAULT_IMAGE_SIZE, device)
+    model: str | Any | None, image_size: int | None, device: torch.device,
+    precision: str | None = None,
+) -> EmbeddingModel:  # fmt: skip
     if isinstance(model, EmbeddingModel):
-        model = model.module
-    return load_model(model, image_size, device)
+        if image_size in (None, model.image_size) and precision in (None, model.precision):
+            return model
+        return model.variant(image_size, precision)
+    if model is None or (isinstance(model, str) and model == DEFAULT_MODEL):
+        return load_model(DEFAULT_MODEL, image_size or DEFAULT_IMAGE_SIZE, device,
+                          precision=precision)  # fmt: skip
+    return load_model(model, image_size, device, precision=precision)
 
 
 @dataclass(frozen=True)
@@ -357,6 +386,8 @@ def embed_paths(
     image_size: int | None = None,
     num_threads: int | None = None,
     model_in_workers: bool | None = None,
+    hash_files: bool = False,
+    precision: str | None = None,
 ) -> EmbeddingResult:
     """Embed image files in batches, decoding in DataLoader workers.
 
@@ -381,6 +412,12 @@ def embed_paths(
             CPU; default all cores (workers always use one each).
         model_in_workers: run the model in the workers (default on CPU);
             False keeps it in this process, workers only decoding.
+        hash_files: also return the sha1 of each file's bytes
+            (:attr:`EmbeddingResult.file_hashes`), from the one read that
+            decodes it.
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (GPU); default
+            the model's (see :func:`brain.models.load_model`: bfloat16 for the
+            default model on CPUs with native bfloat16, float16 on a GPU).
 
     Returns:
         An :class:`EmbeddingResult` aligned with ``paths``.
@@ -396,10 +433,10 @@ def embed_paths(
 
     start = time.perf_counter()
     dev = resolve_device(device)
-    net = _resolve_model(model, image_size, dev)
+    net = _resolve_model(model, image_size, dev, precision)
     n = len(paths)
     plan = _plan(n, dev.type == "cuda", batch_size, num_workers, num_threads, model_in_workers)
-    dataset = ImageFileDataset(paths, net.image_size, extras)
+    dataset = ImageFileDataset(paths, net.image_size, extras, hash_files)
     collate_fn = EmbedInWorker(net) if plan.model_in_workers else collate
     num_workers = plan.num_workers
     if num_workers and not _workers_can_start(dataset, collate_fn):
@@ -415,6 +452,7 @@ def embed_paths(
     embeddings = np.full((n, net.dim), np.nan, dtype=np.float32)
     ok = np.zeros(n, dtype=bool)
     failures: dict[int, str] = {}
+    hashes: list[str | None] = [None] * n if hash_files else []
     out_extras: dict[str, np.ndarray] = {}
     bar = progress_bar(
         total=n, desc="embeddings", unit="img", **({} if progress else {"disable": True})
@@ -422,6 +460,8 @@ def embed_paths(
     with _torch_threads(plan.num_threads), bar:
         for batch in loader:
             failures.update(batch.failures)
+            for i, digest in batch.hashes:
+                hashes[i] = digest
             if batch.indices:
                 idx = np.asarray(batch.indices)
                 feats = batch.features
@@ -437,7 +477,7 @@ def embed_paths(
     seconds = time.perf_counter() - start
     return EmbeddingResult(
         embeddings, ok, dict(sorted(failures.items())), out_extras, seconds,
-        n / seconds if seconds > 0 else 0.0,
+        n / seconds if seconds > 0 else 0.0, hashes, net.image_size, net.precision,
     )  # fmt: skip
 
 

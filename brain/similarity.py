@@ -67,7 +67,8 @@ class SimilarityIndex:
             from .embeddings import embed_paths
 
             res = embed_paths(ids, model=self.config.get("model"), progress=False,
-                              image_size=self.config.get("image_size"))  # fmt: skip
+                              image_size=self.config.get("image_size"),
+                              precision=self.config.get("precision"))  # fmt: skip
             if not res.ok.all():
                 raise DatasetCoreError(f"Cannot read query image(s): {res.failures}")
             return res.embeddings.mean(0, keepdims=True), set()
@@ -276,8 +277,14 @@ def compute_similarity(
     samples: SampleCollection, brain_key: str = "sim", metric: str = "cosine", model: Any = None,
     embeddings: Any = None, batch_size: int | None = None, num_workers: int | None = None,
     device: str | None = None, progress: bool = True, image_size: int | None = None,
+    precision: str | None = None, hash_field: str | None = "file_hash",
 ) -> SimilarityIndex:  # fmt: skip
     """Embed every image and save a searchable index as brain run ``brain_key``.
+
+    Each file is read once: the same pass decodes it for the model, keeps a
+    64-px grayscale thumbnail (for pixel-level duplicate checks) and, where
+    ``hash_field`` is missing, hashes its bytes (sha1), which
+    :func:`brain.find_exact_duplicates` then reuses.
 
     Args:
         samples: a dataset or view.
@@ -289,6 +296,11 @@ def compute_similarity(
             the name of a field holding them.
         image_size: the model's input side (default: the model's default, 160
             for EfficientNet-Lite0; see benchmarks/RESULTS.md for the trade-off).
+        precision: what the model runs in (see :func:`brain.models.load_model`;
+            default bfloat16 for the default model on CPUs with native bfloat16).
+        hash_field: where to store the sha1 of each file's bytes when a sample
+            has none yet (the field :func:`brain.find_exact_duplicates` reads);
+            None to skip.
 
     Returns:
         The :class:`SimilarityIndex`, already saved.
@@ -297,20 +309,29 @@ def compute_similarity(
         >>> index = compute_similarity(dataset, brain_key="sim")
         >>> index.find_duplicates()
     """
-    ids = samples.values("id")
+    project = {"filepath": 1, **({hash_field: 1} if hash_field else {})}
+    docs = list(samples._aggregate([{"$project": project}]))  # one pass for all three
+    oids = [d["_id"] for d in docs]
+    ids = [str(i) for i in oids]
     thumbs = None
+    config: dict[str, Any] = {"metric": metric}
     if embeddings is None:
         from .embeddings import embed_paths, gray_thumbnail
 
-        paths = samples.values("filepath")
+        paths = [d["filepath"] for d in docs]
+        unhashed = [n for n, d in enumerate(docs) if hash_field and d.get(hash_field) is None]
         res = embed_paths(
             paths, model=model, batch_size=batch_size, num_workers=num_workers, device=device,
             extras={"thumb": lambda img: gray_thumbnail(img, THUMB_SIZE)}, progress=progress,
-            image_size=image_size,
+            image_size=image_size, precision=precision, hash_files=bool(unhashed),
         )  # fmt: skip
         emb = res.embeddings
         thumbs = res.extras["thumb"]
         _report_failures(res.failures, paths)
+        config.update(image_size=res.image_size, precision=res.precision)
+        new_hashes = [(oids[n], res.file_hashes[n]) for n in unhashed if res.file_hashes[n]]
+        if new_hashes:
+            samples._dataset._set_values_by_id(hash_field, new_hashes)
     elif isinstance(embeddings, str):
         emb = np.stack([np.asarray(v, dtype=np.float32) for v in samples.values(embeddings)])
     else:
@@ -318,8 +339,9 @@ def compute_similarity(
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
     model_name = model if isinstance(model, str) or model is None else type(model).__name__
-    config = {"metric": metric, "image_size": image_size, "model": model_name,
-              "dim": int(emb.shape[1])}  # fmt: skip
+    if hasattr(model, "name") and not isinstance(model, str):
+        model_name = model.name  # an EmbeddingModel
+    config.update(model=model_name, dim=int(emb.shape[1]))
     index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
     index.save()
     return index

@@ -8,9 +8,19 @@ brightness/contrast changes, colour (grayscale copies), re-encoding and
 resizing. It is made flip-aware (the mirrored thumbnail is tried too) and
 crop-aware (crops of one image at a few scales and positions are tried against
 the other), since those are the edits NCC alone misses.
+
+Every view (the whole thumbnail, a crop, a slight rotation) is a linear map of
+the thumbnail's pixels, so all of them are computed for a whole batch of
+thumbnails at once with matrix products: the resampling weights are Pillow's
+own (bilinear, read off by resizing an identity image), and rotations sample
+like Pillow's ``rotate(angle, BILINEAR)``. Work and memory are bounded per
+chunk of thumbnails, whatever their number.
 """
 
 from __future__ import annotations
+
+import math
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image
@@ -23,45 +33,124 @@ CROP_FRACTIONS = (0.94, 0.88, 0.82)
 CROP_OFFSETS = (0.0, 0.5, 1.0)
 #: small rotations tried (degrees): slightly rotated copies, e.g. re-scans
 ROTATIONS = (-4.0, 4.0)
+#: thumbnails whose views are held at once (each: 30 views x 576 floats, 69 KB)
+VIEW_CHUNK = 256
+#: a view whose pixels deviate from their mean by less than this in all (L2 norm,
+#: grey levels) is flat: it gets a zero vector (NCC 0), not amplified float noise
+FLAT_NORM = 0.5
+
+
+@lru_cache(maxsize=64)
+def _axis_weights(size: int, lo: float, hi: float) -> np.ndarray:
+    """``(COMPARE_SIZE, size)``: Pillow's bilinear resampling of ``[lo, hi)`` of one axis.
+
+    Resizing an identity image (mode "F", one axis only) returns the weights
+    themselves: output column j of row r is the weight of input pixel r in j.
+    """
+    eye = Image.fromarray(np.eye(size, dtype=np.float32))
+    out = eye.resize((COMPARE_SIZE, size), Image.Resampling.BILINEAR, box=(lo, 0, hi, size))
+    return np.ascontiguousarray(np.asarray(out, dtype=np.float32).T)
+
+
+@lru_cache(maxsize=8)
+def _rotation_taps(h: int, w: int, angle: float) -> tuple[np.ndarray, np.ndarray]:
+    """Source pixel indices and weights ``(4, h*w)`` of ``Image.rotate(angle, BILINEAR)``.
+
+    Pillow maps each output pixel centre through the inverse rotation about the
+    image centre, samples bilinearly (edge pixels clamped) and leaves pixels
+    that fall outside the source black.
+    """
+    rad = -math.radians(angle)
+    a, b = round(math.cos(rad), 15), round(math.sin(rad), 15)
+    d, e = -b, a
+    cx, cy = w / 2.0, h / 2.0
+    c = a * -cx + b * -cy + cx
+    f = d * -cx + e * -cy + cy
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
+    xin, yin = a * x + b * y + c, d * x + e * y + f
+    inside = (xin >= 0) & (xin < w) & (yin >= 0) & (yin < h)
+    xs, ys = xin - 0.5, yin - 0.5
+    x0, y0 = np.floor(xs).astype(np.int64), np.floor(ys).astype(np.int64)
+    dx, dy = xs - x0, ys - y0
+    c0, c1 = np.clip(x0, 0, w - 1), np.clip(x0 + 1, 0, w - 1)
+    r0 = np.clip(y0, 0, h - 1)
+    r1 = np.where((y0 + 1 >= 0) & (y0 + 1 < h), y0 + 1, r0)
+    idx = np.stack([r0 * w + c0, r0 * w + c1, r1 * w + c0, r1 * w + c1]).reshape(4, -1)
+    wts = np.stack([(1 - dx) * (1 - dy), dx * (1 - dy), (1 - dx) * dy, dx * dy])
+    wts = (wts * inside).reshape(4, -1).astype(np.float32)
+    return idx, wts
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
-    v = v.reshape(len(v), -1).astype(np.float32)
-    v -= v.mean(axis=1, keepdims=True)
-    n = np.linalg.norm(v, axis=1, keepdims=True)
-    return v / np.maximum(n, 1e-6)
+    """Zero-mean, unit-norm rows along the last axis (zero rows for flat views)."""
+    v = v - v.mean(axis=-1, keepdims=True)
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.where(n >= FLAT_NORM, v / np.maximum(n, FLAT_NORM), 0.0).astype(np.float32)
 
 
-def _resize(img: np.ndarray, box: tuple[float, float, float, float] | None = None) -> np.ndarray:
-    pil = Image.fromarray(img)
-    out = pil.resize((COMPARE_SIZE, COMPARE_SIZE), Image.BILINEAR, box=box)
-    return np.asarray(out, dtype=np.float32)
+def _resample(x: np.ndarray, rows: np.ndarray, cols: list[np.ndarray]) -> np.ndarray:
+    """``(N, len(cols), S, S)``: ``rows @ x[n] @ col.T`` for each column matrix."""
+    n, h, w = x.shape
+    tall = (rows @ x.transpose(1, 0, 2).reshape(h, n * w)).reshape(len(rows), n, w)
+    out = tall.transpose(1, 0, 2).reshape(n * len(rows), w) @ np.concatenate(cols).T
+    return out.reshape(n, len(rows), len(cols), len(rows)).transpose(0, 2, 1, 3)
+
+
+def _whole(x: np.ndarray) -> np.ndarray:
+    """``(N, S, S)`` float views of whole float images ``x`` ``(N, H, W)``."""
+    _, h, w = x.shape
+    return _resample(x, _axis_weights(h, 0.0, float(h)), [_axis_weights(w, 0.0, float(w))])[:, 0]
 
 
 def thumbnail_vectors(thumbs: np.ndarray) -> np.ndarray:
     """Unit-norm, zero-mean ``COMPARE_SIZE``² vectors of whole thumbnails (N, d)."""
-    return _normalise(np.stack([_resize(t) for t in thumbs]))
+    thumbs = np.asarray(thumbs)
+    out = np.empty((len(thumbs), COMPARE_SIZE * COMPARE_SIZE), dtype=np.float32)
+    for start in range(0, len(thumbs), VIEW_CHUNK * 16):
+        part = thumbs[start : start + VIEW_CHUNK * 16].astype(np.float32)
+        out[start : start + len(part)] = _normalise(_whole(part).reshape(len(part), -1))
+    return out
 
 
-def _variants(thumb: np.ndarray) -> np.ndarray:
-    """The whole image, slight rotations and crops, and their mirrors: (V, d) unit vectors."""
-    h, w = thumb.shape
-    views = [_resize(thumb)]
-    pil = Image.fromarray(thumb)
-    for angle in ROTATIONS:
-        views.append(_resize(np.asarray(pil.rotate(angle, Image.BILINEAR))))
+@lru_cache(maxsize=8)
+def _rotated_whole(h: int, w: int, angle: float) -> np.ndarray:
+    """``(S*S, h*w)``: rotate by ``angle`` (as Pillow does), then resample whole."""
+    whole_t = np.kron(_axis_weights(h, 0.0, float(h)), _axis_weights(w, 0.0, float(w))).T
+    idx, wts = _rotation_taps(h, w, angle)
+    # output pixel q reads source idx[t, q] with weight wts[t, q]: sum those
+    # contributions per source pixel (a sparse product, done by sorting)
+    src, q = idx.ravel(), np.tile(np.arange(h * w), 4)
+    order = np.argsort(src, kind="stable")
+    src, q, weight = src[order], q[order], wts.ravel()[order]
+    starts = np.flatnonzero(np.r_[True, src[1:] != src[:-1]])
+    out = np.zeros((h * w, whole_t.shape[1]), dtype=np.float32)
+    out[src[starts]] = np.add.reduceat(whole_t[q] * weight[:, None], starts, axis=0)
+    return np.ascontiguousarray(out.T)
+
+
+def _raw_views(thumbs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(N, V, d)`` views (whole, rotations, crops; not mirrored) and their centred norms."""
+    x = np.asarray(thumbs, dtype=np.float32)
+    n, h, w = x.shape
+    views = [_whole(x).reshape(n, 1, -1)]
+    views += [(x.reshape(n, -1) @ _rotated_whole(h, w, a).T)[:, None] for a in ROTATIONS]
     for f in CROP_FRACTIONS:
         cw, ch = w * f, h * f
+        cols = [_axis_weights(w, (w - cw) * o, (w - cw) * o + cw) for o in CROP_OFFSETS]
         for oy in CROP_OFFSETS:
-            for ox in CROP_OFFSETS:
-                x0, y0 = (w - cw) * ox, (h - ch) * oy
-                views.append(_resize(thumb, (x0, y0, x0 + cw, y0 + ch)))
-    views += [v[:, ::-1] for v in views]
-    return _normalise(np.stack(views))
+            y0 = (h - ch) * oy
+            views.append(_resample(x, _axis_weights(h, y0, y0 + ch), cols).reshape(n, 3, -1))
+    v = np.concatenate(views, axis=1)
+    return v, np.linalg.norm(v - v.mean(axis=-1, keepdims=True), axis=-1)
 
 
 def pair_scores(thumbs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
-    """The best NCC of each pair over flips and crops (either side cropped).
+    """The best NCC of each pair over flips, rotations and crops (either side altered).
+
+    NCC of a view ``u`` with a whole, zero-mean, unit vector ``w`` is
+    ``u . w / |u - mean(u)|`` (the mean drops out against a zero-mean ``w``),
+    and a mirrored view against ``w`` is the view against mirrored ``w``: so
+    raw views are compared with both ``w`` and its mirror, never copied.
 
     Args:
         thumbs: (N, T, T) uint8 grayscale thumbnails (T >= 24; 64 works well).
@@ -73,11 +162,28 @@ def pair_scores(thumbs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(pairs):
         return np.zeros(0, dtype=np.float32)
-    used = np.unique(pairs)
-    whole = {int(i): v for i, v in zip(used, thumbnail_vectors(thumbs[used]), strict=True)}
-    variants = {int(i): _variants(thumbs[i]) for i in used}
-    out = np.empty(len(pairs), dtype=np.float32)
-    for p, (a, b) in enumerate(pairs):
-        # b against every variant of a, and a against every variant of b
-        out[p] = max(float((variants[a] @ whole[b]).max()), float((variants[b] @ whole[a]).max()))
-    return out
+    used, pos = np.unique(pairs, return_inverse=True)
+    pos = pos.reshape(-1, 2)
+    whole = thumbnail_vectors(thumbs[used])
+    side_len = COMPARE_SIZE
+    mirrored = whole.reshape(-1, side_len, side_len)[:, :, ::-1].reshape(len(used), -1)
+    both = np.stack([whole, mirrored], axis=1)  # (U, 2, d)
+    best = np.full(len(pairs), -np.inf, dtype=np.float32)
+    orders = [np.argsort(pos[:, side], kind="stable") for side in (0, 1)]
+    bounds = [np.searchsorted(pos[o, side], np.arange(len(used) + 1)) for side, o in
+              enumerate(orders)]  # fmt: skip
+    for start in range(0, len(used), VIEW_CHUNK):
+        views, norms = _raw_views(thumbs[used[start : start + VIEW_CHUNK]])
+        flat = norms < FLAT_NORM
+        inv = np.where(flat, 0.0, 1.0 / np.maximum(norms, FLAT_NORM)).astype(np.float32)
+        for side in (0, 1):  # this side's altered views against the other's whole
+            for local in range(len(views)):
+                u = start + local
+                sel = orders[side][bounds[side][u] : bounds[side][u + 1]]
+                if not len(sel):
+                    continue
+                other = both[pos[sel, 1 - side]].reshape(-1, views.shape[-1])  # (2k, d)
+                s = (views[local] @ other.T) * inv[local][:, None]  # (V, 2k)
+                s = s.reshape(len(s), len(sel), 2).max(axis=(0, 2))
+                best[sel] = np.maximum(best[sel], s)
+    return best

@@ -104,3 +104,23 @@ def test_one_and_two_sample_datasets(database, photo_dir):
     index = brain.compute_similarity(ds, progress=False)
     index.find_duplicates()
     assert index.neighbors_map == {}
+
+
+def test_similarity_hashes_files_in_its_pass(photos):
+    from dataset_core.media import compute_filehash
+
+    index = brain.compute_similarity(photos, brain_key="sim", progress=False)
+    assert index.config["image_size"] == 160 and index.config["precision"] in (
+        "bfloat16", "float32",
+    )  # fmt: skip
+    hashes = photos.values("file_hash")
+    assert hashes == [compute_filehash(p) for p in photos.values("filepath")]
+    ids = ids_by_name(photos)
+    groups = brain.find_exact_duplicates(photos)  # reuses the stored hashes
+    assert [sorted(g) for g in groups.values()] == [sorted([ids["chelsea"], ids["chelsea_copy"]])]
+
+
+def test_similarity_can_skip_hashing(database, photo_dir):
+    ds = dc.Dataset.from_images_dir(str(photo_dir), name="nohash")
+    brain.compute_similarity(ds, progress=False, hash_field=None)
+    assert "file_hash" not in ds.get_field_schema()

