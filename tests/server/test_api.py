@@ -200,3 +200,20 @@ def test_a_filtered_field_still_lists_its_other_values(client, labelled):
     assert side["count"] == 5
     gt = next(f for f in side["fields"] if f["name"] == "ground_truth")
     assert dict(map(tuple, gt["values"])) == {"cat": 7, "dog": 5, "mountain": 2}
+
+
+def test_health_operators_write_what_they_say(client, labelled):
+    import brain
+
+    emb = np.random.default_rng(0).normal(size=(len(labelled), 8)).astype(np.float32)
+    brain.compute_similarity(labelled, brain_key="sim", embeddings=emb)
+    run = client.post("/api/operators/compute_outliers/run",
+                      json=body(labelled, params={"lower_threshold": 0.2})).json()  # fmt: skip
+    job = _wait(client, run["id"])
+    assert job["status"] == "done", job["error"]
+    n = len(labelled.match_tags("outlier"))
+    assert 0 < n < len(labelled) and f"Tagged {n} outliers" in job["message"]
+    job = _wait(client, client.post("/api/operators/compute_image_stats/run",
+                                    json=body(labelled)).json()["id"])  # fmt: skip
+    assert job["status"] == "done", job["error"]
+    assert "quality_issues" in labelled.get_field_schema()
