@@ -84,28 +84,43 @@ def uptime() -> str:
 # -- 1. speed ------------------------------------------------------------------------
 
 
-def run_speed(images_dir: Path, skip_fastdup: bool) -> dict:
-    """ours (brain.analyze with a report) and fastdup's run(), same folder, same run."""
+def _ours_once(images_dir: Path) -> dict:
     import brain
 
-    out: dict = {"load_before": uptime()}
     report = Path(tempfile.mkdtemp(prefix="bench-analyze-report-"))
     res = brain.analyze(str(images_dir), name="bench-analyze", overwrite=True,
                         report_dir=str(report), verbose=False, progress=False)  # fmt: skip
-    out["ours"] = {"n": res.num_images, "seconds": res.seconds,
-                   "images_per_second": res.images_per_second,
-                   "stages": {k: round(v, 2) for k, v in res.stages.items()},
-                   "counts": res.counts, "summary": res.summary}  # fmt: skip
+    out = {"n": res.num_images, "seconds": res.seconds,
+           "images_per_second": res.images_per_second,
+           "stages": {k: round(v, 2) for k, v in res.stages.items()},
+           "counts": res.counts, "summary": res.summary}  # fmt: skip
     res.dataset.delete()
     shutil.rmtree(report, ignore_errors=True)
-    if not skip_fastdup:
-        from fastdup_runner import run_fastdup
+    return out
 
-        fd = run_fastdup(images_dir)
-        out["fastdup"] = {"version": fd.version, "n": fd.n_images, "seconds": fd.seconds,
-                          "process_seconds": fd.process_seconds,
-                          "images_per_second": fd.images_per_second}  # fmt: skip
-        out["ratio"] = out["ours"]["images_per_second"] / fd.images_per_second
+
+def run_speed(images_dir: Path, skip_fastdup: bool, repeat: int = 1) -> dict:
+    """ours (brain.analyze with a report) and fastdup's run(), same folder, same run,
+    alternating ``repeat`` times; the median round of each is reported."""
+    out: dict = {"load_before": uptime(), "rounds": []}
+    for _ in range(repeat):
+        rnd = {"ours": _ours_once(images_dir)}
+        if not skip_fastdup:
+            from fastdup_runner import run_fastdup
+
+            fd = run_fastdup(images_dir)
+            rnd["fastdup"] = {"version": fd.version, "n": fd.n_images, "seconds": fd.seconds,
+                              "process_seconds": fd.process_seconds,
+                              "images_per_second": fd.images_per_second}  # fmt: skip
+        rnd["load"] = uptime()
+        out["rounds"].append(rnd)
+    for tool in ("ours", "fastdup"):
+        done = sorted((r[tool] for r in out["rounds"] if tool in r),
+                      key=lambda r: r["images_per_second"])  # fmt: skip
+        if done:
+            out[tool] = done[len(done) // 2]
+    if "fastdup" in out:
+        out["ratio"] = out["ours"]["images_per_second"] / out["fastdup"]["images_per_second"]
     out["load_after"] = uptime()
     return out
 
@@ -214,6 +229,7 @@ def main() -> None:
     parser.add_argument("--skip-fastdup", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-labels", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="speed rounds, alternating tools")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     args = parser.parse_args()
 
@@ -227,7 +243,7 @@ def main() -> None:
         if not (root / "truth.json").exists():
             build_corpus(root, n_distinct=round(args.n / 1.3))
         corpus = load_corpus(root)
-        results["speed"] = speed = run_speed(corpus.images_dir, args.skip_fastdup)
+        results["speed"] = speed = run_speed(corpus.images_dir, args.skip_fastdup, args.repeat)
         o = speed["ours"]
         print(f"load before: {speed['load_before']}")
         print(f"ours: {o['n']} images in {o['seconds']:.1f} s = {o['images_per_second']:.1f} "
@@ -240,6 +256,10 @@ def main() -> None:
                 f"{f['images_per_second']:.1f} images/s (process {f['process_seconds']:.1f} s)"
             )
             print(f"ratio ours / fastdup: {speed['ratio']:.2f}x")  # fmt: skip
+        for n, rnd in enumerate(speed["rounds"]):
+            fd = rnd.get("fastdup", {}).get("images_per_second", float("nan"))
+            print(f"round {n + 1}: ours {rnd['ours']['images_per_second']:.1f}, fastdup "
+                  f"{fd:.1f} images/s; {rnd['load']}")  # fmt: skip
         print(f"load after: {speed['load_after']}")
     if not args.skip_labels:
         truth = build_labelled(LABELLED_DIR, args.flip, args.seed)
