@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .knn import knn_graph
+from .knn import KnnGraph, knn_graph
 from .verify import pair_scores, thumbnail_vectors
 
 #: neighbours examined per image in each candidate search
@@ -64,16 +64,22 @@ def _cosine_distance(x: np.ndarray, pairs: np.ndarray) -> np.ndarray:
 
 
 def candidate_pairs(
-    embeddings: np.ndarray, thumbs: np.ndarray | None, max_distance: float, k: int = CANDIDATE_K
-) -> np.ndarray:
+    embeddings: np.ndarray, thumbs: np.ndarray | None, max_distance: float, k: int = CANDIDATE_K,
+    graph: KnnGraph | None = None,
+) -> np.ndarray:  # fmt: skip
     """Pairs worth checking: embedding neighbours within ``max_distance``, and
-    (with thumbnails) thumbnail neighbours above ``THUMB_CANDIDATE_NCC``."""
+    (with thumbnails) thumbnail neighbours above ``THUMB_CANDIDATE_NCC``.
+
+    ``graph``: the embeddings' cosine kNN graph computed already (with at
+    least ``k`` neighbours), so that it is not searched again.
+    """
     n = len(embeddings)
     k = max(1, min(k, n - 1))
-    g = knn_graph(embeddings, k=k)
+    g = graph if graph is not None and graph.indices.shape[1] >= k else knn_graph(embeddings, k=k)
+    g_dist, g_idx = g.distances[:, :k], g.indices[:, :k]
     rows = np.repeat(np.arange(n), k)
-    near = g.distances.ravel() <= max_distance
-    pairs = [_unique_pairs(rows[near], g.indices.ravel()[near])]
+    near = g_dist.ravel() <= max_distance
+    pairs = [_unique_pairs(rows[near], g_idx.ravel()[near])]
     if thumbs is not None:
         ok = ~np.isnan(embeddings).any(axis=1)
         vec = np.full((n, thumbnail_vectors(thumbs[:1]).shape[1]), np.nan, np.float32)
@@ -88,7 +94,7 @@ def candidate_pairs(
 
 def find_pairs(
     embeddings: np.ndarray, thumbs: np.ndarray | None = None, thresh: float | None = None,
-    verify: bool = True,
+    verify: bool = True, graph: KnnGraph | None = None,
 ) -> DuplicatePairs:  # fmt: skip
     """Near-duplicate pairs; see the module docstring for the rule.
 
@@ -97,6 +103,8 @@ def find_pairs(
         thumbs: (N, T, T) uint8 grayscale thumbnails, needed for ``verify``.
         thresh: cosine-distance bound for candidates (default ``CANDIDATE_DISTANCE``).
         verify: confirm candidates on pixels (needs ``thumbs``).
+        graph: the embeddings' cosine kNN graph, if computed already (see
+            :func:`candidate_pairs`).
     """
     if thresh is not None and not 0 <= thresh <= 2:
         raise ValueError(f"thresh is a cosine distance in [0, 2]; got {thresh}")
@@ -106,7 +114,8 @@ def find_pairs(
         return DuplicatePairs(np.zeros((0, 2), np.int64), empty, empty)
     use_pixels = verify and thumbs is not None
     bound = CANDIDATE_DISTANCE if thresh is None else thresh
-    cands = candidate_pairs(x, thumbs if use_pixels and thresh is None else None, bound)
+    cands = candidate_pairs(x, thumbs if use_pixels and thresh is None else None, bound,
+                            graph=graph)  # fmt: skip
     dist = _cosine_distance(x, cands) if len(cands) else np.zeros(0, np.float32)
     if not use_pixels:
         keep = dist <= bound

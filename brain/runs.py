@@ -24,6 +24,19 @@ from dataset_core.db import get_db, translate_errors
 from dataset_core.errors import DatasetCoreError
 from dataset_core.sample import utcnow
 
+#: the arrays of the run saved or loaded last stay in memory (copies are handed
+#: out) when they are at most this big: a pipeline that computes a similarity
+#: run and then uniqueness and duplicates from it reads GridFS once, not thrice,
+#: while a huge run (1M embeddings: 5 GB) is never held twice
+RUN_CACHE_BYTES = 512 << 20
+_last_arrays: dict[str, dict[str, np.ndarray]] = {}
+
+
+def _remember(results_id: str, arrays: dict[str, np.ndarray]) -> None:
+    _last_arrays.clear()
+    if sum(a.nbytes for a in arrays.values()) <= RUN_CACHE_BYTES:
+        _last_arrays[results_id] = {k: np.array(v, copy=True) for k, v in arrays.items()}
+
 
 class BrainRunNotFoundError(DatasetCoreError, KeyError):
     """A brain key that the dataset has no run for."""
@@ -100,6 +113,7 @@ def save_run(
                 metadata={"dataset_id": str(dataset._doc.id)},
             )
         )
+        _remember(results_id, {k: np.asarray(v) for k, v in arrays.items()})
     old = dataset._doc.brain_runs.get(key)
     info = BrainRunInfo(key, method, config, utcnow(), _view_stages(samples), results_id)
     dataset._update_doc({"$set": {f"brain_runs.{key}": info.to_dict()}})
@@ -143,6 +157,9 @@ def load_run_arrays(samples: SampleCollection, key: str) -> dict[str, np.ndarray
     info = get_brain_info(samples, key)
     if not info.results_id:
         return {}
+    cached = _last_arrays.get(info.results_id)
+    if cached is not None:  # results files are never rewritten: same id, same arrays
+        return {k: v.copy() for k, v in cached.items()}
     try:
         data = _bucket().get(ObjectId(info.results_id)).read()
     except gridfs.errors.NoFile:
@@ -150,7 +167,9 @@ def load_run_arrays(samples: SampleCollection, key: str) -> dict[str, np.ndarray
             f"The results of brain run {key!r} are missing from the database; run it again"
         ) from None
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return {k: npz[k] for k in npz.files}
+        arrays = {k: npz[k] for k in npz.files}
+    _remember(info.results_id, arrays)
+    return arrays
 
 
 @translate_errors

@@ -18,9 +18,12 @@ from dataset_core.collection import SampleCollection
 from dataset_core.errors import DatasetCoreError, SampleNotFoundError
 
 from . import neardup, runs
-from .knn import search
+from .knn import KnnGraph, knn_graph, search
 
 METHOD = "similarity"
+#: neighbours per row in the run's kNN graph: what near-duplicate candidates
+#: use (neardup.CANDIDATE_K) and more than uniqueness needs (3)
+GRAPH_K = neardup.CANDIDATE_K
 #: side of the grayscale thumbnails kept for pixel checks (4 KB per image);
 #: 64 px beat 32 px on the near-duplicate benchmark (F1 0.94 vs 0.91)
 THUMB_SIZE = 64
@@ -36,11 +39,13 @@ class SimilarityIndex:
         thumbs: (N, T, T) uint8 grayscale thumbnails, or None.
         neighbors_map: after :meth:`find_duplicates`, representative id ->
             ``[(duplicate id, distance), ...]`` sorted by distance.
+        pairs: after :meth:`find_duplicates`, the duplicate pairs found (rows).
     """
 
     def __init__(
         self, samples: SampleCollection, brain_key: str, sample_ids: list[str],
         embeddings: np.ndarray, thumbs: np.ndarray | None, config: dict[str, Any],
+        graph: KnnGraph | None = None,
     ) -> None:  # fmt: skip
         self._samples = samples
         self.brain_key = brain_key
@@ -51,6 +56,19 @@ class SimilarityIndex:
         self._row = {sid: i for i, sid in enumerate(self.sample_ids)}
         self.neighbors_map: dict[str, list[tuple[str, float]]] = {}
         self.thresh: float | None = None
+        self.pairs: neardup.DuplicatePairs | None = None
+        self._graph = graph
+
+    def knn_graph(self, k: int = GRAPH_K) -> KnnGraph:
+        """The rows' cosine kNN graph (at least ``k`` neighbours), computed once per run.
+
+        :func:`compute_similarity` computes it with the embeddings and saves it
+        in the run, so uniqueness and near-duplicates reuse one search.
+        """
+        if self._graph is None or self._graph.indices.shape[1] < k:
+            n = len(self.sample_ids)
+            self._graph = knn_graph(self.embeddings, k=max(1, min(max(k, GRAPH_K), n - 1)))
+        return self._graph
 
     # -- search -----------------------------------------------------------------
 
@@ -128,6 +146,7 @@ class SimilarityIndex:
         """
         if thresh is not None and fraction is not None:
             raise ValueError("Pass thresh or fraction, not both")
+        self.pairs = None
         if fraction is not None:
             if not 0 < fraction < 1:
                 raise ValueError(f"fraction must be in (0, 1); got {fraction}")
@@ -135,7 +154,10 @@ class SimilarityIndex:
         else:
             if verify is None:
                 verify = thresh is None
-            found = neardup.find_pairs(self.embeddings, self.thumbs, thresh=thresh, verify=verify)
+            graph = self.knn_graph() if len(self.sample_ids) > 1 else None
+            found = neardup.find_pairs(self.embeddings, self.thumbs, thresh=thresh, verify=verify,
+                                       graph=graph)  # fmt: skip
+            self.pairs = found
             pairs, dists = found.pairs, found.distances
         self.thresh = thresh
         labels = neardup.connected_components(len(self.sample_ids), pairs)
@@ -143,7 +165,8 @@ class SimilarityIndex:
 
     def _pairs_for_fraction(self, fraction: float) -> tuple[np.ndarray, np.ndarray]:
         n = len(self.sample_ids)
-        cands = neardup.candidate_pairs(self.embeddings, None, max_distance=2.0)
+        graph = self.knn_graph() if n > 1 else None
+        cands = neardup.candidate_pairs(self.embeddings, None, max_distance=2.0, graph=graph)
         dists = neardup._cosine_distance(self.embeddings, cands) if len(cands) else np.zeros(0)
         order = np.argsort(dists, kind="stable")
         target = int(round(fraction * n))
@@ -250,6 +273,9 @@ class SimilarityIndex:
         arrays = {"ids": np.array(self.sample_ids), "embeddings": self.embeddings}
         if self.thumbs is not None:
             arrays["thumbs"] = self.thumbs
+        if self._graph is not None:
+            arrays["knn_indices"] = self._graph.indices.astype(np.int32)
+            arrays["knn_distances"] = self._graph.distances
         runs.save_run(self._samples, self.brain_key, METHOD, self.config, arrays)
 
     @classmethod
@@ -268,9 +294,13 @@ class SimilarityIndex:
             print(f"Similarity index {brain_key!r}: {int((~keep).sum())} indexed samples were "
                   "deleted since; they are left out")  # fmt: skip
         thumbs = arrays.get("thumbs")
+        graph = None
+        if keep.all() and "knn_indices" in arrays:  # rows unchanged: the saved graph holds
+            graph = KnnGraph(arrays["knn_distances"], arrays["knn_indices"].astype(np.int64),
+                             "cosine", "saved")  # fmt: skip
         return cls(samples._dataset, brain_key, [i for i, k in zip(ids, keep, strict=True) if k],
                    arrays["embeddings"][keep], None if thumbs is None else thumbs[keep],
-                   info.config)  # fmt: skip
+                   info.config, graph)  # fmt: skip
 
 
 def compute_similarity(
@@ -343,6 +373,8 @@ def compute_similarity(
         model_name = model.name  # an EmbeddingModel
     config.update(model=model_name, dim=int(emb.shape[1]))
     index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
+    if len(ids) > 1:
+        index.knn_graph()  # once, saved with the run: uniqueness and duplicates reuse it
     index.save()
     return index
 

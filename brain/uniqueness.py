@@ -23,14 +23,20 @@ from bson import ObjectId
 from dataset_core.collection import SampleCollection
 
 from . import runs
-from .knn import knn_graph
+from .knn import KnnGraph, knn_graph
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)
 NEIGHBOR_WEIGHTS = (0.6, 0.3, 0.1)
 
 
-def uniqueness_scores(embeddings: np.ndarray, backend: str = "auto") -> np.ndarray:
-    """Uniqueness in [0, 1] per row (NaN rows get NaN); see the module docstring."""
+def uniqueness_scores(
+    embeddings: np.ndarray, backend: str = "auto", graph: KnnGraph | None = None
+) -> np.ndarray:
+    """Uniqueness in [0, 1] per row (NaN rows get NaN); see the module docstring.
+
+    ``graph``: the rows' cosine kNN graph, if computed already (its first
+    neighbours are used; it must hold at least three, or all there are).
+    """
     n = len(embeddings)
     valid = ~np.isnan(np.asarray(embeddings, dtype=np.float32)).any(axis=1)
     scores = np.full(n, np.nan, dtype=np.float64)
@@ -41,10 +47,11 @@ def uniqueness_scores(embeddings: np.ndarray, backend: str = "auto") -> np.ndarr
         scores[valid] = 1.0
         return scores
     k = min(len(NEIGHBOR_WEIGHTS), m - 1)
-    graph = knn_graph(embeddings, k=k, metric="cosine", backend=backend)
+    if graph is None or graph.metric != "cosine" or graph.indices.shape[1] < k:
+        graph = knn_graph(embeddings, k=k, metric="cosine", backend=backend)
     w = np.asarray(NEIGHBOR_WEIGHTS[:k], dtype=np.float64)
     w /= w.sum()
-    raw = (graph.distances[valid].astype(np.float64) * w).sum(axis=1)
+    raw = (graph.distances[valid, :k].astype(np.float64) * w).sum(axis=1)
     top = raw.max()
     scores[valid] = raw / top if top > 0 else 1.0  # all identical: all equally unique
     return scores
@@ -70,15 +77,19 @@ def compute_uniqueness(
         >>> rank = dataset.sort_by("uniqueness", reverse=True)
     """
     ids = samples.values("id")
+    graph = None
     if embeddings is None and brain_key is not None:
         from .similarity import SimilarityIndex
 
         index = SimilarityIndex.load(samples, brain_key)
-        rows = {sid: r for r, sid in enumerate(index.sample_ids)}
-        emb = np.full((len(ids), index.embeddings.shape[1]), np.nan, np.float32)
-        for n, sid in enumerate(ids):
-            if sid in rows:
-                emb[n] = index.embeddings[rows[sid]]
+        if index.sample_ids == ids:  # the run's rows are these samples: reuse its graph
+            emb, graph = index.embeddings, index.knn_graph()
+        else:
+            rows = {sid: r for r, sid in enumerate(index.sample_ids)}
+            emb = np.full((len(ids), index.embeddings.shape[1]), np.nan, np.float32)
+            for n, sid in enumerate(ids):
+                if sid in rows:
+                    emb[n] = index.embeddings[rows[sid]]
     elif isinstance(embeddings, str):
         emb = np.stack([np.asarray(v, dtype=np.float32) for v in samples.values(embeddings)])
     elif embeddings is not None:
@@ -92,7 +103,7 @@ def compute_uniqueness(
         )  # fmt: skip
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
-    scores = uniqueness_scores(emb)
+    scores = uniqueness_scores(emb, graph=graph)
     values = [None if np.isnan(v) else float(v) for v in scores]
     samples._dataset._set_values_by_id(
         uniqueness_field, list(zip((ObjectId(i) for i in ids), values, strict=True))
