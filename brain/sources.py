@@ -13,7 +13,8 @@
   are relative to the list's folder; blank lines and ``#`` comments ignored);
 - a **tar or zip archive**: extracted safely (see :mod:`dataset_core.archives`)
   into ``extract_dir`` (default ``~/.dataset_core/media/<name>``, a fresh
-  folder each time, never replacing files), then read as a folder.
+  folder each time, never replacing files), then read as a folder; a single
+  top folder wrapping everything (``pics.tgz`` holding ``pics/...``) is skipped.
 
 Everything skipped (not images, empty files, missing paths, unsafe archive
 members) is reported on one line each, and the import goes on.
@@ -90,6 +91,16 @@ def _label_and_split(path: str, root: str, splits: set[str], labelled: bool
     return label, split
 
 
+def _unwrap(folder: str) -> str:
+    """The folder an archive really starts at: archives usually wrap everything in one
+    top folder (``pics.tgz`` -> ``pics/train/...``), which is no class and no split."""
+    while True:
+        entries = [e for e in os.scandir(folder) if not e.name.startswith(".")]
+        if len(entries) != 1 or not entries[0].is_dir() or split_name(entries[0].name):
+            return folder
+        folder = entries[0].path
+
+
 def _unique_dir(base: str) -> str:
     path, n = base, 1
     while os.path.exists(path) and os.listdir(path):
@@ -138,7 +149,7 @@ def load_source(
         extracted = extract_archive(src, dest)
         if extracted.describe():
             notes.append(extracted.describe())
-        kind, root = "archive", extracted.dest
+        kind, root = "archive", _unwrap(extracted.dest)
         scan = scan_images(root)
     elif os.path.isdir(src):
         kind, root = "folder", src

@@ -72,14 +72,17 @@ def test_archive_is_extracted_into_a_fresh_folder(database, blog_tree, tmp_path,
         zf.writestr("../escape.jpg", b"x")
     ds, rep = load_source(str(archive), labels="dir-tree")
     assert ds.name == "scenes" and rep.kind == "archive" and len(ds) == 8
-    assert rep.root == str(tmp_path / "home" / "media" / "scenes")
+    # the archive's one top folder (data/) is unwrapped: splits and classes are below it
+    assert rep.root == str(tmp_path / "home" / "media" / "scenes" / "data")
+    assert ds.count_sample_tags() == {"train_set": 4, "valid_set": 4}
+    assert ds.count_values("ground_truth.label") == {"glacier": 4, "mountain": 4}
     assert rep.notes[0].startswith("Archive: skipped 1 archive members: ../escape.jpg")
     assert not (tmp_path / "home" / "media" / "escape.jpg").exists()
     # a second import never writes into the first one's folder
     ds2, rep2 = load_source(str(archive), name="scenes2", extract_dir=None)
-    assert rep2.root == str(tmp_path / "home" / "media" / "scenes2")
+    assert rep2.root == str(tmp_path / "home" / "media" / "scenes2" / "data")
     _, rep3 = load_source(str(archive), name="scenes", overwrite=True)
-    assert rep3.root.endswith("scenes-2") and Path(rep.root, "data").is_dir()
+    assert rep3.root.endswith("scenes-2/data") and Path(rep.root, "train_set").is_dir()
 
 
 @pytest.mark.parametrize(
