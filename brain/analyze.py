@@ -5,8 +5,8 @@
 decode pass and one kNN graph for everything:
 
 1. embeds every image, with 64-px thumbnails and the image statistics of
-   :mod:`brain.quality` computed in the same decode pass, saved as the
-   similarity run ``sim``;
+   :mod:`brain.quality` computed in the same decode pass, and searches the
+   kNN graph once; both are saved as the similarity run ``sim``;
 2. finds near-duplicate groups (pixel-confirmed; ``approx_dup_group_id`` and
    the saved views of :func:`brain.find_approximate_duplicates`);
 3. outliers, components (``ccthreshold`` 0.96), image-quality flags, a 2-D
@@ -87,9 +87,10 @@ class _Clock:
             self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
 
 
-def _embed(samples: SampleCollection, brain_key: str, notes: list[str],
-           **embed_kwargs: Any) -> tuple[Any, np.ndarray, np.ndarray]:  # fmt: skip
-    """One decode pass: embeddings, thumbnails, image stats; the similarity run saved."""
+def _embed(samples: SampleCollection, brain_key: str, k: int, notes: list[str],
+           **embed_kwargs: Any) -> tuple[Any, Neighbors, np.ndarray, np.ndarray]:  # fmt: skip
+    """One decode pass (embeddings, thumbnails, image stats) and one kNN search,
+    saved together as the similarity run ``brain_key``."""
     from .embeddings import describe_failures, embed_paths
     from .quality import image_stats
     from .similarity import THUMB_SIZE, SimilarityIndex
@@ -106,10 +107,11 @@ def _embed(samples: SampleCollection, brain_key: str, notes: list[str],
     config = {"metric": "cosine", "image_size": embed_kwargs.get("image_size"),
               "model": model if isinstance(model, str) or model is None else type(model).__name__,
               "dim": int(res.embeddings.shape[1])}  # fmt: skip
-    index = SimilarityIndex(samples, brain_key, samples.values("id"), res.embeddings, thumbs,
-                            config)  # fmt: skip
-    index.save()
-    return index, res.extras["stats"], res.ok
+    ids = samples.values("id")
+    nb = from_arrays(ids, res.embeddings, thumbs, k, brain_key)
+    index = SimilarityIndex(samples, brain_key, ids, res.embeddings, thumbs, config, nb.graph)
+    index.save()  # with the graph: uniqueness and duplicates reuse it later
+    return index, nb, res.extras["stats"], res.ok
 
 
 class _Thumb:
@@ -234,13 +236,11 @@ def analyze(
         from dataset_core.metadata import compute_metadata
 
         compute_metadata(samples)
-    with clock.stage("embeddings + stats"):
+    with clock.stage("embeddings + stats + kNN graph"):
         embed_kwargs.setdefault("progress", verbose)
-        index, pixel_stats, ok = _embed(samples, brain_key, notes, **embed_kwargs)
-    counts: dict[str, int] = {}
-    with clock.stage("kNN graph"):
         k = max(DEFAULT_K, LABEL_ISSUE_K) if has_labels else DEFAULT_K
-        nb = from_arrays(index.sample_ids, index.embeddings, index.thumbs, k, brain_key)
+        index, nb, pixel_stats, ok = _embed(samples, brain_key, k, notes, **embed_kwargs)
+    counts: dict[str, int] = {}
     with clock.stage("near-duplicates"):
         pairs = duplicate_pairs(nb)
         _write_groups(samples, index, pairs)

@@ -125,6 +125,9 @@ def get_neighbors(
         index = SimilarityIndex.load(samples, brain_key)
     else:
         index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+    if index.sample_ids == ids:  # the run's own rows: its saved graph serves as is
+        graph = index.knn_graph(_clip_k(k, len(ids)))
+        return Neighbors(list(ids), index.embeddings, graph, index.thumbs, brain_key)
     dim = index.embeddings.shape[1] if index.embeddings.ndim == 2 else 0
     emb = np.full((len(ids), dim), np.nan, dtype=np.float32)
     thumbs = None
@@ -146,7 +149,8 @@ def duplicate_pairs(neighbors: Neighbors, thresh: float | None = None) -> neardu
     pixel-confirmed rule of :func:`brain.neardup.find_pairs` when thumbnails
     are there, else pairs within ``EMBEDDING_ONLY_DISTANCE``.
     """
+    graph = neighbors.graph if len(neighbors.sample_ids) > 1 else None
     if thresh is None and neighbors.thumbs is not None:
-        return neardup.find_pairs(neighbors.embeddings, neighbors.thumbs)
+        return neardup.find_pairs(neighbors.embeddings, neighbors.thumbs, graph=graph)
     bound = EMBEDDING_ONLY_DISTANCE if thresh is None else thresh
-    return neardup.find_pairs(neighbors.embeddings, None, thresh=bound, verify=False)
+    return neardup.find_pairs(neighbors.embeddings, None, thresh=bound, verify=False, graph=graph)

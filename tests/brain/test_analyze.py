@@ -13,6 +13,7 @@ from PIL import Image
 
 import brain
 import dataset_core as dc
+from brain.runs import load_run_arrays
 from dataset_core.cli import main
 from tests.brain.conftest import photo_sources
 
@@ -81,6 +82,8 @@ def test_dsc_analyze_finds_the_planted_problems(database, messy_tree, tmp_path, 
     runs = set(brain.list_brain_runs(ds))
     assert {"sim", "outliers", "component_id", "image_stats", "label_issues", "leaks",
             "knn_prediction", "visualization"} <= runs  # fmt: skip
+    saved = load_run_arrays(ds, "sim")  # the one kNN search, kept for uniqueness & co.
+    assert saved["knn_indices"].shape == (29, 20)
     ids, pts = brain.load_points(ds, "visualization")
     assert len(ids) == 28 and pts.shape == (28, 2)  # the truncated image has no embedding
     named = {Path(s.filepath).name: s for s in ds}
