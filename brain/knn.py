@@ -7,8 +7,11 @@ backend answered:
 - ``"numpy"``: exact, blocked matrix products with a running top-k, memory
   bounded by ``block_bytes`` whatever N is;
 - ``"faiss"``: exact flat inner-product search up to ``FAISS_EXACT_MAX``
-  vectors, an IVF index (approximate, ``nprobe`` lists searched) above, so that
-  1,000,000 vectors of 1280 dims fit in memory and finish in minutes on 2 cores.
+  vectors; above, :func:`knn_graph` builds an approximate graph by partitioning
+  the rows with faiss k-means and joining each part with its nearest parts
+  (:mod:`brain.knn_ivf`): 1,000,000 vectors of 1280 dims in about 11 GB and
+  minutes on 2 cores (benchmarks/RESULTS.md). :func:`search` (a few queries
+  against a base) stays exact at any size, scanning the base in chunks.
 
 Vectors are compared by cosine distance ``1 - cos`` (``metric="cosine"``) or
 Euclidean distance (``metric="euclidean"``); distances come back ascending.
@@ -16,7 +19,8 @@ Euclidean distance (``metric="euclidean"``); distances come back ascending.
 
 from __future__ import annotations
 
-import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,13 +29,26 @@ import numpy as np
 DEFAULT_BLOCK_BYTES = 256 << 20
 #: faiss searches exactly below this size (flat index: ~4 s for 20k x 1280-d on 2 cores)
 FAISS_EXACT_MAX = 100_000
-#: IVF lists per sqrt(N) (faiss' rule of thumb is 4-16 x sqrt(N))
-IVF_LISTS_PER_SQRT_N = 4
-#: lists searched per query: recall@10 stays above ~0.9 on image embeddings
-IVF_NPROBE = 16
-#: vectors used to train the IVF quantiser
-IVF_TRAIN_SIZE = 100_000
+#: base rows scanned at a time by the chunked exact search (64 MB at 1280 dims)
+SEARCH_CHUNK = 12_500
 METRICS = ("cosine", "euclidean")
+
+
+@contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """BLAS on one thread, for code that runs its own threads or small products.
+
+    Threaded OpenBLAS spin-waits: on 2 shared cores, find_pairs on 2,000 images
+    took 3.5-5.5 s with its 2 threads and 1.0-1.8 s with one. Without
+    threadpoolctl (a dependency of scikit-learn), BLAS is left as it is.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 @dataclass
@@ -131,32 +148,21 @@ def _numpy_search(
 
 
 def _faiss_index(base: np.ndarray, metric: str):  # noqa: ANN202
-    """A faiss index over ``base`` (raw rows: normalised chunk by chunk as added)."""
+    """An exact faiss index over ``base`` (raw rows: normalised chunk by chunk as added)."""
     import faiss
 
-    d = base.shape[1]
-    n = len(base)
-    flat = faiss.IndexFlatIP(d) if metric == "cosine" else faiss.IndexFlatL2(d)
-    index = flat
-    if n > FAISS_EXACT_MAX:
-        nlist = int(IVF_LISTS_PER_SQRT_N * math.sqrt(n))
-        kind = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
-        index = faiss.IndexIVFFlat(flat, d, nlist, kind)
-        rng = np.random.default_rng(0)
-        size = min(n, max(IVF_TRAIN_SIZE, 40 * nlist))
-        train = _prepare(base[np.sort(rng.choice(n, size=size, replace=False))], metric)
-        index.train(train)
-        del train
-        index.nprobe = IVF_NPROBE
+    index = (
+        faiss.IndexFlatIP(base.shape[1]) if metric == "cosine" else faiss.IndexFlatL2(base.shape[1])
+    )
     for _, part in _chunks(base, metric):
         index.add(part)
-    return index, flat  # the quantiser must outlive the index (faiss holds a raw pointer)
+    return index
 
 
 def _faiss_search(
     base: np.ndarray, queries: np.ndarray, k: int, metric: str, self_offset: int | None
 ) -> tuple[np.ndarray, np.ndarray]:
-    index, _quantiser = _faiss_index(base, metric)
+    index = _faiss_index(base, metric)
     extra = 1 if self_offset is not None else 0
     k_ask = min(k + extra, len(base))
     out_d = np.full((len(queries), k), np.inf, dtype=np.float32)
@@ -214,7 +220,13 @@ def knn_graph(
     valid = ~np.isnan(raw).any(axis=1)
     rows = np.flatnonzero(valid)
     backend = choose_backend(backend)
-    if backend == "faiss" and len(rows):
+    if backend == "faiss" and len(rows) > FAISS_EXACT_MAX:
+        from .knn_ivf import ivf_graph
+
+        xv = np.ascontiguousarray(raw if valid.all() else raw[rows], dtype=np.float32)
+        d, i = ivf_graph(xv, k, metric, single_threaded_blas)
+        backend = "faiss-ivf"
+    elif backend == "faiss" and len(rows):
         xv = raw if valid.all() else raw[rows]  # no copy when every row is valid
         d, i = _faiss_search(xv, xv, k, metric, self_offset=0)
     else:
@@ -228,12 +240,39 @@ def knn_graph(
     return KnnGraph(dist, idx, metric, backend)
 
 
+def _chunked_search(
+    base: np.ndarray, queries: np.ndarray, k: int, metric: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exact search scanning ``base`` (raw, NaN rows allowed) in chunks, running top-k."""
+    best_d = np.full((len(queries), k), np.inf, dtype=np.float32)
+    best_i = np.full((len(queries), k), -1, dtype=np.int64)
+    for start in range(0, len(base), SEARCH_CHUNK):
+        part = np.asarray(base[start : start + SEARCH_CHUNK], dtype=np.float32)
+        ok = np.flatnonzero(~np.isnan(part).any(axis=1))
+        if not len(ok):
+            continue
+        d, i = _numpy_search(_prepare(part[ok], metric), queries, k, metric, None,
+                             DEFAULT_BLOCK_BYTES)  # fmt: skip
+        i = np.where(i >= 0, start + ok[np.maximum(i, 0)], -1)
+        all_d, all_i = np.concatenate([best_d, d], 1), np.concatenate([best_i, i], 1)
+        order = np.argsort(all_d, axis=1, kind="stable")[:, :k]
+        best_d, best_i = np.take_along_axis(all_d, order, 1), np.take_along_axis(all_i, order, 1)
+    return best_d, best_i
+
+
 def search(
     base: np.ndarray, queries: np.ndarray, k: int, metric: str = "cosine", backend: str = "auto"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The ``k`` nearest rows of ``base`` for each query: ``(distances, indices)``."""
+    """The ``k`` nearest rows of ``base`` for each query: ``(distances, indices)``; exact.
+
+    Up to ``FAISS_EXACT_MAX`` rows faiss' flat index answers (when installed);
+    above, the base is scanned in chunks, so no normalised copy of it is made.
+    """
     xb = np.asarray(base)
     xq = _prepare(np.atleast_2d(queries), metric)
+    if len(xb) > FAISS_EXACT_MAX:
+        choose_backend(backend)  # still validate the name
+        return _chunked_search(xb, xq, k, metric)
     valid = np.flatnonzero(~np.isnan(xb).any(axis=1))
     if choose_backend(backend) == "faiss" and len(valid):
         d, i = _faiss_search(xb[valid], xq, k, metric, None)

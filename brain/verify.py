@@ -20,12 +20,12 @@ chunk of thumbnails, whatever their number.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
 from PIL import Image
+
+from .knn import single_threaded_blas
 
 #: side of the thumbnails compared (24 px keeps texture out and layout in)
 COMPARE_SIZE = 24
@@ -40,24 +40,6 @@ VIEW_CHUNK = 256
 #: a view whose pixels deviate from their mean by less than this in all (L2 norm,
 #: grey levels) is flat: it gets a zero vector (NCC 0), not amplified float noise
 FLAT_NORM = 0.5
-
-
-@contextmanager
-def single_threaded_blas() -> Iterator[None]:
-    """BLAS on one thread: these products are small, and threaded OpenBLAS spins.
-
-    On 2 shared cores, find_pairs on 2,000 images took 3.5-5.5 s with
-    OpenBLAS's 2 threads and 1.0-1.8 s with one (their spin-waits fight each
-    other and any other process). Without threadpoolctl (a dependency of
-    scikit-learn), BLAS is left as it is.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        yield
-        return
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @lru_cache(maxsize=64)

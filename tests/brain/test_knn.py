@@ -51,3 +51,56 @@ def test_search_finds_the_query_itself_first():
 def test_bad_arguments(kwargs, match):
     with pytest.raises(ValueError, match=match):
         knn_graph(np.zeros((4, 3), np.float32), **kwargs)
+
+
+def _clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(20, dim)).astype(np.float32)
+    return centres[rng.integers(0, 20, n)] + 0.5 * rng.normal(size=(n, dim)).astype(np.float32)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_large_graphs_partition_and_join(metric, monkeypatch):
+    from brain import knn
+
+    x = _clustered(3000, 16)
+    x[7] = np.nan
+    monkeypatch.setattr(knn, "FAISS_EXACT_MAX", 500)  # take the large-N path at 3,000 rows
+    g = knn_graph(x, k=5, metric=metric, backend="faiss")
+    exact = knn_graph(x, k=5, metric=metric, backend="numpy")
+    assert g.backend == "faiss-ivf" and g.indices.shape == (3000, 5)
+    ok = np.delete(np.arange(3000), 7)
+    recall = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(g.indices[ok], exact.indices[ok],
+                                                                strict=True)])  # fmt: skip
+    assert recall > 0.95
+    assert (np.diff(g.distances[ok], axis=1) >= 0).all()  # ascending
+    assert not (g.indices == np.arange(3000)[:, None]).any() and not (g.indices == 7).any()
+    assert list(g.indices[7]) == [-1] * 5
+    found = g.indices[ok] >= 0
+    np.testing.assert_allclose(np.sort(g.distances[ok][found]), np.sort(
+        _distances(x, ok, g.indices[ok], metric)[found]), atol=1e-4)  # fmt: skip
+
+
+def _distances(x: np.ndarray, rows: np.ndarray, idx: np.ndarray, metric: str) -> np.ndarray:
+    a, b = x[rows][:, None, :], x[np.maximum(idx, 0)]
+    if metric == "euclidean":
+        return np.linalg.norm(a - b, axis=2)
+    an = a / np.linalg.norm(a, axis=2, keepdims=True)
+    bn = b / np.linalg.norm(b, axis=2, keepdims=True)
+    return 1 - (an * bn).sum(2)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_search_scans_a_large_base_in_chunks(metric, monkeypatch):
+    from brain import knn
+
+    x = _clustered(2000, 8, seed=4)
+    x[11] = np.nan
+    queries = x[[3, 500, 1999]]
+    expected = search(x, queries, k=4, metric=metric, backend="numpy")
+    monkeypatch.setattr(knn, "FAISS_EXACT_MAX", 100)
+    monkeypatch.setattr(knn, "SEARCH_CHUNK", 300)
+    d, i = search(x, queries, k=4, metric=metric)
+    np.testing.assert_array_equal(i, expected[1])
+    np.testing.assert_allclose(d, expected[0], atol=1e-5)
+    assert 11 not in i
