@@ -227,8 +227,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dataset", nargs="?", help="the dataset to show")
     p.add_argument("--view", help="show this saved view of the dataset")
     p.add_argument("--port", type=int, default=5151)
-    p.add_argument("--address", default="127.0.0.1",
-                   help="interface to listen on (0.0.0.0 exposes it to the network)")
+    p.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="interface to listen on (0.0.0.0 exposes it to the network)",
+    )
     p.add_argument("--open", action="store_true", help="open it in the system's browser")
     p.set_defaults(func=_app)
     return parser
