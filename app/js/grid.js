@@ -29,6 +29,16 @@ export class Grid {
     el.addEventListener("click", (ev) => this.click(ev));
   }
 
+  // resolves when the first page of the current source has arrived (or failed)
+  firstPage() {
+    return this.source ? this.pageDone(0) : Promise.resolve();
+  }
+
+  pageDone(p) {
+    this.fetchPage(p);
+    return Promise.resolve(this.pages.get(p)).catch(() => null);  // an array, or its pending fetch
+  }
+
   setSource(source) {   // {dataset, view, count, groups}
     this.source = source;
     this.generation += 1;
@@ -207,7 +217,7 @@ export class Grid {
   }
 
   fetchPage(p) {
-    if (this.pages.has(p)) return;
+    if (this.pages.has(p) || !this.source || !this.source.count) return;
     const gen = this.generation;
     const { dataset, view } = this.source;
     const pending = api.page(dataset, view, p * PAGE, PAGE).then((res) => {

@@ -133,7 +133,6 @@ async function loadView(keepScroll) {
   if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   try {
     const gf = groupField(view);
-    const side = api.sidebar(dataset, view);   // slower: in parallel with the grid's count
     const [c, groups] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
@@ -144,7 +143,11 @@ async function loadView(keepScroll) {
     const source = { dataset, view, count, groups: groups && groups.groups };
     if (keepScroll) grid.reload(count); else grid.setSource(source);
     if (keepScroll && groups) grid.setSource(source);
-    const data = await side;
+    // the sidebar (the heaviest query) waits for the grid's first page, so the
+    // first tiles do not queue behind it on a busy database
+    await grid.firstPage();
+    if (token !== viewToken) return;
+    const data = await api.sidebar(dataset, view);
     if (token !== viewToken) return;
     sidebarData = data;
     sidebar.render(data, view);
