@@ -1,9 +1,11 @@
 """Similarity indexes: embeddings of a dataset, searchable and saved as a run.
 
-``compute_similarity`` embeds every image once (with 32-px grayscale
-thumbnails from the same decode pass, for pixel-level duplicate checks),
-stores both as a brain run, and returns a :class:`SimilarityIndex`. Loading
-the run later reads the arrays back: nothing is recomputed.
+``compute_similarity`` reads and decodes every image once: the same pass
+gives the embeddings, 64-px grayscale thumbnails (for pixel-level duplicate
+checks) and the files' sha1 hashes. It computes the embeddings' kNN graph
+once, stores the arrays as a brain run, and returns a :class:`SimilarityIndex`.
+Loading the run later reads the arrays back: nothing is recomputed, and
+uniqueness and near-duplicates reuse the graph.
 """
 
 from __future__ import annotations

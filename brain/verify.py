@@ -14,12 +14,15 @@ the thumbnail's pixels, so all of them are computed for a whole batch of
 thumbnails at once with matrix products: the resampling weights are Pillow's
 own (bilinear, read off by resizing an identity image), and rotations sample
 like Pillow's ``rotate(angle, BILINEAR)``. Work and memory are bounded per
-chunk of thumbnails, whatever their number.
+chunk of thumbnails, whatever their number; chunks run in parallel threads,
+each with single-threaded BLAS.
 """
 
 from __future__ import annotations
 
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 
 import numpy as np
@@ -81,6 +84,13 @@ def _rotation_taps(h: int, w: int, angle: float) -> tuple[np.ndarray, np.ndarray
     wts = np.stack([(1 - dx) * (1 - dy), dx * (1 - dy), (1 - dx) * dy, dx * dy])
     wts = (wts * inside).reshape(4, -1).astype(np.float32)
     return idx, wts
+
+
+def _threads() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _normalise(v: np.ndarray) -> np.ndarray:
@@ -171,23 +181,26 @@ def pair_scores(thumbs: np.ndarray, pairs: np.ndarray) -> np.ndarray:
     side_len = COMPARE_SIZE
     mirrored = whole.reshape(-1, side_len, side_len)[:, :, ::-1].reshape(len(used), -1)
     both = np.stack([whole, mirrored], axis=1)  # (U, 2, d)
-    best = np.full(len(pairs), -np.inf, dtype=np.float32)
+    # each pair gets one score per side, written by the chunk that holds that side
+    best = np.full((2, len(pairs)), -np.inf, dtype=np.float32)
     orders = [np.argsort(pos[:, side], kind="stable") for side in (0, 1)]
     bounds = [np.searchsorted(pos[o, side], np.arange(len(used) + 1)) for side, o in
               enumerate(orders)]  # fmt: skip
-    with single_threaded_blas():
-        for start in range(0, len(used), VIEW_CHUNK):
-            views, norms = _raw_views(thumbs[used[start : start + VIEW_CHUNK]])
-            flat = norms < FLAT_NORM
-            inv = np.where(flat, 0.0, 1.0 / np.maximum(norms, FLAT_NORM)).astype(np.float32)
-            for side in (0, 1):  # this side's altered views against the other's whole
-                for local in range(len(views)):
-                    u = start + local
-                    sel = orders[side][bounds[side][u] : bounds[side][u + 1]]
-                    if not len(sel):
-                        continue
-                    other = both[pos[sel, 1 - side]].reshape(-1, views.shape[-1])  # (2k, d)
-                    s = (views[local] @ other.T) * inv[local][:, None]  # (V, 2k)
-                    s = s.reshape(len(s), len(sel), 2).max(axis=(0, 2))
-                    best[sel] = np.maximum(best[sel], s)
-    return best
+
+    def score_chunk(start: int) -> None:
+        views, norms = _raw_views(thumbs[used[start : start + VIEW_CHUNK]])
+        inv = np.where(norms < FLAT_NORM, 0.0, 1.0 / np.maximum(norms, FLAT_NORM))
+        inv = inv.astype(np.float32)
+        for side in (0, 1):  # this side's altered views against the other's whole
+            for local in range(len(views)):
+                u = start + local
+                sel = orders[side][bounds[side][u] : bounds[side][u + 1]]
+                if not len(sel):
+                    continue
+                other = both[pos[sel, 1 - side]].reshape(-1, views.shape[-1])  # (2k, d)
+                s = (views[local] @ other.T) * inv[local][:, None]  # (V, 2k)
+                best[side, sel] = s.reshape(len(s), len(sel), 2).max(axis=(0, 2))
+
+    with single_threaded_blas(), ThreadPoolExecutor(_threads()) as pool:
+        list(pool.map(score_chunk, range(0, len(used), VIEW_CHUNK)))
+    return best.max(axis=0)

@@ -121,6 +121,21 @@ def test_plain_torch_network_matches_timm(hw: tuple[int, int]):
     assert torch.allclose(ours.classify(x), logits, atol=1e-4)
 
 
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_fused_activation_computes_the_same(precision: str):
+    from brain import efficientnet_lite
+
+    if efficientnet_lite._FUSED is None:
+        pytest.skip("this torch build has no oneDNN fused convolution")
+    net = load_model(DEFAULT_MODEL, DEFAULT_IMAGE_SIZE, "cpu", precision=precision)
+    x = net.preprocess(torch.randint(0, 256, (2, 3, 160, 160), dtype=torch.uint8))
+    with torch.no_grad():
+        fused = net.module.features(x).float()
+    with torch.enable_grad():  # autograd on: the plain conv + clamp path
+        plain = net.module.features(x).float().detach()
+    assert torch.nn.functional.cosine_similarity(fused, plain).min() > 0.9999
+
+
 def test_default_model_imports_no_timm():
     import subprocess
     import sys
