@@ -6,7 +6,7 @@
 
 import { api } from "./api.js";
 
-const PAGE = 100;       // samples per request
+export const PAGE = 100;  // samples per request
 const GAP = 6;          // px between tiles
 const HEADER = 26;      // px of a group header
 const OVERSCAN = 2;     // rows rendered beyond the viewport, each side
@@ -39,10 +39,12 @@ export class Grid {
     return Promise.resolve(this.pages.get(p)).catch(() => null);  // an array, or its pending fetch
   }
 
-  setSource(source) {   // {dataset, view, count, groups}
+  // show `source` ({dataset, view, count, groups}); `page0`: its first page, if fetched already
+  setSource(source, page0) {
     this.source = source;
     this.generation += 1;
     this.pages.clear();
+    if (page0) this.pages.set(0, page0);
     for (const t of this.tiles.values()) t.remove();
     for (const h of this.headers.values()) h.remove();
     this.tiles.clear();
@@ -52,11 +54,12 @@ export class Grid {
     this.schedule();
   }
 
-  reload(count) {       // same view, new data (refresh, tags): keep the scroll position
+  reload(count, page0) {  // same view, new data (refresh, tags): keep the scroll position
     if (!this.source) return;
     this.source = { ...this.source, count };
     this.generation += 1;
     this.pages.clear();
+    if (page0) this.pages.set(0, page0);
     this.layout();
     for (const t of this.tiles.values()) t.remove();
     this.tiles.clear();

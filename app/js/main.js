@@ -2,7 +2,7 @@
 // the sample view, saved views, tagging, operators and plots together.
 
 import { api } from "./api.js";
-import { esc, Grid } from "./grid.js";
+import { esc, Grid, PAGE } from "./grid.js";
 import { Modal } from "./modal.js";
 import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
@@ -133,16 +133,18 @@ async function loadView(keepScroll) {
   if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   try {
     const gf = groupField(view);
-    const [c, groups] = await Promise.all([
+    // the count (for the layout) and the first page travel together
+    const [c, groups, page0] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
+      api.page(dataset, view, 0, PAGE),
     ]);
     if (token !== viewToken) return;
     count = c.count;
     renderCount();
     const source = { dataset, view, count, groups: groups && groups.groups };
-    if (keepScroll) grid.reload(count); else grid.setSource(source);
-    if (keepScroll && groups) grid.setSource(source);
+    if (keepScroll && !groups) grid.reload(count, page0.samples);
+    else grid.setSource(source, page0.samples);
     // the sidebar (the heaviest query) waits for the grid's first page, so the
     // first tiles do not queue behind it on a busy database
     await grid.firstPage();
@@ -163,7 +165,14 @@ client.onChange(async (s, prev) => {
   renderViewbar();
   const fail = (err) => message(err.message, "error");
   // the pickers' data loads beside the grid's, never before it
-  if (datasetChanged) { refreshDatasets().catch(fail); refreshInfo().catch(fail); }
+  if (datasetChanged) {
+    datasetsListed.then(() => {  // listed once at start; again only for a dataset new since
+      const pick = $("#dataset-select");
+      const known = [...pick.options].some((o) => o.value === s.dataset);
+      if (known || !s.dataset) pick.value = s.dataset || ""; else refreshDatasets().catch(fail);
+    });
+  }
+  if (datasetChanged) refreshInfo().catch(fail);
   else if (refreshed || prev.view_name !== s.view_name) refreshInfo().catch(fail);  // saved views may be new
   else if (viewChanged) renderPickers();
   if (viewChanged) { lastClicked = null; await loadView(false); }
@@ -258,4 +267,4 @@ function openPanel(kind) {
 $("#open-operators").onclick = () => openPanel("operators");
 $("#open-plots").onclick = () => openPanel("plots");
 
-refreshDatasets().catch((err) => message(err.message, "error"));
+const datasetsListed = refreshDatasets().catch((err) => message(err.message, "error"));

@@ -9,6 +9,9 @@ from fastapi import APIRouter
 import brain
 import dataset_core as dc
 
+from dataset_core.db import get_db
+from dataset_core.odm import DatasetDocument
+
 from ..context import get_dataset, jsonable
 
 router = APIRouter(tags=["datasets"])
@@ -16,12 +19,13 @@ router = APIRouter(tags=["datasets"])
 
 @router.get("/api/datasets")
 def list_datasets() -> list[dict[str, Any]]:
-    """Every dataset with its (estimated) number of samples."""
-    out = []
-    for name in dc.list_datasets():
-        ds = dc.load_dataset(name)
-        out.append({"name": name, "count": ds._sample_coll().estimated_document_count()})
-    return out
+    """Every dataset with its number of samples (the collection's own count:
+    one read of the dataset documents, no dataset loaded, no scan)."""
+    db = get_db()
+    docs = DatasetDocument._get_collection().find({}, {"name": 1, "sample_collection_name": 1})
+    out = [{"name": d["name"], "count": db[d["sample_collection_name"]].estimated_document_count()}
+           for d in docs]  # fmt: skip
+    return sorted(out, key=lambda d: d["name"])
 
 
 def describe(ds: dc.Dataset) -> dict[str, Any]:
