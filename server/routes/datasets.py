@@ -8,7 +8,6 @@ from fastapi import APIRouter
 
 import brain
 import dataset_core as dc
-
 from dataset_core.db import get_db
 from dataset_core.odm import DatasetDocument
 
