@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -96,6 +97,65 @@ def _load() -> str:
     return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
+def _cpu_times() -> tuple[int, int]:
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+
+def busy_cores(seconds: float = 2.0) -> float:
+    """How many cores other programs keep busy, measured over ``seconds`` (Linux)."""
+    idle0, total0 = _cpu_times()
+    time.sleep(seconds)
+    idle1, total1 = _cpu_times()
+    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(1, total1 - total0))
+
+
+class OtherLoad:
+    """How many cores *other* programs used while a block ran (Linux).
+
+    All CPU time the machine spent (``/proc/stat``) minus what this process's
+    finished children (the tool under test and its workers) and the benchmark's
+    mongod used, divided by the wall time: the noise a measurement carried.
+    """
+
+    def __init__(self, mongod_pid: int | None) -> None:
+        self.mongod_pid = mongod_pid
+        self.cores = 0.0
+
+    def _sample(self) -> tuple[float, float, float, float]:
+        tick = os.sysconf("SC_CLK_TCK")
+        idle, total = _cpu_times()
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        mongod = 0.0
+        if self.mongod_pid:
+            try:
+                with open(f"/proc/{self.mongod_pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                mongod = (int(fields[11]) + int(fields[12])) / tick
+            except OSError:
+                pass
+        return (total - idle) / tick, ru.ru_utime + ru.ru_stime, mongod, time.perf_counter()
+
+    def __enter__(self) -> OtherLoad:
+        self._start = self._sample()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        end = self._sample()
+        busy, mine, mongod, wall = (b - a for a, b in zip(self._start, end, strict=True))
+        self.cores = max(0.0, (busy - mine - mongod) / wall) if wall > 0 else 0.0
+
+
+def wait_for_quiet(max_busy: float, timeout: float) -> float:
+    """Wait (up to ``timeout`` s) until at most ``max_busy`` cores are busy; return that."""
+    deadline = time.monotonic() + timeout
+    busy = busy_cores()
+    while busy > max_busy and time.monotonic() < deadline:
+        busy = busy_cores()
+    return busy
+
+
 def main() -> None:
     """Rounds of ours then fastdup; accuracy tables and per-round speed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -105,6 +165,10 @@ def main() -> None:
     parser.add_argument("--skip-fastdup", action="store_true")
     parser.add_argument("--image-size", type=int, default=None, help="model input side")
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--quiet", type=float, default=None, metavar="CORES",
+                        help="before each round, wait until other programs use at most "
+                        "this many cores (the machine is shared)")  # fmt: skip
+    parser.add_argument("--quiet-timeout", type=float, default=300.0, help="seconds")
     parser.add_argument("--ours-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -118,6 +182,7 @@ def main() -> None:
     from dataset_core import db
 
     db.ensure_running()
+    mongod_pid = db.status().get("pid")
     root = args.corpus or DATA_DIR / f"corpus{args.n}"
     if not (root / "truth.json").exists():
         build_corpus(root, n_distinct=round(args.n / 1.3))
@@ -127,15 +192,21 @@ def main() -> None:
     rounds = []
     fd = None
     for r in range(args.rounds):
-        load_before = _load()
-        ours = ours_in_subprocess(corpus.images_dir, args.image_size)
-        row = {"load_before": load_before, "ours": ours}
+        busy = (
+            busy_cores() if args.quiet is None else wait_for_quiet(args.quiet, args.quiet_timeout)
+        )
+        load_before = f"{_load()}; {busy:.2f} cores busy"
+        with OtherLoad(mongod_pid) as during_ours:
+            ours = ours_in_subprocess(corpus.images_dir, args.image_size)
+        row = {"load_before": load_before, "ours": ours, "others_during_ours": during_ours.cores}
         if not args.skip_fastdup:
             from fastdup_runner import benchmark_fastdup
 
-            fd = benchmark_fastdup(root)
+            with OtherLoad(None) as during_fd:
+                fd = benchmark_fastdup(root)
             row["fastdup"] = {"seconds": fd.run.seconds, "process_seconds": fd.run.process_seconds,
                               "images_per_second": fd.run.images_per_second}  # fmt: skip
+            row["others_during_fastdup"] = during_fd.cores
         row["load_after"] = _load()
         rounds.append(row)
         print(f"round {r + 1}: ours {ours['images_per_second']:.1f} images/s"
@@ -156,19 +227,22 @@ def main() -> None:
         print()
         print(fd.report())
     print(
-        "\n| round | load before | ours run s | ours process s | fastdup run() s | "
-        "fastdup process s | ratio (run) | ratio (process) |\n|---|---|---|---|---|---|---|---|"
+        "\n| round | other programs' cores: before / during ours / during fastdup | ours run s "
+        "| ours process s | fastdup run() s | fastdup process s | ratio (run) | ratio (process) |"
+        "\n|---|---|---|---|---|---|---|---|"
     )
     ratios = []
     for r, row in enumerate(rounds, 1):
         o, f = row["ours"], row.get("fastdup")
+        others = f"{row['load_before'].split()[-3]} / {row['others_during_ours']:.2f}"
         cells = [f"{o['seconds']:.1f}", f"{o['process_seconds']:.1f}"]
         if f:
+            others += f" / {row['others_during_fastdup']:.2f}"
             ratio = f["seconds"] / o["seconds"]
             ratios.append((ratio, f["process_seconds"] / o["process_seconds"]))
             cells += [f"{f['seconds']:.1f}", f"{f['process_seconds']:.1f}", f"{ratio:.2f}x",
                       f"{ratios[-1][1]:.2f}x"]  # fmt: skip
-        print(f"| {r} | {row['load_before'].split()[-3].rstrip(',')} | " + " | ".join(cells) + " |")
+        print(f"| {r} | {others} | " + " | ".join(cells) + " |")
     n = ours["n"]
     stage_names = list(ours["stages"])
     med = {k: statistics.median(r["ours"]["stages"][k] for r in rounds) for k in stage_names}

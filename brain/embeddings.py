@@ -40,17 +40,22 @@ if TYPE_CHECKING:
 
     from dataset_core.collection import SampleCollection
 
-# Defaults measured with benchmarks/bench_embeddings.py (--n 400, 3 interleaved
-# rounds, 2 shared CPU cores, 2026-11-23; the lead holds the full table).
+# Defaults measured with benchmarks/bench_embeddings.py and bench_dedup.py on 2
+# shared CPU cores (2026-11-23 and 2026-12-01; tables in benchmarks/RESULTS.md).
 
-#: input side for the default model. EfficientNet-Lite0 was trained at 224 px;
-#: at 160 px copy recall@1 is higher (0.74 vs 0.59 at 224: downscaling hides
-#: JPEG artefacts), same-photo 1-NN accuracy is equal (0.985), and it runs 1.8x
-#: faster (173 vs 97 images/s). 128 px runs 283 images/s but its ImageNet top-1
-#: agrees with 224 px on 8 of 17 whole photos (160 px: 13, like 240 px does)
-DEFAULT_IMAGE_SIZE = 160
+#: input side for the default model. EfficientNet-Lite0 was trained at 224 px.
+#: At 128 px (bfloat16, 2 cores) the whole dedup pipeline runs 3.0x fastdup's
+#: images/s, 160 px 2.2x (1.9-2.0x counting interpreter start and imports).
+#: What 128 keeps: near-duplicate F1 (0.938 vs 0.937 at 160), copy recall@1
+#: (0.77 vs 0.74; downscaling hides JPEG artefacts), which-photo 1-NN (0.983
+#: both) and a 10-NN vote's AUROC at flagging flipped labels (0.922 vs 0.931).
+#: What it costs: class 1-NN on real photos 0.668 vs 0.704 (224 px: 0.735)
+#: and ImageNet top-1 agreement with 224 px 0.42 vs 0.59. 128 also lets a
+#: 256-px JPEG decode straight at half scale (Image.draft), with no resize.
+#: Pass image_size=160 (or 224) where similarity-search semantics matter most.
+DEFAULT_IMAGE_SIZE = 128
 #: images per forward pass on CPU: one torch thread per worker does best on
-#: small, cache-sized batches (16 beat 32 by ~10% at 160 px)
+#: small, cache-sized batches (16 beat 8 and 32 by 7-10% at 128 and 160 px)
 DEFAULT_CPU_BATCH_SIZE = 16
 #: images per forward pass on a GPU, large enough to keep it busy
 DEFAULT_GPU_BATCH_SIZE = 256
@@ -412,7 +417,7 @@ def embed_paths(
     Args:
         paths: image files.
         model: anything :func:`brain.models.load_model` accepts; default
-            ``"efficientnet-lite0"`` (offline) at ``DEFAULT_IMAGE_SIZE`` (160).
+            ``"efficientnet-lite0"`` (offline) at ``DEFAULT_IMAGE_SIZE`` (128).
         batch_size: images per forward pass; default 16 on CPU, 256 on GPU.
         num_workers: worker processes; default one per core. Never more than
             there are batches; none for a single batch (0: all in this process).
@@ -420,7 +425,7 @@ def embed_paths(
         extras: name -> function of the decoded RGB image returning an array,
             computed in the same pass (e.g. ``{"thumb": gray_thumbnail}``).
         progress: show a progress bar with images/s.
-        image_size: the model's input side; default the model's (160 for the
+        image_size: the model's input side; default the model's (128 for the
             default model).
         num_threads: torch threads of this process when it runs the model on
             CPU; default all cores (workers always use one each).

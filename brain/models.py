@@ -227,7 +227,7 @@ def load_model(
         image_size: the side of the square input; default the model's own
             (224 for EfficientNet-Lite0 and for a wrapped module; note that
             :func:`brain.embeddings.embed_paths` feeds the default model at
-            its ``DEFAULT_IMAGE_SIZE``, 160, unless told otherwise).
+            its ``DEFAULT_IMAGE_SIZE``, 128, unless told otherwise).
         device: ``"cpu"``, ``"cuda"``, ...; default CUDA when available.
         mean: normalisation mean for a wrapped module (default ImageNet's).
         std: normalisation std for a wrapped module (default ImageNet's).

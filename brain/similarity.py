@@ -326,7 +326,7 @@ def compute_similarity(
             torchvision model name, or an ``nn.Module``.
         embeddings: precomputed (N, D) embeddings aligned with ``samples``, or
             the name of a field holding them.
-        image_size: the model's input side (default: the model's default, 160
+        image_size: the model's input side (default: the model's default, 128
             for EfficientNet-Lite0; see benchmarks/RESULTS.md for the trade-off).
         precision: what the model runs in (see :func:`brain.models.load_model`;
             default bfloat16 for the default model on CPUs with native bfloat16).

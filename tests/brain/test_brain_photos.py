@@ -111,7 +111,9 @@ def test_similarity_hashes_files_in_its_pass(photos):
     from dataset_core.media import compute_filehash
 
     index = brain.compute_similarity(photos, brain_key="sim", progress=False)
-    assert index.config["image_size"] == 160 and index.config["precision"] in (
+    from brain.embeddings import DEFAULT_IMAGE_SIZE
+
+    assert index.config["image_size"] == DEFAULT_IMAGE_SIZE and index.config["precision"] in (
         "bfloat16", "float32",
     )  # fmt: skip
     hashes = photos.values("file_hash")
