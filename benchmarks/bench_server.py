@@ -14,7 +14,8 @@ measures:
 - the sidebar after a label filter, in the browser (tick to re-rendered counts),
   and the /api/sidebar call alone;
 - thumbnails served once cached, with 8 concurrent clients;
-- in the browser: a jump to the middle of the grid until its thumbnails show.
+- in the browser: a jump to the middle of the grid until its thumbnails show;
+- the baseline, same minute: raw pymongo ``$skip``/``$limit`` pages at the same offsets.
 """
 
 from __future__ import annotations
@@ -151,6 +152,18 @@ def api_figures(url: str, name: str, n: int) -> dict[str, float]:
     return out
 
 
+def baseline_figures(ds: dc.Dataset) -> dict[str, float]:
+    """What the API's pages replace: pymongo ``$skip`` + ``$limit`` at the same offsets."""
+    coll, times = ds._sample_coll(), []
+    for offset in np.linspace(0, len(ds) - 100, 60).astype(int).tolist():
+        t = time.perf_counter()
+        docs = list(coll.aggregate([{"$skip": offset}, {"$limit": 100}]))
+        times.append(time.perf_counter() - t)
+        assert len(docs) == 100
+    return {"baseline_pymongo_skip_p50_ms": pct(times, 50) * 1e3,
+            "baseline_pymongo_skip_p95_ms": pct(times, 95) * 1e3}  # fmt: skip
+
+
 def browser_figures(url: str, name: str) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
@@ -225,6 +238,7 @@ def main() -> None:
     try:
         figures = browser_figures(url, ds.name)
         figures.update(api_figures(url, ds.name, len(ds)))
+        figures.update(baseline_figures(ds))
     finally:
         proc.terminate()
         proc.wait(10)

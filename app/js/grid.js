@@ -29,16 +29,6 @@ export class Grid {
     el.addEventListener("click", (ev) => this.click(ev));
   }
 
-  // resolves when the first page of the current source has arrived (or failed)
-  firstPage() {
-    return this.source ? this.pageDone(0) : Promise.resolve();
-  }
-
-  pageDone(p) {
-    this.fetchPage(p);
-    return Promise.resolve(this.pages.get(p)).catch(() => null);  // an array, or its pending fetch
-  }
-
   // show `source` ({dataset, view, count, groups}); `page0`: its first page, if fetched already
   setSource(source, page0) {
     this.source = source;

@@ -133,7 +133,11 @@ async function loadView(keepScroll) {
   if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   try {
     const gf = groupField(view);
-    // the count (for the layout) and the first page travel together
+    // on the first load the sidebar (the heaviest query) waits for the grid's
+    // count and first page, so the first tiles do not queue behind it; later it
+    // runs beside them, so a filter's counts come back as soon as they can
+    const later = sidebarData !== null;
+    const side = later ? api.sidebar(dataset, view) : null;
     const [c, groups, page0] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
@@ -145,11 +149,7 @@ async function loadView(keepScroll) {
     const source = { dataset, view, count, groups: groups && groups.groups };
     if (keepScroll && !groups) grid.reload(count, page0.samples);
     else grid.setSource(source, page0.samples);
-    // the sidebar (the heaviest query) waits for the grid's first page, so the
-    // first tiles do not queue behind it on a busy database
-    await grid.firstPage();
-    if (token !== viewToken) return;
-    const data = await api.sidebar(dataset, view);
+    const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
     sidebarData = data;
     sidebar.render(data, view);
