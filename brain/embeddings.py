@@ -60,11 +60,12 @@ DEFAULT_CPU_BATCH_SIZE = 16
 #: images per forward pass on a GPU, large enough to keep it busy
 DEFAULT_GPU_BATCH_SIZE = 256
 #: on CPU, worker processes per core, each decoding *and* embedding its own
-#: batches with one torch thread. At 160 px on 2 cores: 173 images/s median,
-#: against 155 for 2 torch threads in one process (decoding in turn) and 128
-#: for 2 threads beside decode-only workers. Threads of one process wait for
-#: each other at every layer, so they stall (down to ~30 images/s) whenever
-#: another program takes a core; separate processes do not
+#: batches with one torch thread. At 128 px bfloat16 on 2 cores (400 images,
+#: 2026-12-01): 404 images/s median, against 417 for 2 torch threads in one
+#: process (decoding in turn) and 289 for 2 threads beside decode-only workers;
+#: at 160 px 273 vs 244 and 204. Threads of one process wait for each other at
+#: every layer, so they stall (down to ~30 images/s, measured 2026-11-23)
+#: whenever another program takes a core; separate processes do not
 CPU_WORKERS_PER_CORE = 1.0
 #: with a GPU, decode workers per core: decoding is the bottleneck there
 #: (H100, 16 cores, 160 px: 2,500 / 4,100 / 6,300 images/s with 4 / 8 / 16)

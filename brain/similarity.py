@@ -370,8 +370,12 @@ def compute_similarity(
         emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or len(emb) != len(ids):
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
-    model_name = model if isinstance(model, str) or model is None else type(model).__name__
-    if hasattr(model, "name") and not isinstance(model, str):
+    model_name = model if isinstance(model, str) else type(model).__name__
+    if model is None:
+        from .models import DEFAULT_MODEL
+
+        model_name = DEFAULT_MODEL if embeddings is None else None
+    elif hasattr(model, "name") and not isinstance(model, str):
         model_name = model.name  # an EmbeddingModel
     config.update(model=model_name, dim=int(emb.shape[1]))
     index = SimilarityIndex(samples, brain_key, ids, emb, thumbs, config)
