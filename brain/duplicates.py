@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 from PIL import Image
 
 from dataset_core.collection import SampleCollection
@@ -24,6 +23,7 @@ from dataset_core.media import compute_filehash
 from dataset_core.progress import progress_bar
 
 from . import runs
+from .fields import write_field
 from .similarity import SimilarityIndex, compute_similarity
 
 EXACT_VIEW = "exact_dup_view"
@@ -132,9 +132,9 @@ def find_approximate_duplicates(
     index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
     groups = index.group_labels()
     dataset = samples._dataset
-    dataset._set_values_by_id(
-        APPROX_GROUP_FIELD, [(ObjectId(i), groups.get(i)) for i in index.sample_ids]
-    )
+    # declared as a string field even when no group was found (every value None)
+    write_field(samples, APPROX_GROUP_FIELD, index.sample_ids,
+                [groups.get(i) for i in index.sample_ids], "string")  # fmt: skip
     if save_views:
         members = samples.exists(APPROX_GROUP_FIELD)
         dataset.save_view(APPROX_VIEW, members.sort_by(APPROX_GROUP_FIELD), overwrite=True,

@@ -148,3 +148,16 @@ def test_deleting_the_dataset_deletes_its_run_results(planted):
     assert files.count_documents({}) == 1
     ds.delete()
     assert files.count_documents({}) == 0
+
+
+def test_no_near_duplicates_is_an_answer_not_an_error(database, tmp_path):
+    for i in range(4):
+        write_image(tmp_path / f"{i}.png", size=(20, 20), seed=40 + i, fmt="PNG")
+    ds = dc.Dataset.from_images_dir(str(tmp_path), name="distinct")
+    brain.compute_similarity(ds, brain_key="sim", embeddings=np.eye(4, dtype=np.float32))
+    index = brain.find_approximate_duplicates(ds, brain_key="sim")
+    assert index.neighbors_map == {}
+    assert ds.values("approx_dup_group_id") == [None] * 4
+    assert len(ds.load_saved_view("approx_dup_groups_view")) == 0
+    plan = brain.deduplicate(ds, kind="approximate")
+    assert plan.remove_ids == [] and len(ds) == 4
