@@ -92,8 +92,12 @@ async def state_socket(ws: WebSocket) -> None:
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
     def deliver(snapshot: dict[str, Any]) -> None:  # called in whichever thread changed it
-        loop.call_soon_threadsafe(outbox.put_nowait, {"type": "state", "state": snapshot})
+        try:
+            loop.call_soon_threadsafe(outbox.put_nowait, {"type": "state", "state": snapshot})
+        except RuntimeError:  # the server stopped under this socket: nobody to tell
+            store.unsubscribe(token)
 
+    token = 0  # bound before deliver() can run
     token = store.subscribe(deliver)
     store.client_connected()
 
