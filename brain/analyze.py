@@ -104,7 +104,8 @@ def _embed(samples: SampleCollection, brain_key: str, k: int, notes: list[str],
     if thumbs.ndim != 3:  # nothing decoded
         thumbs = np.zeros((len(paths), THUMB_SIZE, THUMB_SIZE), np.uint8)
     model = embed_kwargs.get("model")
-    config = {"metric": "cosine", "image_size": embed_kwargs.get("image_size"),
+    # what the pass really used (defaults resolved), so path queries embed alike
+    config = {"metric": "cosine", "image_size": res.image_size, "precision": res.precision,
               "model": model if isinstance(model, str) or model is None else type(model).__name__,
               "dim": int(res.embeddings.shape[1])}  # fmt: skip
     ids = samples.values("id")
