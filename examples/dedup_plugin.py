@@ -22,8 +22,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import dataset_core as dc  # noqa: E402
 from demo import build_tree  # noqa: E402
+
+import dataset_core as dc  # noqa: E402
 
 
 def operate(client: httpx.Client, name: str, view: list[dict[str, Any]],

@@ -19,9 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from demo import build_tree  # noqa: E402
+
 import dataset_core as dc  # noqa: E402
 from dataset_core import parse_image_classification_dir_tree  # noqa: E402
-from demo import build_tree  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> dc.Dataset:
@@ -77,22 +78,22 @@ def main(argv: list[str] | None = None) -> dc.Dataset:
         {"$match": {"count": {"$gt": 1}}},
     ]
     dup_filehashes = [d["_id"] for d in dataset.aggregate(pipeline)]
-    print("Number of duplicate file hashes: %d" % len(dup_filehashes))
+    print(f"Number of duplicate file hashes: {len(dup_filehashes)}")
     dup_view = dataset.view().match({"file_hash": {"$in": dup_filehashes}}).sort_by("file_hash")
-    print("Number of images that have a duplicate: %d" % len(dup_view))
-    print("Number of duplicates: %d" % (len(dup_view) - len(dup_filehashes)))
+    print(f"Number of images that have a duplicate: {len(dup_view)}")
+    print(f"Number of duplicates: {len(dup_view) - len(dup_filehashes)}")
     session.view = dup_view
 
     # 6. Delete duplicates
-    print("Length of dataset before: %d" % len(dataset))
+    print(f"Length of dataset before: {len(dataset)}")
     _dup_filehashes = set()
     for sample in dup_view:
         if sample.file_hash not in _dup_filehashes:
             _dup_filehashes.add(sample.file_hash)
             continue
         del dataset[sample.id]
-    print("Length of dataset after: %d" % len(dataset))
-    print("Number of unique file hashes: %d" % len({s.file_hash for s in dataset}))
+    print(f"Length of dataset after: {len(dataset)}")
+    print(f"Number of unique file hashes: {len({s.file_hash for s in dataset})}")
 
     # 7. Export
     dataset.export(label_field="ground_truth", export_dir=args.export, overwrite=True)

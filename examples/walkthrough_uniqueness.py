@@ -18,9 +18,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from demo import build_tree  # noqa: E402
+
 import brain as fob  # noqa: E402  (the walkthrough's name for the brain)
 import dataset_core as dc  # noqa: E402
-from demo import build_tree  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> list[str]:
