@@ -94,6 +94,32 @@ def zlib_error() -> type[Exception]:
     return zlib.error
 
 
+def _member_target(report: ExtractReport, name: str, size: int) -> str | None:
+    """Where member ``name`` of ``size`` bytes may be written, or None (and why, in
+    the report): outside the folder, too big for an image, or listed twice."""
+    target = _safe_target(report.dest, name)
+    if target is None:
+        report.skipped[name] = "path outside the archive's folder"
+    elif size > MAX_MEMBER_BYTES:
+        report.skipped[name] = f"{size} bytes, larger than any image"
+    elif os.path.lexists(target):
+        report.skipped[name] = "listed twice"
+    else:
+        return target
+    return None
+
+
+def _write_member(src, target: str) -> None:  # noqa: ANN001 - a binary file object
+    """:func:`_write`, removing our own half-written file when the archive breaks."""
+    try:
+        with src:
+            _write(src, target)
+    except BaseException:
+        if os.path.exists(target):
+            os.remove(target)  # our own half-written file, never the user's
+        raise
+
+
 def _tar_member(tar: tarfile.TarFile, m: tarfile.TarInfo, report: ExtractReport) -> None:
     if m.isdir():
         return
@@ -101,21 +127,15 @@ def _tar_member(tar: tarfile.TarFile, m: tarfile.TarInfo, report: ExtractReport)
         kind = "a link" if (m.issym() or m.islnk()) else "not a regular file"
         report.skipped[m.name] = kind
         return
-    target = _safe_target(report.dest, m.name)
+    target = _member_target(report, m.name, m.size)
     if target is None:
-        report.skipped[m.name] = "path outside the archive's folder"
-    elif m.size > MAX_MEMBER_BYTES:
-        report.skipped[m.name] = f"{m.size} bytes, larger than any image"
-    elif os.path.lexists(target):
-        report.skipped[m.name] = "listed twice"
-    else:
-        src = tar.extractfile(m)
-        if src is None:
-            report.skipped[m.name] = "unreadable"
-            return
-        with src:
-            _write(src, target)
-        report.extracted.append(target)
+        return
+    src = tar.extractfile(m)
+    if src is None:
+        report.skipped[m.name] = "unreadable"
+        return
+    _write_member(src, target)  # a damaged tail stops the loop: see _extract_tar
+    report.extracted.append(target)
 
 
 def _extract_zip(path: str, report: ExtractReport) -> None:
@@ -127,26 +147,18 @@ def _extract_zip(path: str, report: ExtractReport) -> None:
         for info in zf.infolist():
             if info.is_dir():
                 continue
-            mode = info.external_attr >> 16
-            target = _safe_target(report.dest, info.filename)
-            if stat.S_ISLNK(mode):
+            if stat.S_ISLNK(info.external_attr >> 16):
                 report.skipped[info.filename] = "a link"
-            elif target is None:
-                report.skipped[info.filename] = "path outside the archive's folder"
-            elif info.file_size > MAX_MEMBER_BYTES:
-                report.skipped[info.filename] = f"{info.file_size} bytes, larger than any image"
-            elif os.path.lexists(target):
-                report.skipped[info.filename] = "listed twice"
-            else:
-                try:
-                    with zf.open(info) as src:
-                        _write(src, target)
-                except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, zlib_error()) as e:
-                    if os.path.exists(target):
-                        os.remove(target)  # our own half-written file, never the user's
-                    report.skipped[info.filename] = f"unreadable ({type(e).__name__})"
-                    continue
-                report.extracted.append(target)
+                continue
+            target = _member_target(report, info.filename, info.file_size)
+            if target is None:
+                continue
+            try:  # a zip's members are independent: one bad member skips only itself
+                _write_member(zf.open(info), target)
+            except (zipfile.BadZipFile, RuntimeError, OSError, EOFError, zlib_error()) as e:
+                report.skipped[info.filename] = f"unreadable ({type(e).__name__})"
+                continue
+            report.extracted.append(target)
 
 
 def extract_archive(path: str, dest: str) -> ExtractReport:

@@ -107,6 +107,8 @@ def test_truncated_archive_keeps_what_was_read(tmp_path):
     report = extract_archive(str(path), str(tmp_path / "out"))
     assert 1 <= len(report.extracted) < 3
     assert "damaged" in report.describe()
+    written = sorted(str(p) for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written == sorted(report.extracted)  # no half-written file left behind
 
 
 @pytest.mark.parametrize(
