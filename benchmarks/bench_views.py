@@ -22,7 +22,6 @@ import argparse
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -31,30 +30,15 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/timing.py
+from timing import iterate, median_ms  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 
 #: timed repetitions: medians resist this noisy 2-core machine's hiccups
 FAST_RUNS = 20
 SLOW_RUNS = 5
 NUM_CLASSES = 100
-
-
-def median_ms(fn: Callable[[], Any], runs: int) -> tuple[float, Any]:
-    """(median milliseconds over ``runs`` calls after one warm-up, the last result)."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        result = fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times), result
-
-
-def iterate(view: Any) -> tuple[int, float]:
-    """(samples, seconds) to iterate ``view`` as Sample objects, touching each."""
-    t = time.perf_counter()
-    n = sum(1 for s in view if s.filepath)
-    return n, time.perf_counter() - t
 
 
 def main() -> None:
