@@ -101,6 +101,7 @@ class StateStore:
             StateError: an unknown key or a value of the wrong type.
         """
         _check(changes)
+        changes = dict(changes)  # filled in below: never the caller's dict
         with self._lock:
             if "dataset" in changes and changes["dataset"] != self._state["dataset"]:
                 for key in ("view", "view_name", "selected", "sample"):

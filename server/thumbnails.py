@@ -66,11 +66,11 @@ def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> Path:
         return path
     from PIL import Image
 
-    from brain.embeddings import load_image  # upright RGB, JPEGs drafted small
+    from brain.decode import RESIZE_REDUCING_GAP, load_image  # upright RGB, JPEGs drafted
 
     try:
         img = load_image(filepath, draft_size=size)
-        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=3.0)
+        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=RESIZE_REDUCING_GAP)
     except Exception as e:  # noqa: BLE001 - any decoder failure is the same to a viewer
         raise ThumbnailError(f"Image {filepath} cannot be decoded: {e}") from None
     path.parent.mkdir(parents=True, exist_ok=True)

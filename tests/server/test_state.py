@@ -66,3 +66,10 @@ def test_wait_until_closed_needs_a_client_to_come_and_go():
     store.client_connected()
     threading.Timer(0.05, store.client_disconnected).start()
     assert store.wait_until_closed(timeout=5) is True
+
+
+def test_apply_leaves_the_callers_dict_alone():
+    store = StateStore()
+    changes = {"dataset": "a"}
+    store.apply(changes)
+    assert changes == {"dataset": "a"}
