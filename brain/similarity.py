@@ -60,6 +60,9 @@ class SimilarityIndex:
         self.thresh: float | None = None
         self.pairs: neardup.DuplicatePairs | None = None
         self._graph = graph
+        #: every row of the run (id -> vector row), for queries by the id of a
+        #: sample outside the view the index answers for
+        self._run = (self.sample_ids, embeddings, thumbs)
 
     def knn_graph(self, k: int = GRAPH_K) -> KnnGraph:
         """The rows' cosine kNN graph (at least ``k`` neighbours), computed once per run.
@@ -93,15 +96,23 @@ class SimilarityIndex:
                 raise DatasetCoreError(f"Cannot read query image(s): {res.failures}")
             return res.embeddings.mean(0, keepdims=True), set()
         rows = []
+        run_row = None
         for q in ids:
             row = self._row.get(str(q))
-            if row is None:
-                raise SampleNotFoundError(
-                    f"{q!r} is not a sample in similarity index {self.brain_key!r} (nor an "
-                    "image path); pass an indexed sample id, a list of them, a path or a vector"
-                )
-            rows.append(row)
-        return self.embeddings[rows].mean(0, keepdims=True), {str(q) for q in ids}
+            if row is None:  # a sample of the run outside the view: its vector still queries
+                if run_row is None:
+                    run_row = {sid: i for i, sid in enumerate(self._run[0])}
+                row = run_row.get(str(q))
+                if row is None:
+                    raise SampleNotFoundError(
+                        f"{q!r} is not a sample in similarity index {self.brain_key!r} (nor an "
+                        "image path); pass an indexed sample id, a list of them, a path or a "
+                        "vector"
+                    )
+                rows.append(self._run[1][row])
+            else:
+                rows.append(self.embeddings[row])
+        return np.stack(rows).mean(0, keepdims=True), {str(q) for q in ids}
 
     def query(self, query: Any, k: int | None = None) -> tuple[list[str], list[float]]:
         """The ``k`` nearest samples to ``query`` (ids, cosine distances), nearest first.
@@ -280,9 +291,31 @@ class SimilarityIndex:
             arrays["knn_distances"] = self._graph.distances
         runs.save_run(self._samples, self.brain_key, METHOD, self.config, arrays)
 
+    def use_view(self, samples: SampleCollection) -> SimilarityIndex:
+        """This index restricted to the samples of ``samples`` (a view or dataset), now.
+
+        Searches, sorting and duplicates of the result never return a sample
+        outside ``samples``; ids of other samples of the run still work as
+        queries.
+        """
+        present = set(samples.values("id"))
+        keep = np.array([i in present for i in self._run[0]], dtype=bool)
+        return self._subset(samples, keep)
+
+    def _subset(self, samples: SampleCollection, keep: np.ndarray) -> SimilarityIndex:
+        run_ids, run_emb, run_thumbs = self._run
+        full = len(run_ids) == len(self.sample_ids)
+        graph = self._graph if keep.all() and full else None  # rows unchanged: it holds
+        index = type(self)(samples, self.brain_key, [i for i, k in zip(run_ids, keep, strict=True)
+                           if k], run_emb[keep], None if run_thumbs is None else run_thumbs[keep],
+                           self.config, graph)  # fmt: skip
+        index._run = self._run
+        return index
+
     @classmethod
     def load(cls, samples: SampleCollection, brain_key: str) -> SimilarityIndex:
-        """Load run ``brain_key``; samples deleted since are left out."""
+        """Load run ``brain_key`` for ``samples``: the index answers for that
+        dataset or view as it is now; samples deleted since are left out."""
         info = runs.get_brain_info(samples, brain_key)
         if info.method != METHOD:
             raise DatasetCoreError(
@@ -290,19 +323,21 @@ class SimilarityIndex:
             )
         arrays = runs.load_run_arrays(samples, brain_key)
         ids = [str(i) for i in arrays["ids"]]
-        live = set(samples._dataset.values("id"))
-        keep = np.array([i in live for i in ids], dtype=bool)
+        present = set(samples.values("id"))
+        keep = np.array([i in present for i in ids], dtype=bool)
         if not keep.all():
-            print(f"Similarity index {brain_key!r}: {int((~keep).sum())} indexed samples were "
-                  "deleted since; they are left out")  # fmt: skip
+            live = present if samples.dataset is samples else set(samples.dataset.values("id"))
+            deleted = sum(i not in live for i in ids)
+            if deleted:
+                print(f"Similarity index {brain_key!r}: {deleted} indexed samples were "
+                      "deleted since; they are left out")  # fmt: skip
         thumbs = arrays.get("thumbs")
         graph = None
-        if keep.all() and "knn_indices" in arrays:  # rows unchanged: the saved graph holds
+        if "knn_indices" in arrays:
             graph = KnnGraph(arrays["knn_distances"], arrays["knn_indices"].astype(np.int64),
                              "cosine", "saved")  # fmt: skip
-        return cls(samples._dataset, brain_key, [i for i, k in zip(ids, keep, strict=True) if k],
-                   arrays["embeddings"][keep], None if thumbs is None else thumbs[keep],
-                   info.config, graph)  # fmt: skip
+        whole = cls(samples, brain_key, ids, arrays["embeddings"], thumbs, info.config, graph)
+        return whole if keep.all() else whole._subset(samples, keep)
 
 
 def compute_similarity(

@@ -67,6 +67,11 @@ class SampleCollection:
         """The aggregation steps that select and order this collection's samples."""
         raise NotImplementedError
 
+    @property
+    def dataset(self) -> Dataset:
+        """The dataset this collection's samples belong to (a dataset is its own)."""
+        return self._dataset
+
     # -- shared ---------------------------------------------------------------
 
     @property
