@@ -10,6 +10,15 @@ Example:
 
 from __future__ import annotations
 
+from dataset_core.runs import (
+    BrainRunInfo,
+    BrainRunNotFoundError,
+    delete_brain_run,
+    delete_brain_runs,
+    get_brain_info,
+    list_brain_runs,
+)
+
 from .analyze import AnalysisResult, analyze
 from .classify import knn_classify
 from .clusters import compute_clusters, find_top_components
@@ -20,14 +29,6 @@ from .leaks import compute_leaks
 from .outliers import compute_outliers
 from .quality import compute_image_stats
 from .reports import create_report
-from .runs import (
-    BrainRunInfo,
-    BrainRunNotFoundError,
-    delete_brain_run,
-    delete_brain_runs,
-    get_brain_info,
-    list_brain_runs,
-)
 from .similarity import SimilarityIndex, compute_similarity, load_similarity_index
 from .uniqueness import compute_uniqueness
 from .visualization import compute_visualization, load_points
@@ -38,7 +39,7 @@ def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
     info = get_brain_info(samples, brain_key)
     if info.method == "similarity":
         return SimilarityIndex.load(samples, brain_key)
-    from .runs import load_run_arrays
+    from dataset_core.runs import load_run_arrays
 
     return load_run_arrays(samples, brain_key)
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import FieldNotFoundError
 from dataset_core.labels import Classification
 
-from . import runs
 from .fields import write_field
 from .neighbors import DEFAULT_K, Neighbors, get_neighbors
 

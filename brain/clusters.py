@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup, runs
+from . import neardup
 from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 

@@ -18,11 +18,11 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.media import compute_filehash
 from dataset_core.progress import progress_bar
 
-from . import runs
 from .fields import write_field
 from .similarity import SimilarityIndex, compute_similarity
 

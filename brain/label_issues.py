@@ -24,9 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup, runs
+from . import neardup
 from .classify import neighbor_votes, read_labels
 from .fields import write_field
 from .neighbors import Neighbors, duplicate_pairs, get_neighbors

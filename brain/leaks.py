@@ -20,10 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import DatasetCoreError
 
-from . import neardup, runs
+from . import neardup
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
 
 DEFAULT_SPLITS = ("train", "test")

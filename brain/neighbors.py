@@ -16,9 +16,10 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup, runs
+from . import neardup
 from .knn import KnnGraph, knn_graph
 
 #: neighbours per sample in the shared graph: label votes use 10 (fastdup's

@@ -16,9 +16,9 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import runs
 from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 

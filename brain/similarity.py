@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 from bson import ObjectId
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import DatasetCoreError, SampleNotFoundError
 
-from . import neardup, runs
+from . import neardup
 from .knn import KnnGraph, knn_graph, search
 
 METHOD = "similarity"

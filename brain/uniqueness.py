@@ -20,9 +20,9 @@ from typing import Any
 import numpy as np
 from bson import ObjectId
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import runs
 from .knn import KnnGraph, knn_graph
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import DatasetCoreError
 
-from . import runs
 from .neighbors import Neighbors, get_neighbors
 
 METHODS = ("umap", "tsne", "pca")

@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from brain.runs import BrainRunNotFoundError
 from dataset_core.errors import (
     DatabaseError,
     DatasetCoreError,
@@ -19,6 +18,7 @@ from dataset_core.errors import (
     SampleNotFoundError,
     SavedViewNotFoundError,
 )
+from dataset_core.runs import BrainRunNotFoundError
 
 from .state import StateError
 from .thumbnails import ThumbnailError

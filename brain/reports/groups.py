@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from .. import runs
 from .common import Gallery, ReportError, require_field
 from .html import empty, esc, row
 

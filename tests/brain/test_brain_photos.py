@@ -9,7 +9,7 @@ import pytest
 
 import brain
 import dataset_core as dc
-from dataset_core import db
+from dataset_core import db, runs
 from tests.brain.conftest import ids_by_name
 
 
@@ -53,7 +53,7 @@ def test_similarity_search_and_reload(indexed):
     near = [os.path.basename(p) for p in similar.values("filepath")]
     assert near[:2] == ["coffee.jpg", "coffee_near.jpg"]
     db.reset()  # a "restart": the index comes back from GridFS, not recomputed
-    brain.runs._last_arrays.clear()  # nor from the arrays this process saved last
+    runs._last_arrays.clear()  # nor from the arrays this process saved last
     again = brain.load_brain_results(dc.load_dataset("photos"), "sim")
     np.testing.assert_array_equal(again.embeddings, index.embeddings)
     assert again.query(ids["coffee"], k=2)[0] == [ids["coffee"], ids["coffee_near"]]
@@ -146,7 +146,7 @@ def test_one_knn_graph_per_run(indexed):
     without = neardup.find_pairs(index.embeddings, index.thumbs)
     np.testing.assert_array_equal(with_graph.pairs, without.pairs)
     photos.delete_samples([photos.first().id])  # rows change: the saved graph is dropped
-    brain.runs._last_arrays.clear()
+    runs._last_arrays.clear()
     reloaded = brain.load_similarity_index(photos, "sim")
     assert reloaded.knn_graph().backend != "saved"
     assert reloaded.knn_graph().indices.shape[0] == len(photos)
@@ -154,14 +154,14 @@ def test_one_knn_graph_per_run(indexed):
 
 def test_loaded_run_arrays_are_copies(indexed):
     photos, index = indexed
-    first = brain.runs.load_run_arrays(photos, "sim")
+    first = runs.load_run_arrays(photos, "sim")
     first["embeddings"][:] = 0
     np.testing.assert_array_equal(
-        brain.runs.load_run_arrays(photos, "sim")["embeddings"], index.embeddings
+        runs.load_run_arrays(photos, "sim")["embeddings"], index.embeddings
     )
 
 
 def test_big_runs_are_not_kept_in_memory(photos, monkeypatch):
-    monkeypatch.setattr(brain.runs, "RUN_CACHE_BYTES", 1000)
+    monkeypatch.setattr(runs, "RUN_CACHE_BYTES", 1000)
     brain.compute_similarity(photos, brain_key="sim", progress=False)
-    assert brain.runs._last_arrays == {}
+    assert runs._last_arrays == {}
