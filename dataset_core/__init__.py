@@ -49,7 +49,6 @@ from .labels import Classification, Detection, Detections, ImageMetadata, Label
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
-from .session import Session, launch_app, launch_dashboard
 from .stages import (
     Exclude,
     ExcludeFields,
@@ -71,6 +70,39 @@ from .stages import (
 from .view import DatasetView
 
 __version__ = "0.1.0"
+
+
+# -- the front doors: thin lazy forwarders ------------------------------------------
+# The session and the CLI sit above ``server`` and ``brain`` (server/session.py,
+# server/cli.py); these forward to them on use, so ``import dataset_core`` stays
+# light and no module of the data layer imports an upper floor.
+
+
+def launch_app(dataset=None, view=None, port=5151, address="127.0.0.1", auto=True):  # noqa: ANN001, ANN201
+    """Open the dashboard on ``dataset`` or ``view``; see :func:`server.session.launch_app`."""
+    from server.session import launch_app as _launch
+
+    return _launch(dataset, view=view, port=port, address=address, auto=auto)
+
+
+#: FiftyOne's name for it, and a plainer one
+launch_dashboard = launch_app
+
+
+def main(argv=None):  # noqa: ANN001, ANN201
+    """The ``dsc`` command line; see :func:`server.cli.main`."""
+    from server.cli import main as _main
+
+    return _main(argv)
+
+
+def __getattr__(name: str):  # noqa: ANN202
+    if name == "Session":  # the class of what launch_app returns
+        from server.session import Session
+
+        return Session
+    raise AttributeError(f"module 'dataset_core' has no attribute {name!r}")
+
 
 __all__ = [
     "Aggregation",

@@ -13,8 +13,8 @@ from PIL import Image
 
 import brain
 import dataset_core as dc
-from dataset_core.cli import main
 from dataset_core.runs import load_run_arrays
+from server.cli import main
 from tests.brain.conftest import photo_sources
 
 

@@ -317,7 +317,7 @@ def test_bad_manifests(database, collide, tmp_path, damage, error, match):
 
 
 def test_dsc_export(database, collide, tmp_path, capsys):
-    from dataset_core.cli import main
+    from server.cli import main
 
     out = tmp_path / "cli"
     assert main(["export", "collide", str(out), "--label-field", "ground_truth"]) == 0

@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 
-from .errors import DatasetCoreError
+from dataset_core.errors import DatasetCoreError
 
 
 def _db(args: argparse.Namespace) -> None:
-    from . import db
-    from .db import install
+    from dataset_core import db
+    from dataset_core.db import install
 
     if args.action == "status":
         print(json.dumps(db.status(), indent=2))
@@ -51,7 +51,7 @@ def _require_name(args: argparse.Namespace) -> None:
 
 
 def _import(args: argparse.Namespace) -> None:
-    from .importers import from_dir
+    from dataset_core.importers import from_dir
 
     dataset = from_dir(args.dir, dataset_type=args.type, name=args.name, overwrite=args.overwrite)
     print(dataset.summary())
@@ -136,8 +136,8 @@ def _app(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dsc``."""
-    from .exporters import EXPORT_TYPES
-    from .importers import DATASET_TYPES
+    from dataset_core.exporters import EXPORT_TYPES
+    from dataset_core.importers import DATASET_TYPES
 
     parser = argparse.ArgumentParser(prog="dsc", description="Image datasets in MongoDB")
     parser.add_argument("--traceback", action="store_true", help="show full tracebacks")

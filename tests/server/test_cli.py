@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import dataset_core as dc
-from dataset_core.cli import main
+from server.cli import main
 
 
 def test_import_info_list_delete(database, image_tree, capsys):

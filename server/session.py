@@ -17,13 +17,12 @@ import time
 import webbrowser
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatasetCoreError
+from dataset_core.errors import DatasetCoreError
 
 if TYPE_CHECKING:
+    from dataset_core.dataset import Dataset
+    from dataset_core.view import DatasetView
     from server import ServerThread, StateStore
-
-    from .dataset import Dataset
-    from .view import DatasetView
 
 #: the dashboard's port unless told otherwise (FiftyOne's, so muscle memory works)
 DEFAULT_PORT = 5151
@@ -67,7 +66,7 @@ class Session:
     @property
     def dataset(self) -> Dataset | None:
         """The dataset shown, or None."""
-        from .dataset import load_dataset
+        from dataset_core.dataset import load_dataset
 
         name = self._store.get("dataset")
         return load_dataset(name) if name else None
@@ -80,7 +79,7 @@ class Session:
     def view(self) -> DatasetView | None:
         """The view shown (with any filters added in the browser), or None for the
         whole dataset."""
-        from .view import DatasetView
+        from dataset_core.view import DatasetView
 
         dataset = self.dataset
         stages = self._store.get("view")
@@ -93,7 +92,7 @@ class Session:
         if view is None:
             self._store.apply({"view": []})
             return
-        from .dataset import Dataset
+        from dataset_core.dataset import Dataset
 
         if isinstance(view, Dataset):
             self._store.apply({"dataset": view.name, "view": []})
