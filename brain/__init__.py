@@ -35,13 +35,14 @@ from .visualization import compute_visualization, load_points
 
 
 def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
-    """The results of run ``brain_key``: a SimilarityIndex, or the run's arrays."""
-    info = get_brain_info(samples, brain_key)
-    if info.method == "similarity":
-        return SimilarityIndex.load(samples, brain_key)
-    from dataset_core.runs import load_run_arrays
+    """The results of run ``brain_key``: a SimilarityIndex, or the run's arrays.
 
-    return load_run_arrays(samples, brain_key)
+    Same as ``samples.load_brain_results(brain_key)``; similarity runs saved
+    before runs recorded their results class load here too.
+    """
+    if get_brain_info(samples, brain_key).method == "similarity":
+        return SimilarityIndex.load(samples, brain_key)
+    return samples.load_brain_results(brain_key)
 
 
 def compute_embeddings(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201

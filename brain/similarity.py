@@ -290,7 +290,8 @@ class SimilarityIndex:
         if self._graph is not None:
             arrays["knn_indices"] = self._graph.indices.astype(np.int32)
             arrays["knn_distances"] = self._graph.distances
-        runs.save_run(self._samples, self.brain_key, METHOD, self.config, arrays)
+        cls = f"{type(self).__module__}:{type(self).__qualname__}"
+        runs.save_run(self._samples, self.brain_key, METHOD, self.config, arrays, cls)
 
     def use_view(self, samples: SampleCollection) -> SimilarityIndex:
         """This index restricted to the samples of ``samples`` (a view or dataset), now.

@@ -15,7 +15,7 @@ from bson import ObjectId
 from pymongo.errors import ConnectionFailure
 
 from . import aggregations as aggs
-from . import exporters
+from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
 from .errors import SampleNotFoundError, ViewError
@@ -464,16 +464,48 @@ class SampleCollection:
         self, query: Any, k: int | None = None, brain_key: str = "sim",
         dist_field: str | None = None,
     ) -> DatasetView:  # fmt: skip
-        """The ``k`` samples most similar to ``query``, nearest first.
+        """The ``k`` samples of this collection most similar to ``query``, nearest first.
 
-        Uses the saved similarity index ``brain_key`` (``brain.compute_similarity``).
-        ``query`` is a sample id, a list of ids, an image path or a vector.
+        Uses the saved similarity index ``brain_key`` (``brain.compute_similarity``),
+        loaded for this collection as it is now: the result never holds a
+        sample outside it. ``query`` is a sample id, a list of ids, an image
+        path or a vector.
         """
-        # brain sits above the data layer: imported here, on use, never at import
-        from brain.similarity import SimilarityIndex
-
-        index = SimilarityIndex.load(self, brain_key)
+        index = self.load_brain_results(brain_key)
+        if not hasattr(index, "sort_by_similarity"):
+            sims = self.list_brain_runs("similarity")
+            raise ViewError(f"Brain run {brain_key!r} is not a similarity index; those: {sims}")
         return index.sort_by_similarity(query, k=k, dist_field=dist_field)
+
+    # -- brain runs (dataset_core/runs.py) ------------------------------------------
+
+    def list_brain_runs(self, method: str | None = None) -> list[str]:
+        """The brain keys of the dataset, optionally only those of one method."""
+        return runs.list_brain_runs(self, method)
+
+    def has_brain_run(self, brain_key: str) -> bool:
+        """Whether the dataset has a brain run ``brain_key``."""
+        return runs.has_brain_run(self, brain_key)
+
+    def get_brain_info(self, brain_key: str) -> runs.BrainRunInfo:
+        """The record of brain run ``brain_key`` (method, config, time, view)."""
+        return runs.get_brain_info(self, brain_key)
+
+    def load_brain_results(self, brain_key: str) -> Any:
+        """The results of brain run ``brain_key``, for this collection as it is now."""
+        return runs.load_brain_results(self, brain_key)
+
+    def rename_brain_run(self, brain_key: str, new_brain_key: str) -> None:
+        """Rename brain run ``brain_key`` to ``new_brain_key``."""
+        runs.rename_brain_run(self, brain_key, new_brain_key)
+
+    def delete_brain_run(self, brain_key: str) -> None:
+        """Delete brain run ``brain_key`` and its stored results (fields stay)."""
+        runs.delete_brain_run(self, brain_key)
+
+    def delete_brain_runs(self) -> None:
+        """Delete every brain run of the dataset."""
+        runs.delete_brain_runs(self)
 
     def _describe(self) -> str:
         return f"Dataset {self._dataset.name!r}"

@@ -14,12 +14,12 @@ import weakref
 from collections.abc import Iterable
 from typing import Any
 
-import gridfs
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from . import runs
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -49,8 +49,6 @@ from .sample import Sample, utcnow
 INSERT_BATCH_SIZE = 10_000
 #: ids per delete_many/$in query, far below MongoDB's 16 MB document limit
 ID_CHUNK = 100_000
-#: the GridFS bucket where brain runs store their arrays (see brain.runs)
-BRAIN_RESULTS_BUCKET = "brain_results"
 #: below this many samples a bulk call finishes too fast for a progress bar
 PROGRESS_MIN_SAMPLES = 10_000
 
@@ -565,9 +563,7 @@ class Dataset(SampleCollection):
             return
         get_db().drop_collection(self._doc.sample_collection_name)
         # brain runs keep their arrays in GridFS, tagged with the dataset's id
-        bucket = gridfs.GridFS(get_db(), collection=BRAIN_RESULTS_BUCKET)
-        for f in bucket.find({"metadata.dataset_id": str(self._doc.id)}):
-            bucket.delete(f._id)
+        runs.delete_dataset_results(str(self._doc.id))
         DatasetDocument.objects(id=self._doc.id).delete()
         self._deleted = True
         _instances.pop((config.database_name, self._doc.name), None)

@@ -4,25 +4,38 @@ A run is recorded in the dataset document under ``brain_runs[key]``: the
 method, its config, when it ran, the view it ran on (serialised stages) and
 the GridFS file holding its arrays (one ``.npz``: never JSON lists of floats).
 Loading a run reads those arrays back without recomputing anything.
+
+This is the data layer's run API (FiftyOne's names, also methods of every
+dataset and view: ``list_brain_runs``, ``get_brain_info``,
+``load_brain_results``, ``rename_brain_run``, ``delete_brain_run``); the brain
+records its runs through :func:`save_run`. A run may name the class that reads
+its results back (``results_cls``, ``"module:Class"`` with a
+``load(samples, key)`` classmethod), as FiftyOne's run configs do; the data
+layer loads it by that recorded name and names no upper floor itself.
 """
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gridfs
 import numpy as np
 from bson import ObjectId
 
-from dataset_core.collection import SampleCollection
-from dataset_core.dataset import BRAIN_RESULTS_BUCKET as GRIDFS_BUCKET
-from dataset_core.db import get_db, translate_errors
-from dataset_core.errors import DatasetCoreError
-from dataset_core.sample import utcnow
+from .db import get_db, translate_errors
+from .errors import DatasetCoreError
+from .sample import utcnow
+
+if TYPE_CHECKING:
+    from .collection import SampleCollection
+
+#: the GridFS bucket where runs store their arrays, tagged with the dataset's id
+GRIDFS_BUCKET = "brain_results"
 
 #: the arrays of the run saved or loaded last stay in memory (copies are handed
 #: out) when they are at most this big: a pipeline that computes a similarity
@@ -55,6 +68,8 @@ class BrainRunInfo:
     timestamp: datetime
     view_stages: list[dict[str, Any]] = field(default_factory=list)
     results_id: str | None = None
+    #: ``"module:Class"`` whose ``load(samples, key)`` reads the results back
+    results_cls: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The stored form."""
@@ -67,6 +82,7 @@ class BrainRunInfo:
             # would be taken for documents when the dataset loads
             "view_stages": json.dumps(self.view_stages),
             "results_id": self.results_id,
+            "results_cls": self.results_cls,
         }
 
     @classmethod
@@ -75,7 +91,7 @@ class BrainRunInfo:
         stages = d.get("view_stages") or "[]"
         return cls(d["key"], d["method"], d.get("config", {}), d["timestamp"],
                    json.loads(stages) if isinstance(stages, str) else stages,
-                   d.get("results_id"))  # fmt: skip
+                   d.get("results_id"), d.get("results_cls"))  # fmt: skip
 
 
 def _bucket() -> gridfs.GridFS:
@@ -97,9 +113,13 @@ def _check_key(key: str) -> None:
 @translate_errors
 def save_run(
     samples: SampleCollection, key: str, method: str, config: dict[str, Any],
-    arrays: dict[str, np.ndarray] | None = None,
+    arrays: dict[str, np.ndarray] | None = None, results_cls: str | None = None,
 ) -> BrainRunInfo:  # fmt: skip
-    """Record a run (replacing an earlier run of the same key) with its arrays."""
+    """Record a run (replacing an earlier run of the same key) with its arrays.
+
+    ``results_cls`` (``"module:Class"``) names what :func:`load_brain_results`
+    returns for it; without one it returns the arrays.
+    """
     _check_key(key)
     dataset = samples._dataset
     results_id = None
@@ -115,7 +135,8 @@ def save_run(
         )
         _remember(results_id, {k: np.asarray(v) for k, v in arrays.items()})
     old = dataset._doc.brain_runs.get(key)
-    info = BrainRunInfo(key, method, config, utcnow(), _view_stages(samples), results_id)
+    info = BrainRunInfo(key, method, config, utcnow(), _view_stages(samples), results_id,
+                        results_cls)  # fmt: skip
     dataset._update_doc({"$set": {f"brain_runs.{key}": info.to_dict()}})
     dataset._doc.brain_runs[key] = info.to_dict()
     if old and old.get("results_id"):
@@ -187,3 +208,62 @@ def delete_brain_runs(samples: SampleCollection) -> None:
     """Delete every run of the dataset."""
     for key in list_brain_runs(samples):
         delete_brain_run(samples, key)
+
+
+def has_brain_run(samples: SampleCollection, key: str) -> bool:
+    """Whether the dataset has a run ``key``."""
+    return key in samples._dataset._doc.brain_runs
+
+
+def load_brain_results(samples: SampleCollection, key: str) -> Any:
+    """The results of run ``key`` for ``samples`` (a dataset or view, as it is now).
+
+    A run that recorded its results class returns that class's
+    ``load(samples, key)`` (a similarity run: its index, answering only for
+    ``samples``); any other returns its arrays.
+
+    Raises:
+        BrainRunNotFoundError: no such run; the message lists the runs there are.
+    """
+    info = get_brain_info(samples, key)
+    if not info.results_cls:
+        return load_run_arrays(samples, key)
+    module, _, name = info.results_cls.partition(":")
+    try:
+        cls = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        raise DatasetCoreError(
+            f"Brain run {key!r} needs {info.results_cls} to load its results, which is not "
+            "installed; install it or run the analysis again"
+        ) from None
+    return cls.load(samples, key)
+
+
+@translate_errors
+def rename_brain_run(samples: SampleCollection, key: str, new_key: str) -> None:
+    """Rename run ``key`` to ``new_key`` (its results stay where they are).
+
+    Raises:
+        BrainRunNotFoundError: no run ``key``.
+        DatasetCoreError: ``new_key`` is taken or not a valid key.
+    """
+    _check_key(new_key)
+    get_brain_info(samples, key)
+    dataset = samples._dataset
+    runs = dataset._doc.brain_runs
+    if new_key in runs:
+        raise DatasetCoreError(
+            f"Dataset {dataset.name!r} already has a brain run {new_key!r}; delete it first"
+        )
+    record = dict(runs[key], key=new_key)
+    dataset._update_doc({"$set": {f"brain_runs.{new_key}": record},
+                         "$unset": {f"brain_runs.{key}": ""}})  # fmt: skip
+    runs[new_key] = record
+    runs.pop(key, None)
+
+
+def delete_dataset_results(dataset_id: str) -> None:
+    """Delete the stored results of every run of a dataset (when it is deleted)."""
+    bucket = _bucket()
+    for f in bucket.find({"metadata.dataset_id": dataset_id}):
+        bucket.delete(f._id)

@@ -42,9 +42,26 @@ def test_query_outside_the_view_answers_with_the_views_samples(tagged):
 def test_index_loaded_on_a_view_holds_only_its_rows(tagged, capsys):
     ds, ids = tagged
     view = ds.match_tags("pick")
-    index = brain.load_brain_results(ds, "sim").use_view(view)
+    index = ds.load_brain_results("sim").use_view(view)
     assert index.sample_ids == [ids[1], ids[4], ids[6]]
     assert index.query(ids[0], k=10)[0] == [ids[1], ids[4], ids[6]]
     assert "deleted" not in capsys.readouterr().out  # outside the view is not deleted
     whole = brain.load_brain_results(ds, "sim")
     assert whole.total_index_size == 8
+
+
+def test_runs_api_on_the_dataset(tagged):
+    ds, ids = tagged
+    assert ds.list_brain_runs() == ["sim"] and ds.has_brain_run("sim")
+    assert ds.get_brain_info("sim").method == "similarity"
+    ds.rename_brain_run("sim", "sim2")
+    assert ds.list_brain_runs() == ["sim2"]
+    index = dc.load_dataset("tagged").match_tags("pick").load_brain_results("sim2")
+    assert index.sample_ids == [ids[1], ids[4], ids[6]]
+    brain.compute_similarity(ds, brain_key="other", embeddings=np.eye(8, 3))
+    with pytest.raises(dc.DatasetCoreError, match="already has a brain run 'other'"):
+        ds.rename_brain_run("sim2", "other")
+    ds.delete_brain_run("sim2")
+    assert ds.list_brain_runs() == ["other"]
+    with pytest.raises(brain.BrainRunNotFoundError, match="no brain run 'sim2'"):
+        ds.load_brain_results("sim2")
