@@ -134,7 +134,7 @@ def _write_groups(samples: SampleCollection, index: Any, pairs: neardup.Duplicat
     labels = neardup.connected_components(len(index.sample_ids), pairs.pairs)
     index.neighbors_map = index._neighbors_map(labels, pairs.pairs, pairs.distances)
     groups = index.group_labels()
-    dataset = samples._dataset
+    dataset = samples.dataset
     write_field(samples, APPROX_GROUP_FIELD, index.sample_ids,
                 [groups.get(i) for i in index.sample_ids], str)  # fmt: skip
     members = samples.exists(APPROX_GROUP_FIELD)
@@ -230,7 +230,7 @@ def analyze(
             found_splits = rep.splits
         splits = list(splits) if splits is not None else found_splits
     n = len(samples)
-    has_labels = label_field in samples._dataset._schema and any(
+    has_labels = label_field in samples.dataset.get_field_schema() and any(
         v is not None for v in samples.values(label_field)
     )
     with clock.stage("metadata"):
@@ -281,7 +281,7 @@ def analyze(
         shown = os.path.relpath(report_path)
         summary.append(f"Report: {report_path if shown.startswith('..') else shown}")
     seconds = time.perf_counter() - start
-    name_ = samples._dataset.name
+    name_ = samples.dataset.name
     summary.append(f"Analysed {n} images in {seconds:.1f} s ({n / seconds:.0f} images/s); "
                    f"browse them with: dsc app launch {shlex.quote(name_)}")  # fmt: skip
     if verbose:

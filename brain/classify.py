@@ -113,7 +113,7 @@ def read_labels(samples: SampleCollection, label_field: str) -> list[str | None]
     Raises:
         FieldNotFoundError: the field is not in the dataset's schema.
     """
-    schema = samples._dataset._schema
+    schema = samples.dataset.get_field_schema()
     if label_field not in schema:
         raise FieldNotFoundError(
             f"Label field {label_field!r} not found; fields: {sorted(schema)}. Pass "

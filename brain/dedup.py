@@ -76,7 +76,7 @@ def _choose(samples: SampleCollection, groups: list[list[str]], keep: str) -> li
 
 
 def _apply(samples: SampleCollection, plan: DedupPlan, delete_files: bool) -> DedupPlan:
-    dataset = samples._dataset
+    dataset = samples.dataset
     if not plan.dry_run and plan.remove_ids:
         paths = dataset.select(plan.remove_ids).values("filepath") if delete_files else []
         dataset.delete_samples(plan.remove_ids)

@@ -45,7 +45,7 @@ def pixel_hash(path: str) -> str:
 
 def _hash_all(samples: SampleCollection, field: str, fn: Any, overwrite: bool) -> dict[str, str]:
     pipeline = [] if overwrite else [{"$match": {field: None}}]
-    docs = list(samples._aggregate(pipeline + [{"$project": {"filepath": 1}}]))
+    docs = samples.aggregate(pipeline + [{"$project": {"filepath": 1}}])
 
     def run(path: str) -> str | None:
         try:
@@ -64,7 +64,7 @@ def _hash_all(samples: SampleCollection, field: str, fn: Any, overwrite: bool) -
             else:
                 values.append((doc["_id"], h))
     if values:
-        samples._dataset._set_values_by_id(field, values)
+        samples.dataset.set_values(field, dict(values))
     if failures:
         names = ", ".join(os.path.basename(p) for p in failures[:3])
         print(f"Could not hash {len(failures)} files ({names}); they get no {field}")
@@ -96,7 +96,7 @@ def find_exact_duplicates(
     if pixels:
         _hash_all(samples, "pixel_hash", pixel_hash, overwrite)
         key = "pixel_hash"
-    docs = samples._aggregate([
+    docs = samples.aggregate([
         {"$match": {key: {"$ne": None}}},
         {"$group": {"_id": f"${key}", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},
         {"$match": {"n": {"$gt": 1}}},
@@ -104,7 +104,7 @@ def find_exact_duplicates(
     groups = {d["_id"]: [str(i) for i in d["ids"]] for d in docs}
     if save_view:
         view = samples.match({key: {"$in": sorted(groups)}}).sort_by(key)
-        samples._dataset.save_view(EXACT_VIEW, view, overwrite=True,
+        samples.dataset.save_view(EXACT_VIEW, view, overwrite=True,
                                    description=f"samples sharing a {key} with another")  # fmt: skip
     n_dup = sum(len(v) - 1 for v in groups.values())
     print(f"Found {len(groups)} groups of exact duplicates ({n_dup} redundant samples)")
@@ -131,7 +131,7 @@ def find_approximate_duplicates(
         index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
     index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
     groups = index.group_labels()
-    dataset = samples._dataset
+    dataset = samples.dataset
     # declared as a string field even when no group was found (every value None)
     write_field(samples, APPROX_GROUP_FIELD, index.sample_ids,
                 [groups.get(i) for i in index.sample_ids], "string")  # fmt: skip
@@ -149,7 +149,7 @@ def find_approximate_duplicates(
 
 def duplicate_groups(samples: SampleCollection, kind: str) -> list[list[str]]:
     """The duplicate groups found earlier: lists of sample ids, in dataset order."""
-    schema = samples._dataset._schema
+    schema = samples.dataset.get_field_schema()
     if kind == "exact":
         key = "pixel_hash" if "pixel_hash" in schema else "file_hash"
         if key not in schema:
@@ -162,7 +162,7 @@ def duplicate_groups(samples: SampleCollection, kind: str) -> list[list[str]]:
             )
     else:
         raise ValueError(f"kind must be 'exact' or 'approximate'; got {kind!r}")
-    docs = samples._aggregate([
+    docs = samples.aggregate([
         {"$match": {key: {"$ne": None}}},
         {"$group": {"_id": f"${key}", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},
         {"$match": {"n": {"$gt": 1}}},

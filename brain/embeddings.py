@@ -421,5 +421,5 @@ def compute_embeddings(
         pairs = [
             (oid, row if good else None) for oid, row, good in zip(ids, embeddings, ok, strict=True)
         ]
-        samples._dataset._set_values_by_id(embeddings_field, pairs)
+        samples.dataset.set_values(embeddings_field, dict(pairs))
     return embeddings

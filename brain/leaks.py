@@ -78,7 +78,7 @@ def _split_of(samples: SampleCollection, splits: Any, split_field: str) -> list[
         for n, tags in enumerate(values):
             out[n] = next((s for s in names if s in (tags or ())), None)
         return out
-    schema = samples._dataset._schema
+    schema = samples.dataset.get_field_schema()
     if split_field not in schema:
         raise DatasetCoreError(
             f"Split field {split_field!r} not found; fields: {sorted(schema)}. Use "
@@ -152,7 +152,7 @@ def compute_leaks(
                 result.leaks.append(Leak(nb.sample_ids[ra], nb.sample_ids[rb], split_of[ra],
                                          split_of[rb], float(d)))  # fmt: skip
         result.leaks.sort(key=lambda lk: lk.distance)
-    dataset = samples._dataset
+    dataset = samples.dataset
     if tag:
         samples.untag_samples(tag)
         if result.leaks:

@@ -135,9 +135,7 @@ class SimilarityIndex:
         """A view of the ``k`` samples nearest to ``query``, nearest first."""
         ids, dists = self.query(query, k)
         if dist_field:
-            self._samples._dataset._set_values_by_id(
-                dist_field, [(ObjectId(i), d) for i, d in zip(ids, dists, strict=True)]
-            )
+            self._samples.dataset.set_values(dist_field, dict(zip(ids, dists, strict=True)))
         return self._samples.select(ids, ordered=True)
 
     # -- duplicates -------------------------------------------------------------
@@ -256,11 +254,11 @@ class SimilarityIndex:
             ordered.append(rep), types.append("nearest"), reps.append(rep), dists.append(0.0)
             for d, dist in dups:
                 ordered.append(d), types.append("duplicate"), reps.append(rep), dists.append(dist)
-        dataset = self._samples._dataset
+        dataset = self._samples.dataset
         oids = [ObjectId(i) for i in ordered]
         for field, values in ((type_field, types), (id_field, reps), (dist_field, dists)):
             if field:
-                dataset._set_values_by_id(field, zip(oids, values, strict=True))
+                dataset.set_values(field, dict(zip(oids, values, strict=True)))
         return self._samples.select(ordered, ordered=True)
 
     def find_unique(self, count: int) -> list[str]:
@@ -379,7 +377,7 @@ def compute_similarity(
         >>> index.find_duplicates()
     """
     project = {"filepath": 1, **({hash_field: 1} if hash_field else {})}
-    docs = list(samples._aggregate([{"$project": project}]))  # one pass for all three
+    docs = samples.aggregate([{"$project": project}])  # one pass for all three
     oids = [d["_id"] for d in docs]
     ids = [str(i) for i in oids]
     thumbs = None
@@ -400,7 +398,7 @@ def compute_similarity(
         config.update(image_size=res.image_size, precision=res.precision)
         new_hashes = [(oids[n], res.file_hashes[n]) for n in unhashed if res.file_hashes[n]]
         if new_hashes:
-            samples._dataset._set_values_by_id(hash_field, new_hashes)
+            samples.dataset.set_values(hash_field, dict(new_hashes))
     elif isinstance(embeddings, str):
         emb = np.stack([np.asarray(v, dtype=np.float32) for v in samples.values(embeddings)])
     else:

@@ -18,7 +18,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from bson import ObjectId
 
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
@@ -105,9 +104,7 @@ def compute_uniqueness(
         raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
     scores = uniqueness_scores(emb, graph=graph)
     values = [None if np.isnan(v) else float(v) for v in scores]
-    samples._dataset._set_values_by_id(
-        uniqueness_field, list(zip((ObjectId(i) for i in ids), values, strict=True))
-    )
+    samples.dataset.set_values(uniqueness_field, dict(zip(ids, values, strict=True)))
     config = {"uniqueness_field": uniqueness_field, "brain_key": brain_key,
               "model": model if isinstance(model, str) or model is None else type(model).__name__,
               "weights": list(NEIGHBOR_WEIGHTS)}  # fmt: skip

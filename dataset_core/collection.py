@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from bson.errors import InvalidId
 from pymongo.errors import ConnectionFailure
 
 from . import aggregations as aggs
@@ -81,6 +82,44 @@ class SampleCollection:
     def _aggregate(self, extra: list[dict[str, Any]] | None = None) -> Iterator[dict[str, Any]]:
         pipeline = self._pipeline() + (extra or [])
         return self._coll.aggregate(pipeline, allowDiskUse=True, batchSize=ITER_BATCH_SIZE)
+
+    @translate_errors
+    def estimated_count(self) -> int:
+        """The number of samples: for a whole dataset, the collection's own count
+        (metadata, no scan; for display and cache keys), for a view, :meth:`count`."""
+        if not self._pipeline():
+            return self._coll.estimated_document_count()
+        return self.count()
+
+    @translate_errors
+    def find_sample_doc(
+        self, sample_id: Any = None, filepath: str | None = None,
+        fields: dict[str, int] | None = None,
+    ) -> dict[str, Any] | None:  # fmt: skip
+        """The stored document of one sample of this collection, found by id or
+        filepath (``fields``: a projection), or None when there is none.
+
+        Raw documents are for the server, which sends them to the browser as
+        they are; everything else wants :class:`Sample` (``collection[id]``).
+        """
+        if (sample_id is None) == (filepath is None):
+            raise ValueError("find_sample_doc takes a sample_id or a filepath")
+        if sample_id is not None:
+            try:
+                query: dict[str, Any] = {"_id": ObjectId(sample_id)}
+            except (InvalidId, TypeError):
+                return None
+        else:
+            query = {"filepath": str(filepath)}
+        if not self._pipeline():
+            return self._coll.find_one(query, fields)
+        steps: list[dict[str, Any]] = [{"$match": query}, {"$limit": 1}]
+        docs = list(self._aggregate(steps + ([{"$project": fields}] if fields else [])))
+        return docs[0] if docs else None
+
+    def describe(self) -> str:
+        """One line naming this collection, e.g. ``Dataset 'cifar'`` or a view's stages."""
+        return self._describe()
 
     @translate_errors
     def count(self, field: str | None = None) -> int:

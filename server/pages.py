@@ -41,7 +41,7 @@ def _key(view: DatasetView, refresh: int) -> tuple[Any, ...] | None:
     stages = [s.to_dict() for s in view.stages]
     if any(s["_cls"] not in _PLAIN_STAGES for s in stages):
         return None
-    count = view.dataset._sample_coll().estimated_document_count()
+    count = view.dataset.estimated_count()
     return (config.database_name, view.dataset_name, json.dumps(stages, sort_keys=True,
             default=str), count, refresh)  # fmt: skip
 
@@ -62,7 +62,7 @@ def _ordered_ids(view: DatasetView, key: tuple[Any, ...]) -> list[Any]:
             found = _indexes.get(key)
         return found if found is not None else _ordered_ids(view, key)
     try:
-        ids = [d["_id"] for d in view._aggregate([{"$project": {"_id": 1}}])]
+        ids = [d["_id"] for d in view.aggregate([{"$project": {"_id": 1}}])]
         with _lock:
             _indexes[key] = ids
             while len(_indexes) > MAX_INDEXES:
@@ -90,8 +90,8 @@ def page_docs(
     if key is None:
         steps: list[dict[str, Any]] = [{"$skip": offset}] if offset else []
         steps += [{"$limit": limit}, {"$project": projection}]
-        return list(view._aggregate(steps))
+        return list(view.aggregate(steps))
     ids = _ordered_ids(view, key)[offset : offset + limit]
-    docs = {d["_id"]: d for d in view.dataset._sample_coll().find({"_id": {"$in": ids}},
-                                                                   projection)}  # fmt: skip
+    steps = [{"$match": {"_id": {"$in": ids}}}, {"$project": projection}]
+    docs = {d["_id"]: d for d in view.dataset.aggregate(steps)}
     return [docs[i] for i in ids if i in docs]  # a sample deleted since is left out

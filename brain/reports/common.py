@@ -55,7 +55,7 @@ class Gallery:
     def __post_init__(self) -> None:
         if self.num_images is not None and self.num_images < 1:
             raise ReportError(f"num_images must be at least 1; got {self.num_images}")
-        schema = self.samples._dataset._schema
+        schema = self.samples.dataset.get_field_schema()
         if self.label_field == AUTO:
             self.label_field = DEFAULT_LABEL_FIELD if DEFAULT_LABEL_FIELD in schema else None
         if self.slice is not None and not self.label_field:
@@ -108,7 +108,7 @@ class Gallery:
 
     def describe_options(self) -> str:
         """A short HTML note of the view, label field and slice shown."""
-        parts = [f"{len(self.ids)} samples in {html.esc(self.samples._describe())}"]
+        parts = [f"{len(self.ids)} samples in {html.esc(self.samples.describe())}"]
         if self.has_labels:
             parts.append(f"labels from <code>{html.esc(self.label_field)}</code>")
         if self.slice is not None:
@@ -118,7 +118,7 @@ class Gallery:
 
 def require_field(gallery: Gallery, field_name: str, how: str) -> None:
     """Raise a :class:`ReportError` saying how to compute ``field_name`` when it is missing."""
-    if field_name not in gallery.samples._dataset._schema:
+    if field_name not in gallery.samples.dataset.get_field_schema():
         raise ReportError(f"This gallery needs the field {field_name!r}; run {how} first")
 
 

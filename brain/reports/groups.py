@@ -40,7 +40,7 @@ def _unit_rows(samples: SampleCollection, brain_key: str, ids: list[str]) -> dic
 
 def _groups(g: Gallery) -> tuple[list[list[str]], str]:
     """Duplicate groups among the gallery's samples, and what found them."""
-    schema = g.samples._dataset._schema
+    schema = g.samples.dataset.get_field_schema()
     if "approx_dup_group_id" in schema:
         field_name, what = (
             "approx_dup_group_id",

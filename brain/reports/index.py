@@ -87,7 +87,7 @@ def create_report(
         + "".join(items)
         + "</table>"
     )
-    intro = f"Dataset health of {html.esc(samples._describe())} ({len(samples)} samples)."
+    intro = f"Dataset health of {html.esc(samples.describe())} ({len(samples)} samples)."
     out = html.page("Dataset health report", intro, body, nav=())
     return html.write(os.path.abspath(save_path), "index.html", out)
 

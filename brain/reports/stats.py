@@ -96,7 +96,7 @@ def create_quality_gallery(
     g = Gallery(samples, save_path, **options)
     require_field(g, issues_field, "brain.compute_image_stats(dataset)")
     issues = samples.values(issues_field)
-    stats = samples.values(stats_field) if stats_field in samples._dataset._schema else []
+    stats = samples.values(stats_field) if stats_field in samples.dataset.get_field_schema() else []
     # the number behind each flag, shown under its images
     shown = {"dark": "mean", "bright": "mean", "blurry": "blur", "low_information": "entropy",
              "odd_aspect_ratio": "aspect_ratio"}  # fmt: skip
@@ -173,7 +173,7 @@ def create_aspect_ratio_gallery(
     """
     g = Gallery(samples, save_path, **options)
     rows = _stat_rows(g, stats_field)
-    if not rows and stats_field not in samples._dataset._schema:
+    if not rows and stats_field not in samples.dataset.get_field_schema():
         raise ReportError("The aspect-ratio gallery needs brain.compute_image_stats(dataset)")
     pts = [(s["width"], s["height"], g.paths[g.ids[i]].rsplit("/", 1)[-1]) for i, s in rows]
     ratios = [s["aspect_ratio"] for _, s in rows]

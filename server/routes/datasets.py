@@ -39,7 +39,7 @@ def describe(ds: dc.Dataset) -> dict[str, Any]:
         "media_type": ds.media_type,
         # the collection's own count (metadata, no scan): this is for display;
         # the grid's layout uses the exact count of its view (/api/count)
-        "count": ds._sample_coll().estimated_document_count(),
+        "count": ds.estimated_count(),
         "schema": {k: f.to_dict() for k, f in ds.get_field_schema().items()},
         "classes": list(ds.classes),
         "saved_views": ds.list_saved_views(),

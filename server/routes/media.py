@@ -20,7 +20,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from dataset_core.config import config
-from dataset_core.errors import SampleNotFoundError
+from dataset_core.errors import DatasetNotFoundError, SampleNotFoundError
 
 from ..context import get_dataset
 from ..errors import MediaForbiddenError
@@ -53,7 +53,7 @@ def _collection(dataset: str, fresh: bool = False) -> Any:
         hit = _collections.get(key)
     if hit and hit[1] > now and not fresh:
         return hit[0]
-    coll = get_dataset(dataset)._sample_coll()  # DatasetNotFoundError -> 404
+    coll = get_dataset(dataset)  # DatasetNotFoundError -> 404
     with _lock:
         _collections[key] = (coll, now + _COLLECTION_TTL)
     return coll
@@ -62,8 +62,15 @@ def _collection(dataset: str, fresh: bool = False) -> Any:
 def _find_one(dataset: str, query: dict[str, Any], fields: dict[str, int]) -> Any:
     """One sample document; a miss asks again with a fresh handle (the dataset may
     have been deleted and made anew under the same name)."""
-    doc = _collection(dataset).find_one(query, fields)
-    return doc if doc is not None else _collection(dataset, fresh=True).find_one(query, fields)
+    try:
+        doc = _collection(dataset).find_sample_doc(**query, fields=fields)
+    except DatasetNotFoundError:  # deleted in this process since it was cached
+        doc = None
+    return (
+        doc
+        if doc is not None
+        else _collection(dataset, fresh=True).find_sample_doc(**query, fields=fields)
+    )
 
 
 def sample_filepath(dataset: str, sample_id: str) -> str:
@@ -74,7 +81,7 @@ def sample_filepath(dataset: str, sample_id: str) -> str:
     """
     if not ObjectId.is_valid(sample_id):
         raise SampleNotFoundError(f"{sample_id!r} is not a sample id (24 hex digits)")
-    doc = _find_one(dataset, {"_id": ObjectId(sample_id)}, {"filepath": 1})
+    doc = _find_one(dataset, {"sample_id": sample_id}, {"filepath": 1})
     if doc is None:
         raise SampleNotFoundError(f"No sample {sample_id} in dataset {dataset!r}")
     return doc["filepath"]

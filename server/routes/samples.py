@@ -80,7 +80,7 @@ def ids(body: IdsRequest) -> dict[str, list[str]]:
     if body.limit:
         steps.append({"$limit": body.limit})
     steps.append({"$project": {"_id": 1}})
-    return {"ids": [str(d["_id"]) for d in view._aggregate(steps)]}
+    return {"ids": [str(d["_id"]) for d in view.aggregate(steps)]}
 
 
 @router.get("/api/datasets/{name}/samples/{sample_id}")
@@ -89,7 +89,10 @@ def one(name: str, sample_id: str) -> dict[str, Any]:
     dataset = get_dataset(name)
     if not ObjectId.is_valid(sample_id):
         raise SampleNotFoundError(f"{sample_id!r} is not a sample id (24 hex digits)")
-    return sample_json(dataset._get_doc(ObjectId(sample_id)))
+    doc = dataset.find_sample_doc(sample_id)
+    if doc is None:
+        raise SampleNotFoundError(f"No sample with id {sample_id!r} in dataset {name!r}")
+    return sample_json(doc)
 
 
 class GroupsRequest(ViewRef):

@@ -99,14 +99,14 @@ def _values_without_own_filter(
     same field asks the same question each time.
     """
     stages = [s for i, s in enumerate(view.stages) if i != index]
-    count = view.dataset._sample_coll().estimated_document_count()
+    count = view.dataset.estimated_count()
     key = (config.database_name, view.dataset_name, count, refresh, f["path"],
            json.dumps([s.to_dict() for s in stages], sort_keys=True, default=str))  # fmt: skip
     with _ranges_lock:
         hit = _own_values.get(key)
     if hit is not None:
         return hit
-    docs = list(dc.DatasetView(view.dataset, stages)._aggregate(_top_branch(f)))
+    docs = list(dc.DatasetView(view.dataset, stages).aggregate(_top_branch(f)))
     top = docs[0] if docs else {"distinct": 0, "top": []}
     out = top["distinct"], [[jsonable(v), n] for v, n in top["top"]]
     with _ranges_lock:
@@ -127,18 +127,14 @@ def dataset_ranges(
     """
     if not paths:
         return {}
-    count = dataset._sample_coll().estimated_document_count()
+    count = dataset.estimated_count()
     key = (config.database_name, dataset.name, count, refresh, tuple(paths))
     with _ranges_lock:
         hit = _ranges.get(key)
     if hit is not None:
         return hit
-    group: dict[str, Any] = {"_id": None}
-    for i, p in enumerate(paths):
-        group[f"min{i}"], group[f"max{i}"] = {"$min": "$" + p}, {"$max": "$" + p}
-    docs = list(dataset._sample_coll().aggregate([{"$group": group}]))
-    doc = docs[0] if docs else {}
-    out = {p: (doc.get(f"min{i}"), doc.get(f"max{i}")) for i, p in enumerate(paths)}
+    bounds = dataset.aggregate([dc.Bounds(p) for p in paths])  # one round trip
+    out = dict(zip(paths, (tuple(b) for b in bounds), strict=True))
     with _ranges_lock:
         _ranges.clear()  # only the latest matters; views of other datasets recompute
         _ranges[key] = out
@@ -189,7 +185,7 @@ def summarise(view: dc.DatasetView, refresh: int = 0) -> dict[str, Any]:
     with ThreadPoolExecutor(max_workers=1 + len(filtered)) as pool:
         own = {i: pool.submit(_values_without_own_filter, view, fields[i], j, refresh)
                for i, j in filtered}  # fmt: skip
-        (doc,) = list(view._aggregate([{"$facet": facet}]))
+        (doc,) = view.aggregate([{"$facet": facet}])
         own_values = {i: fut.result() for i, fut in own.items()}
     count = doc["count"][0]["n"] if doc["count"] else 0
     sc = doc["scalar"][0] if doc["scalar"] else {}
