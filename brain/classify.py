@@ -23,6 +23,7 @@ from dataset_core.collection import SampleCollection
 from dataset_core.errors import FieldNotFoundError
 from dataset_core.labels import Classification
 
+from .errors import BrainError
 from .fields import write_field
 from .neighbors import DEFAULT_K, Neighbors, get_neighbors
 
@@ -86,7 +87,7 @@ def neighbor_votes(
             ``threshold``, as a distance); default: all ``k`` vote.
     """
     if temperature <= 0:
-        raise ValueError(f"temperature must be positive; got {temperature}")
+        raise BrainError(f"temperature must be positive; got {temperature}")
     classes = sorted({lab for lab in labels if lab is not None})
     col = {c: i for i, c in enumerate(classes)}
     lab_idx = np.array([-1 if lab is None else col[lab] for lab in labels] + [-1], dtype=np.int64)

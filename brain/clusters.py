@@ -23,6 +23,7 @@ from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
 from . import neardup
+from .errors import BrainError
 from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 
@@ -137,11 +138,11 @@ def compute_clusters(
         >>> top = brain.find_top_components(dataset, min_items=3)
     """
     if method not in METHODS:
-        raise ValueError(f"Unknown clustering method {method!r}; use one of {METHODS}")
+        raise BrainError(f"Unknown clustering method {method!r}; use one of {METHODS}")
     if not 0 <= threshold <= 1:
-        raise ValueError(f"threshold is a cosine similarity in [0, 1]; got {threshold}")
+        raise BrainError(f"threshold is a cosine similarity in [0, 1]; got {threshold}")
     if k < 1:
-        raise ValueError(f"k must be at least 1; got {k}")
+        raise BrainError(f"k must be at least 1; got {k}")
     field_name = cluster_field or ("component_id" if method == "components" else "kmeans_cluster")
     nb = get_neighbors(samples, brain_key, k=COMPONENT_K, neighbors=neighbors,
                        **similarity_kwargs)  # fmt: skip

@@ -22,6 +22,7 @@ from dataset_core.config import config
 from dataset_core.sample import utcnow
 
 from .duplicates import duplicate_groups, embeddings_for
+from .errors import BrainError
 
 KEEP_POLICIES = ("first", "largest", "most_central")
 
@@ -51,7 +52,7 @@ class DedupPlan:
 
 def _choose(samples: SampleCollection, groups: list[list[str]], keep: str) -> list[str]:
     if keep not in KEEP_POLICIES:
-        raise ValueError(f"keep must be one of {KEEP_POLICIES}; got {keep!r}")
+        raise BrainError(f"keep must be one of {KEEP_POLICIES}; got {keep!r}")
     if keep == "first":
         return [g[0] for g in groups]
     if keep == "largest":

@@ -23,6 +23,7 @@ from dataset_core.collection import SampleCollection
 from dataset_core.media import compute_filehash
 from dataset_core.progress import progress_bar
 
+from .errors import BrainError
 from .fields import write_field
 from .similarity import SimilarityIndex, compute_similarity
 
@@ -153,15 +154,15 @@ def duplicate_groups(samples: SampleCollection, kind: str) -> list[list[str]]:
     if kind == "exact":
         key = "pixel_hash" if "pixel_hash" in schema else "file_hash"
         if key not in schema:
-            raise ValueError("No exact duplicates found yet; run brain.find_exact_duplicates first")
+            raise BrainError("No exact duplicates found yet; run brain.find_exact_duplicates first")
     elif kind == "approximate":
         key = APPROX_GROUP_FIELD
         if key not in schema:
-            raise ValueError(
+            raise BrainError(
                 "No near-duplicates found yet; run brain.find_approximate_duplicates first"
             )
     else:
-        raise ValueError(f"kind must be 'exact' or 'approximate'; got {kind!r}")
+        raise BrainError(f"kind must be 'exact' or 'approximate'; got {kind!r}")
     docs = samples.aggregate([
         {"$match": {key: {"$ne": None}}},
         {"$group": {"_id": f"${key}", "ids": {"$push": "$_id"}, "n": {"$sum": 1}}},

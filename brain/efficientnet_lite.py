@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .errors import BrainError
+
 #: stride of each of the seven stages (EfficientNet-B0's, shared by all Lite models)
 STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
 #: BatchNorm epsilon of the TF-trained weights (TF's default, not torch's 1e-5)
@@ -187,7 +189,7 @@ def from_lukemelas(weights: dict[str, torch.Tensor]) -> EfficientNetLite:
         if first_of_stage:
             stage += 1
             if stage >= len(STAGE_STRIDES):
-                raise ValueError(f"Block {b} starts stage {stage + 1}; EfficientNet has 7")
+                raise BrainError(f"Block {b} starts stage {stage + 1}; EfficientNet has 7")
         stride = STAGE_STRIDES[stage] if first_of_stage else 1
         has_expand = p + "_expand_conv.weight" in weights
         expand = _folded(weights, p + "_expand_conv", p + "_bn0") if has_expand else None

@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from dataset_core.errors import DatasetCoreError
-
 from .decode import (  # noqa: F401 - re-exported: callers import them from here
     BACKGROUND,
     RESIZE_REDUCING_GAP,
@@ -37,6 +35,7 @@ from .decode import (  # noqa: F401 - re-exported: callers import them from here
     square_pixels,
     to_rgb,
 )
+from .errors import EmbeddingsError
 from .models import DEFAULT_MODEL, EmbeddingModel, load_model, resolve_device
 
 if TYPE_CHECKING:
@@ -77,10 +76,6 @@ CPU_WORKERS_PER_CORE = 1.0
 GPU_WORKERS_PER_CORE = 1.0
 #: how many unreadable files a one-line report names
 REPORT_EXAMPLES = 3
-
-
-class EmbeddingsError(DatasetCoreError, ValueError):
-    """Embeddings that do not fit the samples (a precomputed array of the wrong shape)."""
 
 
 # -- running the model (in CPU workers too) ------------------------------------------

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import BrainError
+
 #: bytes of the (block x N) similarity block the numpy backend holds at once
 DEFAULT_BLOCK_BYTES = 256 << 20
 #: faiss searches exactly below this size (flat index: ~4 s for 20k x 1280-d on 2 cores)
@@ -67,10 +69,10 @@ class KnnGraph:
 
 def _prepare(x: np.ndarray, metric: str) -> np.ndarray:
     if metric not in METRICS:
-        raise ValueError(f"Unknown metric {metric!r}; use one of {METRICS}")
+        raise BrainError(f"Unknown metric {metric!r}; use one of {METRICS}")
     x = np.ascontiguousarray(x, dtype=np.float32)
     if x.ndim != 2:
-        raise ValueError(f"Embeddings must be a 2-D (N, D) array; got shape {x.shape}")
+        raise BrainError(f"Embeddings must be a 2-D (N, D) array; got shape {x.shape}")
     if metric == "cosine":
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         x = x / np.maximum(norms, 1e-12)
@@ -103,7 +105,7 @@ def choose_backend(backend: str = "auto") -> str:
     if backend == "auto":
         return "faiss" if _has_faiss() else "numpy"
     if backend not in ("numpy", "faiss"):
-        raise ValueError(f"Unknown kNN backend {backend!r}; use 'auto', 'numpy' or 'faiss'")
+        raise BrainError(f"Unknown kNN backend {backend!r}; use 'auto', 'numpy' or 'faiss'")
     if backend == "faiss" and not _has_faiss():
         raise ImportError("The faiss backend needs faiss-cpu: pip install faiss-cpu")
     return backend
@@ -211,12 +213,12 @@ def knn_graph(
         (100, 3)
     """
     if k < 1:
-        raise ValueError(f"k must be at least 1; got {k}")
+        raise BrainError(f"k must be at least 1; got {k}")
     if metric not in METRICS:
-        raise ValueError(f"Unknown metric {metric!r}; use one of {METRICS}")
+        raise BrainError(f"Unknown metric {metric!r}; use one of {METRICS}")
     raw = np.asarray(embeddings)
     if raw.ndim != 2:
-        raise ValueError(f"Embeddings must be a 2-D (N, D) array; got shape {raw.shape}")
+        raise BrainError(f"Embeddings must be a 2-D (N, D) array; got shape {raw.shape}")
     valid = ~np.isnan(raw).any(axis=1)
     rows = np.flatnonzero(valid)
     backend = choose_backend(backend)

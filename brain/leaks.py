@@ -22,9 +22,9 @@ import numpy as np
 
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
-from dataset_core.errors import DatasetCoreError
 
 from . import neardup
+from .errors import BrainError
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
 
 DEFAULT_SPLITS = ("train", "test")
@@ -80,7 +80,7 @@ def _split_of(samples: SampleCollection, splits: Any, split_field: str) -> list[
         return out
     schema = samples.dataset.get_field_schema()
     if split_field not in schema:
-        raise DatasetCoreError(
+        raise BrainError(
             f"Split field {split_field!r} not found; fields: {sorted(schema)}. Use "
             "split_field='tags' for splits kept as tags, or pass splits={name: view}"
         )
@@ -128,7 +128,7 @@ def compute_leaks(
     """
     names = list(splits) if not isinstance(splits, dict) else list(splits.keys())
     if len(names) < 2:
-        raise DatasetCoreError(
+        raise BrainError(
             f"Leaks need at least two splits; got {names}. Pass splits=['train', 'test']"
         )
     split_of = _split_of(samples, splits, split_field)

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from dataset_core.errors import DatasetCoreError
+from .errors import ModelError
 
 if TYPE_CHECKING:
     import torch
@@ -64,10 +64,6 @@ LITE_MODELS = {
 PRECISIONS = ("float32", "bfloat16", "float16")
 
 _CACHE: dict[tuple[str, int, str, str], EmbeddingModel] = {}
-
-
-class ModelError(DatasetCoreError, ValueError):
-    """A model that cannot be loaded or used (unknown name, bad weights, offline)."""
 
 
 def _import(module: str, pip_name: str) -> Any:

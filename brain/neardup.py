@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import BrainError
 from .knn import KnnGraph, knn_graph
 from .verify import pair_scores, thumbnail_vectors
 
@@ -107,7 +108,7 @@ def find_pairs(
             :func:`candidate_pairs`).
     """
     if thresh is not None and not 0 <= thresh <= 2:
-        raise ValueError(f"thresh is a cosine distance in [0, 2]; got {thresh}")
+        raise BrainError(f"thresh is a cosine distance in [0, 2]; got {thresh}")
     x = np.asarray(embeddings, dtype=np.float32)
     if len(x) < 2:
         empty = np.zeros(0, np.float32)

@@ -20,6 +20,7 @@ from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
 from . import neardup
+from .errors import BrainError
 from .knn import KnnGraph, knn_graph
 
 #: neighbours per sample in the shared graph: label votes use 10 (fastdup's
@@ -87,7 +88,7 @@ def from_arrays(
     """A :class:`Neighbors` from embeddings already in memory (one kNN search)."""
     emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or len(emb) != len(sample_ids):
-        raise ValueError(
+        raise BrainError(
             f"embeddings must be ({len(sample_ids)}, D), one row per sample; got {emb.shape}"
         )
     graph = knn_graph(emb, k=_clip_k(k, len(emb)))

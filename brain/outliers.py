@@ -19,6 +19,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
+from .errors import BrainError
 from .fields import write_field
 from .neighbors import Neighbors, get_neighbors
 
@@ -80,7 +81,7 @@ def compute_outliers(
         >>> dataset.match_tags("outlier").sort_by("outlier_score", reverse=True)
     """
     if not 0 <= lower_threshold < 1:
-        raise ValueError(
+        raise BrainError(
             f"lower_threshold is the fraction of samples to tag, in [0, 1); got {lower_threshold}"
         )
     nb = get_neighbors(samples, brain_key, k=k, neighbors=neighbors, **similarity_kwargs)

@@ -46,6 +46,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
+from .errors import BrainError
 from .fields import write_field
 
 if TYPE_CHECKING:
@@ -192,7 +193,7 @@ def compute_image_stats(
     else:
         pixel_stats = np.asarray(pixel_stats, dtype=np.float32)
         if pixel_stats.shape != (len(ids), len(PIXEL_STATS)):
-            raise ValueError(f"pixel_stats must be ({len(ids)}, {len(PIXEL_STATS)}), one row per "
+            raise BrainError(f"pixel_stats must be ({len(ids)}, {len(PIXEL_STATS)}), one row per "
                              f"sample from image_stats(); got {pixel_stats.shape}")  # fmt: skip
         ok = np.ones(len(ids), bool) if ok is None else np.asarray(ok, dtype=bool)
     metas = _metadata(samples)

@@ -18,9 +18,10 @@ from bson import ObjectId
 
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
-from dataset_core.errors import DatasetCoreError, SampleNotFoundError
+from dataset_core.errors import SampleNotFoundError
 
 from . import neardup
+from .errors import BrainError
 from .knn import KnnGraph, knn_graph, search
 
 METHOD = "similarity"
@@ -94,7 +95,7 @@ class SimilarityIndex:
                               image_size=self.config.get("image_size"),
                               precision=self.config.get("precision"))  # fmt: skip
             if not res.ok.all():
-                raise DatasetCoreError(f"Cannot read query image(s): {res.failures}")
+                raise BrainError(f"Cannot read query image(s): {res.failures}")
             return res.embeddings.mean(0, keepdims=True), set()
         rows = []
         run_row = None
@@ -126,7 +127,7 @@ class SimilarityIndex:
         n = len(self.sample_ids)
         k = n if k is None else min(int(k), n)
         if k <= 0:
-            raise ValueError(f"k must be positive; got {k}")
+            raise BrainError(f"k must be positive; got {k}")
         d, i = search(self.embeddings, vec, k, metric=self.config.get("metric", "cosine"))
         keep = i[0] >= 0
         return [self.sample_ids[j] for j in i[0][keep]], [float(x) for x in d[0][keep]]
@@ -157,11 +158,11 @@ class SimilarityIndex:
             ValueError: both or out-of-range ``thresh`` / ``fraction``.
         """
         if thresh is not None and fraction is not None:
-            raise ValueError("Pass thresh or fraction, not both")
+            raise BrainError("Pass thresh or fraction, not both")
         self.pairs = None
         if fraction is not None:
             if not 0 < fraction < 1:
-                raise ValueError(f"fraction must be in (0, 1); got {fraction}")
+                raise BrainError(f"fraction must be in (0, 1); got {fraction}")
             pairs, dists = self._pairs_for_fraction(fraction)
         else:
             if verify is None:
@@ -243,7 +244,7 @@ class SimilarityIndex:
                 (largest groups first).
         """
         if sort_by not in ("distance", "count"):
-            raise ValueError(f"sort_by must be 'distance' or 'count'; got {sort_by!r}")
+            raise BrainError(f"sort_by must be 'distance' or 'count'; got {sort_by!r}")
         items = list(self.neighbors_map.items())
         if sort_by == "distance":
             items.sort(key=lambda kv: min(d for _, d in kv[1]), reverse=reverse)
@@ -266,7 +267,7 @@ class SimilarityIndex:
         x = self.embeddings
         ok = np.flatnonzero(~np.isnan(x).any(axis=1))
         if not 0 < count <= len(ok):
-            raise ValueError(f"count must be in [1, {len(ok)}]; got {count}")
+            raise BrainError(f"count must be in [1, {len(ok)}]; got {count}")
         xn = x[ok] / np.maximum(np.linalg.norm(x[ok], axis=1, keepdims=True), 1e-12)
         centre = xn.mean(0)
         first = int(np.argmin(xn @ centre))  # start from the most atypical sample
@@ -318,9 +319,7 @@ class SimilarityIndex:
         dataset or view as it is now; samples deleted since are left out."""
         info = runs.get_brain_info(samples, brain_key)
         if info.method != METHOD:
-            raise DatasetCoreError(
-                f"Brain run {brain_key!r} is a {info.method} run, not similarity"
-            )
+            raise BrainError(f"Brain run {brain_key!r} is a {info.method} run, not similarity")
         arrays = runs.load_run_arrays(samples, brain_key)
         ids = [str(i) for i in arrays["ids"]]
         present = set(samples.values("id"))
@@ -404,7 +403,7 @@ def compute_similarity(
     else:
         emb = np.asarray(embeddings, dtype=np.float32)
     if emb.ndim != 2 or len(emb) != len(ids):
-        raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
+        raise BrainError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
     model_name = model if isinstance(model, str) else type(model).__name__
     if model is None:
         from .models import DEFAULT_MODEL

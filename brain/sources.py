@@ -32,6 +32,8 @@ from dataset_core.config import config
 from dataset_core.errors import MediaError
 from dataset_core.media import IMAGE_EXTENSIONS, ScanReport, scan_images, sniff_image_type
 
+from .errors import BrainError
+
 #: folder names taken as splits (lower case, after dropping a ``_set``-like suffix)
 SPLIT_NAMES = frozenset({"train", "training", "test", "testing", "val", "valid", "validation",
                          "dev", "holdout"})  # fmt: skip
@@ -131,7 +133,7 @@ def load_source(
         ValueError: an unknown ``labels`` mode.
     """
     if labels not in LABEL_MODES:
-        raise ValueError(f"labels must be one of {LABEL_MODES}; got {labels!r}")
+        raise BrainError(f"labels must be one of {LABEL_MODES}; got {labels!r}")
     src = os.path.abspath(os.path.expanduser(os.fspath(source)))
     if not os.path.exists(src):
         raise MediaError(f"{src!r} does not exist; pass a folder, a file list or an archive")

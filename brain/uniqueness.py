@@ -22,6 +22,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
+from .errors import BrainError
 from .knn import KnnGraph, knn_graph
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)
@@ -101,7 +102,7 @@ def compute_uniqueness(
             device=device, progress=progress,
         )  # fmt: skip
     if emb.ndim != 2 or len(emb) != len(ids):
-        raise ValueError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
+        raise BrainError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
     scores = uniqueness_scores(emb, graph=graph)
     values = [None if np.isnan(v) else float(v) for v in scores]
     samples.dataset.set_values(uniqueness_field, dict(zip(ids, values, strict=True)))

@@ -14,8 +14,8 @@ import numpy as np
 
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
-from dataset_core.errors import DatasetCoreError
 
+from .errors import BrainError
 from .neighbors import Neighbors, get_neighbors
 
 METHODS = ("umap", "tsne", "pca")
@@ -55,7 +55,7 @@ def reduce(x: np.ndarray, method: str = "pca", seed: int = 51) -> np.ndarray:
         ImportError: ``method="umap"`` without umap-learn (with the install hint).
     """
     if method not in METHODS:
-        raise ValueError(f"Unknown visualization method {method!r}; use one of {METHODS}")
+        raise BrainError(f"Unknown visualization method {method!r}; use one of {METHODS}")
     x = _unit(np.asarray(x, dtype=np.float32))
     n = len(x)
     if n < 3 or method == "pca":
@@ -108,7 +108,7 @@ def compute_visualization(
         (1000, 2)
     """
     if method not in METHODS:
-        raise ValueError(f"Unknown visualization method {method!r}; use one of {METHODS}")
+        raise BrainError(f"Unknown visualization method {method!r}; use one of {METHODS}")
     if method == "umap":
         try:
             import umap  # noqa: F401
@@ -145,7 +145,7 @@ def load_points(samples: SampleCollection, brain_key: str = "visualization") -> 
     """
     info = runs.get_brain_info(samples, brain_key)
     if info.method != METHOD:
-        raise DatasetCoreError(
+        raise BrainError(
             f"Brain run {brain_key!r} is a {info.method} run, not a visualization; "
             f"visualizations: {runs.list_brain_runs(samples, method=METHOD)}"
         )

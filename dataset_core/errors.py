@@ -2,6 +2,11 @@
 
 Every message says what was wrong, what is there, and what to do, e.g.
 ``Field 'lable' not found; fields: ['filepath', 'label', 'tags']``.
+
+Each class carries ``http_status``: whose fault it was, as the dashboard's
+server answers it (one handler reads it; anything not a DatasetCoreError is a
+bug and a 500). The brain's errors (``brain/errors.py``) and the server's hang
+from the same root.
 """
 
 from __future__ import annotations
@@ -10,13 +15,19 @@ from __future__ import annotations
 class DatasetCoreError(Exception):
     """Root of every error raised on purpose by dataset_core."""
 
+    http_status = 400
+
 
 class DatabaseError(DatasetCoreError, ConnectionError):
     """The database cannot be reached, started or used."""
 
+    http_status = 503
+
 
 class DatasetNotFoundError(DatasetCoreError, KeyError):
     """A dataset name that does not exist."""
+
+    http_status = 404
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
@@ -25,9 +36,13 @@ class DatasetNotFoundError(DatasetCoreError, KeyError):
 class DatasetExistsError(DatasetCoreError, ValueError):
     """A dataset name that is already taken."""
 
+    http_status = 409
+
 
 class SampleNotFoundError(DatasetCoreError, KeyError):
     """A sample id that is not in the dataset or view."""
+
+    http_status = 404
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
@@ -36,6 +51,8 @@ class SampleNotFoundError(DatasetCoreError, KeyError):
 class FieldNotFoundError(DatasetCoreError, KeyError, AttributeError):
     """A field that is not in the schema (or not set on a sample)."""
 
+    http_status = 400
+
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 
@@ -43,26 +60,38 @@ class FieldNotFoundError(DatasetCoreError, KeyError, AttributeError):
 class SchemaError(DatasetCoreError, TypeError):
     """A value whose type conflicts with its field, or a bad field name."""
 
+    http_status = 400
+
 
 class DuplicateSampleError(DatasetCoreError, ValueError):
     """Samples whose filepath is already in the dataset."""
+
+    http_status = 409
 
 
 class MediaError(DatasetCoreError, ValueError):
     """A missing directory, a directory without images, an unreadable image."""
 
+    http_status = 400
+
 
 class ViewError(DatasetCoreError, ValueError):
     """A malformed view stage or expression."""
+
+    http_status = 400
 
 
 class ExportError(DatasetCoreError, ValueError):
     """An export that cannot be written: an unknown format, a non-empty directory,
     a label that cannot be a folder name, a value with no JSON form."""
 
+    http_status = 400
+
 
 class SavedViewNotFoundError(DatasetCoreError, KeyError):
     """A saved-view name that the dataset does not have."""
+
+    http_status = 404
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""

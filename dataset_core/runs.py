@@ -54,6 +54,8 @@ def _remember(results_id: str, arrays: dict[str, np.ndarray]) -> None:
 class BrainRunNotFoundError(DatasetCoreError, KeyError):
     """A brain key that the dataset has no run for."""
 
+    http_status = 404
+
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
 

@@ -1,7 +1,9 @@
 """The ``dsc`` command line: the database, datasets and imports.
 
-Every failure prints one line, ``error: <what was wrong and what to do>``, and
-exits with status 1; ``--traceback`` shows the full trace instead.
+A user's error (any ``DatasetCoreError``: a bad name, a bad option, a dead
+database; or an ``OSError``: a missing file) prints one line, ``error: <what
+was wrong and what to do>``, and exits with status 1; ``--traceback`` shows the
+full trace instead. Anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -243,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (DatasetCoreError, ValueError, OSError) as e:
+    except (DatasetCoreError, OSError) as e:  # the user's to fix; anything else is a bug
         if args.traceback:
             raise
         print(f"error: {e}", file=sys.stderr)

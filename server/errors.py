@@ -1,70 +1,72 @@
 """One exception handler: our errors become JSON ``{"error": message}`` with a status.
 
 The message is the exception's own one-line text (what was wrong and what to
-do); the status says whose fault it was.
+do); the status is the class's ``http_status`` (every class under
+``DatasetCoreError`` carries one: the data layer's, the brain's, the server's).
+Anything else is a bug: a 500 whose traceback goes to the server's log.
 """
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from dataset_core.errors import (
-    DatabaseError,
-    DatasetCoreError,
-    DatasetExistsError,
-    DatasetNotFoundError,
-    DuplicateSampleError,
-    SampleNotFoundError,
-    SavedViewNotFoundError,
-)
-from dataset_core.runs import BrainRunNotFoundError
+from dataset_core.errors import DatasetCoreError
 
-from .state import StateError
-from .thumbnails import ThumbnailError
+log = logging.getLogger("server")
 
 
 class MediaForbiddenError(DatasetCoreError, PermissionError):
     """A request for a file that no sample of the dataset references."""
 
+    http_status = 403
+
 
 class JobConflictError(DatasetCoreError, RuntimeError):
     """An operator started while another one runs on the same dataset."""
 
+    http_status = 409
 
-#: most specific first: the first class an exception is an instance of wins
-STATUS: tuple[tuple[type[BaseException], int], ...] = (
-    (MediaForbiddenError, 403),
-    (DatasetNotFoundError, 404),
-    (SampleNotFoundError, 404),
-    (SavedViewNotFoundError, 404),
-    (BrainRunNotFoundError, 404),
-    (ThumbnailError, 422),
-    (DatasetExistsError, 409),
-    (DuplicateSampleError, 409),
-    (JobConflictError, 409),
-    (DatabaseError, 503),
-    (StateError, 400),
-    (DatasetCoreError, 400),
-    # the brain reports bad arguments (a threshold out of range, duplicates not
-    # found yet) as plain ValueErrors whose messages say what to do
-    (ValueError, 400),
-)
+
+class OperatorNotFoundError(DatasetCoreError, KeyError):
+    """An operator name the server does not have."""
+
+    http_status = 404
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class JobNotFoundError(DatasetCoreError, KeyError):
+    """A job id the server does not know (jobs live until the server stops)."""
+
+    http_status = 404
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 def status_of(exc: BaseException) -> int:
-    """The HTTP status for one of our exceptions (400 for any other)."""
-    for cls, code in STATUS:
-        if isinstance(exc, cls):
-            return code
-    return 400
+    """The HTTP status for ``exc``: its class's ``http_status``, 500 for a bug."""
+    if isinstance(exc, DatasetCoreError):
+        return int(getattr(exc, "http_status", 400))
+    return 500
 
 
 def install(app: FastAPI) -> None:
-    """Register the handler on ``app``."""
+    """Register the handlers on ``app``."""
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
 
-    for cls in {c for c, _ in STATUS}:
-        app.add_exception_handler(cls, handle)
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return JSONResponse(
+            {"error": f"Internal error ({type(exc).__name__}: {exc}); see the server's log"},
+            status_code=500,
+        )
+
+    app.add_exception_handler(DatasetCoreError, handle)
+    app.add_exception_handler(Exception, bug)

@@ -31,6 +31,8 @@ WS_PROTOCOL = "websockets-sansio"
 class PortInUseError(DatasetCoreError, OSError):
     """The port is taken (by another dashboard or another program)."""
 
+    http_status = 409
+
 
 def _who_serves(address: str, port: int) -> dict[str, Any] | None:
     """What /api/health says on that port, if it is one of our servers."""

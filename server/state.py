@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from dataset_core.errors import DatasetCoreError
+
 #: the keys of the state, and their value when nothing is shown
 EMPTY_STATE: dict[str, Any] = {
     "dataset": None,  # dataset name
@@ -34,8 +36,10 @@ EMPTY_STATE: dict[str, Any] = {
 Subscriber = Callable[[dict[str, Any]], None]
 
 
-class StateError(ValueError):
+class StateError(DatasetCoreError, ValueError):
     """A change that names an unknown key or has a value of the wrong type."""
+
+    http_status = 400
 
 
 def _check(changes: dict[str, Any]) -> None:

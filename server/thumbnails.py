@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from dataset_core.config import config
+from dataset_core.errors import DatasetCoreError
 
 #: the grid shows tiles up to ~200 CSS px; 256 covers them on most screens
 MAX_THUMBNAIL_SIZE = 256
@@ -30,8 +31,10 @@ _FANOUT_CHARS = 2
 _make_lock = threading.Lock()
 
 
-class ThumbnailError(OSError):
+class ThumbnailError(DatasetCoreError, OSError):
     """The source image cannot be read (missing, corrupt, not an image)."""
+
+    http_status = 422
 
 
 def cache_dir() -> Path:

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dataset_core.collection import SampleCollection
-from dataset_core.errors import DatasetCoreError
 
+from ..errors import ReportError
 from . import html
 from .html import DEFAULT_THUMB_SIZE, Thumbnails
 
@@ -30,10 +30,6 @@ from .html import DEFAULT_THUMB_SIZE, Thumbnails
 DEFAULT_NUM_IMAGES = 20
 AUTO = "auto"
 DEFAULT_LABEL_FIELD = "ground_truth"
-
-
-class ReportError(DatasetCoreError, ValueError):
-    """A gallery that cannot be drawn: its analysis has not run, or a bad option."""
 
 
 @dataclass

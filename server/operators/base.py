@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 import uuid
@@ -14,6 +15,8 @@ from dataset_core.progress import report_progress
 from dataset_core.view import DatasetView
 
 from ..errors import JobConflictError
+
+log = logging.getLogger("server")
 
 
 @dataclass(frozen=True)
@@ -169,9 +172,11 @@ class JobRunner:
                 outcome = op.run(view, params)
             job.message, job.status = outcome.message, "done"
         except Exception as e:  # noqa: BLE001 - the dashboard shows the reason, the server lives
-            job.error = str(e) if isinstance(e, (DatasetCoreError, ValueError)) else (
-                f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=5)}"
-            )  # fmt: skip
+            if isinstance(e, DatasetCoreError):  # the user's to fix: its one line
+                job.error = str(e)
+            else:  # a bug: the whole traceback, in the job and the server's log
+                job.error = f"{type(e).__name__}: {e}\n{traceback.format_exc()}"
+                log.error("operator %s failed", op.name, exc_info=e)
             job.status = "failed"
         self._on_done(job, outcome)
 

@@ -7,9 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import Field
 
-from dataset_core.errors import DatasetCoreError
-
 from ..context import get_view
+from ..errors import JobNotFoundError, OperatorNotFoundError
 from ..operators import OPERATORS, Operator, preview
 from .samples import ViewRef
 
@@ -25,7 +24,7 @@ class OperatorRequest(ViewRef):
 def _operator(name: str) -> Operator:
     op = OPERATORS.get(name)
     if op is None:
-        raise DatasetCoreError(f"Unknown operator {name!r}; operators: {sorted(OPERATORS)}")
+        raise OperatorNotFoundError(f"Unknown operator {name!r}; operators: {sorted(OPERATORS)}")
     return op
 
 
@@ -57,5 +56,5 @@ def read_job(job_id: str, request: Request) -> dict[str, Any]:
     """A job's status, progress and outcome."""
     job = request.app.state.jobs.get(job_id)
     if job is None:
-        raise DatasetCoreError(f"No job {job_id!r}; jobs are kept until the server stops")
+        raise JobNotFoundError(f"No job {job_id!r}; jobs are kept until the server stops")
     return job.to_dict()

@@ -180,7 +180,9 @@ def test_operator_errors_are_reported_not_raised(client, labelled):
     bad = client.post("/api/operators/find_approximate_duplicates/run",
                       json=body(labelled, params={"thresh": "close"})).json()  # fmt: skip
     assert "takes a float" in bad["error"]
-    assert client.post("/api/operators/nope/run", json=body(labelled)).status_code == 400
+    r = client.post("/api/operators/nope/run", json=body(labelled))
+    assert r.status_code == 404 and "Unknown operator" in r.json()["error"]  # not a bad request
+    assert client.get("/api/jobs/nope").status_code == 404
 
 
 def _wait(client, job_id, timeout=60.0):
