@@ -425,6 +425,43 @@ def _report_failures(failures: dict[int, str], paths: list[str]) -> None:
         print(f"Skipped {len(failures)} unreadable images ({eg}); they get no embedding")
 
 
+def find_similarity_run(
+    samples: SampleCollection, model: Any = None, image_size: int | None = None,
+    ids: list[str] | None = None,
+) -> str | None:  # fmt: skip
+    """The key of a similarity run over the same samples, model and input size, or None.
+
+    What an analysis called without a ``brain_key`` reuses instead of embedding
+    every image again. Only models named by string (or the default) match: an
+    ``nn.Module`` passed in may be anything.
+    """
+    from .embeddings import DEFAULT_IMAGE_SIZE
+    from .models import DEFAULT_MODEL, LITE_MODELS
+
+    if model is not None and not isinstance(model, str):
+        return None
+    name = model or DEFAULT_MODEL
+    if image_size is None:  # what embedding would use: the default model's default size
+        spec = LITE_MODELS.get(name)
+        image_size = DEFAULT_IMAGE_SIZE if name == DEFAULT_MODEL else spec and spec.image_size
+        if image_size is None:
+            return None
+    wanted = None
+    for key in samples.list_brain_runs(method=METHOD):
+        cfg = samples.get_brain_info(key).config
+        if (cfg.get("model"), cfg.get("image_size"), cfg.get("metric")) != (
+            name,
+            image_size,
+            "cosine",
+        ):
+            continue
+        wanted = set(samples.values("id") if ids is None else ids) if wanted is None else wanted
+        run_ids = runs.load_run_arrays(samples, key).get("ids")
+        if run_ids is not None and len(run_ids) == len(wanted) and set(map(str, run_ids)) == wanted:
+            return key
+    return None
+
+
 def load_similarity_index(samples: SampleCollection, brain_key: str = "sim") -> SimilarityIndex:
     """The saved :class:`SimilarityIndex` of run ``brain_key``."""
     return SimilarityIndex.load(samples, brain_key)

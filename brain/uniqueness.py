@@ -65,7 +65,8 @@ def compute_uniqueness(
     """Write ``uniqueness`` (see the module docstring) on every sample.
 
     Embeddings come from, in order: ``embeddings`` (an (N, D) array or a field
-    name), the similarity run ``brain_key``, or the model (default
+    name), the similarity run ``brain_key``, a similarity run over the same
+    samples, model and input size (said in one line), or the model (default
     EfficientNet-Lite0, offline). The call is recorded as brain run
     ``uniqueness_field``. Samples whose image cannot be read get None.
 
@@ -78,6 +79,13 @@ def compute_uniqueness(
     """
     ids = samples.values("id")
     graph = None
+    if embeddings is None and brain_key is None:
+        from .similarity import find_similarity_run
+
+        brain_key = find_similarity_run(samples, model, ids=ids)
+        if brain_key is not None:
+            print(f"Uniqueness: reusing the embeddings and kNN graph of similarity run "
+                  f"{brain_key!r} (same samples, model and input size)")  # fmt: skip
     if embeddings is None and brain_key is not None:
         from .similarity import SimilarityIndex
 

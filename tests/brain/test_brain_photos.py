@@ -165,3 +165,22 @@ def test_big_runs_are_not_kept_in_memory(photos, monkeypatch):
     monkeypatch.setattr(runs, "RUN_CACHE_BYTES", 1000)
     brain.compute_similarity(photos, brain_key="sim", progress=False)
     assert runs._last_arrays == {}
+
+
+def test_uniqueness_after_similarity_reuses_the_run(indexed, capsys, monkeypatch):
+    photos, index = indexed
+    capsys.readouterr()
+    import brain.embeddings
+
+    def embed_again(*_a, **_k):
+        raise AssertionError("embedded every image again")
+
+    monkeypatch.setattr(brain.embeddings, "embed_paths", embed_again)
+    scores = brain.compute_uniqueness(photos, progress=False)
+    out = capsys.readouterr().out
+    assert out.count("reusing the embeddings and kNN graph of similarity run 'sim'") == 1
+    assert brain.get_brain_info(photos, "uniqueness").config["brain_key"] == "sim"
+    np.testing.assert_allclose(scores, brain.compute_uniqueness(photos, brain_key="sim"))
+    # other samples (a view) or another input size: not the same run, so embed
+    with pytest.raises(AssertionError, match="embedded every image again"):
+        brain.compute_uniqueness(photos.limit(5), progress=False)
