@@ -95,6 +95,10 @@ def from_arrays(
     return Neighbors(list(sample_ids), emb, graph, thumbs, brain_key)
 
 
+#: arguments of compute_similarity that change its result (not merely its speed)
+RESULT_KWARGS = frozenset({"model", "image_size", "precision", "embeddings", "metric"})
+
+
 def get_neighbors(
     samples: SampleCollection, brain_key: str = "sim", k: int = DEFAULT_K,
     neighbors: Neighbors | None = None, **similarity_kwargs: Any,
@@ -121,10 +125,20 @@ def get_neighbors(
         rows = [neighbors.row(i) for i in ids]
         if all(r is not None for r in rows):
             return neighbors.subset(np.asarray(rows), k)
-    from .similarity import SimilarityIndex, compute_similarity
+    from .similarity import SimilarityIndex, compute_similarity, find_similarity_run
 
-    if brain_key in runs.list_brain_runs(samples, method="similarity"):
-        index = SimilarityIndex.load(samples, brain_key)
+    key = brain_key if brain_key in runs.list_brain_runs(samples, method="similarity") else None
+    if key is None:  # another run over the same samples, model and input size serves
+        key = find_similarity_run(samples, similarity_kwargs.get("model"),
+                                  similarity_kwargs.get("image_size"), ids=ids)  # fmt: skip
+        if key is not None:
+            print(f"Reusing the embeddings and kNN graph of similarity run {key!r} (same "
+                  "samples, model and input size)")  # fmt: skip
+    elif unused := sorted(set(similarity_kwargs) & RESULT_KWARGS):
+        print(f"Similarity run {key!r} exists: {unused} not used (delete the run to "
+              "compute it again with them)")  # fmt: skip
+    if key is not None:
+        index = SimilarityIndex.load(samples, key)
     else:
         index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
     if index.sample_ids == ids:  # the run's own rows: its saved graph serves as is
