@@ -47,7 +47,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from brain.embeddings import embed_paths, load_image, normalize  # noqa: E402
+from brain.decode import load_image  # noqa: E402
+from brain.embeddings import embed_paths, normalize  # noqa: E402
 from brain.models import (  # noqa: E402
     DEFAULT_MODEL,
     EmbeddingModel,

@@ -10,6 +10,10 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dataset_core.collection import SampleCollection
 from dataset_core.runs import (
     BrainRunInfo,
     BrainRunNotFoundError,
@@ -17,6 +21,7 @@ from dataset_core.runs import (
     delete_brain_runs,
     get_brain_info,
     list_brain_runs,
+    rename_brain_run,
 )
 
 from .analyze import AnalysisResult, analyze
@@ -24,6 +29,7 @@ from .classify import knn_classify
 from .clusters import compute_clusters, find_top_components
 from .dedup import DedupPlan, deduplicate, move_to_trash, remove_all_duplicates, restore_trash
 from .duplicates import find_approximate_duplicates, find_exact_duplicates
+from .errors import BrainError
 from .label_issues import compute_label_issues
 from .leaks import compute_leaks
 from .outliers import compute_outliers
@@ -33,8 +39,13 @@ from .similarity import SimilarityIndex, compute_similarity, load_similarity_ind
 from .uniqueness import compute_uniqueness
 from .visualization import compute_visualization, load_points
 
+if TYPE_CHECKING:
+    import numpy as np
 
-def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
+    from .embeddings import EmbeddingResult
+
+
+def load_brain_results(samples: SampleCollection, brain_key: str) -> Any:
     """The results of run ``brain_key``: a SimilarityIndex, or the run's arrays.
 
     Same as ``samples.load_brain_results(brain_key)``; similarity runs saved
@@ -45,22 +56,44 @@ def load_brain_results(samples, brain_key: str):  # noqa: ANN001, ANN201
     return samples.load_brain_results(brain_key)
 
 
-def compute_embeddings(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-    """See :func:`brain.embeddings.compute_embeddings` (imports torch on first use)."""
+def compute_embeddings(
+    samples: SampleCollection, model: Any = None, batch_size: int | None = None,
+    num_workers: int | None = None, embeddings_field: str | None = None, device: Any = None,
+    progress: bool = True, image_size: int | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Embed the images of a dataset or view; see :func:`brain.embeddings.compute_embeddings`.
+
+    (A forwarder, so that ``import brain`` does not import torch.)
+    """
     from .embeddings import compute_embeddings as _compute
 
-    return _compute(*args, **kwargs)
+    return _compute(samples, model=model, batch_size=batch_size, num_workers=num_workers,
+                    embeddings_field=embeddings_field, device=device, progress=progress,
+                    image_size=image_size)  # fmt: skip
 
 
-def embed_paths(*args, **kwargs):  # noqa: ANN002, ANN003, ANN201
-    """See :func:`brain.embeddings.embed_paths` (imports torch on first use)."""
+def embed_paths(
+    paths: Sequence[str], model: Any = None, batch_size: int | None = None,
+    num_workers: int | None = None, device: Any = None,
+    extras: dict[str, Callable[[Any], np.ndarray]] | None = None, progress: bool = True,
+    image_size: int | None = None, num_threads: int | None = None,
+    model_in_workers: bool | None = None, hash_files: bool = False, precision: str | None = None,
+) -> EmbeddingResult:  # fmt: skip
+    """Embed image files; see :func:`brain.embeddings.embed_paths`.
+
+    (A forwarder, so that ``import brain`` does not import torch.)
+    """
     from .embeddings import embed_paths as _embed
 
-    return _embed(*args, **kwargs)
+    return _embed(paths, model=model, batch_size=batch_size, num_workers=num_workers,
+                  device=device, extras=extras, progress=progress, image_size=image_size,
+                  num_threads=num_threads, model_in_workers=model_in_workers,
+                  hash_files=hash_files, precision=precision)  # fmt: skip
 
 
 __all__ = [
     "AnalysisResult",
+    "BrainError",
     "BrainRunInfo",
     "BrainRunNotFoundError",
     "DedupPlan",
@@ -91,5 +124,6 @@ __all__ = [
     "load_similarity_index",
     "move_to_trash",
     "remove_all_duplicates",
+    "rename_brain_run",
     "restore_trash",
 ]

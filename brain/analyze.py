@@ -122,7 +122,7 @@ class _Thumb:
         self.size = size
 
     def __call__(self, img: Any) -> np.ndarray:
-        from .embeddings import gray_thumbnail
+        from .decode import gray_thumbnail
 
         return gray_thumbnail(img, self.size)
 

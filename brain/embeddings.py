@@ -22,19 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .decode import (  # noqa: F401 - re-exported: callers import them from here
-    BACKGROUND,
-    RESIZE_REDUCING_GAP,
-    THUMBNAIL_SIZE,
-    Batch,
-    ImageFileDataset,
-    Item,
-    collate,
-    gray_thumbnail,
-    load_image,
-    square_pixels,
-    to_rgb,
-)
+from .decode import Batch, ImageFileDataset, Item, collate
 from .errors import EmbeddingsError
 from .models import DEFAULT_MODEL, EmbeddingModel, load_model, resolve_device
 

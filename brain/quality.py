@@ -95,7 +95,7 @@ def image_stats(img: Image.Image) -> np.ndarray:
 
 
 def _decode_stats(path: str) -> np.ndarray | None:
-    from .embeddings import load_image
+    from .decode import load_image
 
     try:
         return image_stats(load_image(path, STATS_SIDE))

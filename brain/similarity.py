@@ -382,7 +382,8 @@ def compute_similarity(
     thumbs = None
     config: dict[str, Any] = {"metric": metric}
     if embeddings is None:
-        from .embeddings import embed_paths, gray_thumbnail
+        from .decode import gray_thumbnail
+        from .embeddings import embed_paths
 
         paths = [d["filepath"] for d in docs]
         unhashed = [n for n, d in enumerate(docs) if hash_field and d.get(hash_field) is None]

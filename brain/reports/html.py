@@ -75,7 +75,7 @@ class Thumbnails:
         return self._cache[path]
 
     def _make(self, path: str) -> str | None:
-        from brain.embeddings import load_image
+        from brain.decode import load_image
 
         try:
             img = load_image(path, self.size)

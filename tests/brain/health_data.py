@@ -66,7 +66,8 @@ def build_health_tree(root: Path) -> Path:
 def embed_tree(root: Path) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """Real embeddings, 64-px thumbnails and image stats of every image under ``root``,
     from one decode pass: path -> (embedding, thumbnail, stats)."""
-    from brain.embeddings import embed_paths, gray_thumbnail
+    from brain.decode import gray_thumbnail
+    from brain.embeddings import embed_paths
     from brain.quality import image_stats
     from brain.similarity import THUMB_SIZE
 

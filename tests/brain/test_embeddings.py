@@ -14,14 +14,13 @@ from PIL import Image, ImageDraw
 
 import dataset_core as dc
 from brain import models as models_module
+from brain.decode import gray_thumbnail, load_image
 from brain.embeddings import (
     DEFAULT_IMAGE_SIZE,
     EmbeddingResult,
     EmbeddingsError,
     compute_embeddings,
     embed_paths,
-    gray_thumbnail,
-    load_image,
     normalize,
 )
 from brain.models import (

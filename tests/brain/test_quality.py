@@ -83,7 +83,7 @@ def test_thresholds_are_parameters(database, planted):
 
 
 def test_same_values_in_the_decode_pass_as_standalone(planted):
-    from brain.embeddings import load_image
+    from brain.decode import load_image
 
     img = load_image(str(planted["photo.jpg"]), 160)
     row = image_stats(img)

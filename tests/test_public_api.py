@@ -1,0 +1,68 @@
+"""The public API of dataset_core and brain, pinned: a name added or dropped is a
+decision, made here on purpose, not a side effect of a refactoring."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import brain
+import dataset_core as dc
+
+pytestmark = pytest.mark.unit
+
+DATASET_CORE = [
+    "Aggregation", "Bounds", "Classification", "Count", "CountValues", "DatabaseError",
+    "Dataset", "DatasetCoreError", "DatasetExistsError", "DatasetNotFoundError", "DatasetView",
+    "Detection", "Detections", "Distinct", "DuplicateSampleError", "Exclude", "ExcludeFields",
+    "Exists", "ExportError", "F", "Field", "FieldNotFoundError", "FilterLabels", "GroupBy",
+    "HistogramValues", "ImageMetadata", "Label", "Limit", "Match", "MatchTags", "Mean",
+    "MediaError", "MetadataReport", "Mongo", "Sample", "SampleNotFoundError",
+    "SavedViewNotFoundError", "SchemaError", "Select", "SelectFields", "Session", "Shuffle",
+    "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression", "ViewField",
+    "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
+    "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
+    "parse_image_classification_dir_tree",
+]  # fmt: skip
+#: what every dataset and view offers (FiftyOne's names), runs API included
+COLLECTION = [
+    "aggregate", "bounds", "clone", "count", "count_values", "dataset", "delete_brain_run",
+    "delete_brain_runs", "describe", "distinct", "estimated_count", "exclude", "exclude_fields",
+    "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
+    "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
+    "list_brain_runs", "load_brain_results", "match", "match_tags", "mean", "mongo",
+    "rename_brain_run", "select", "select_fields", "set_values", "shuffle", "skip", "sort_by",
+    "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples", "values", "view",
+]  # fmt: skip
+BRAIN = [
+    "AnalysisResult", "BrainError", "BrainRunInfo", "BrainRunNotFoundError", "DedupPlan",
+    "SimilarityIndex", "analyze", "compute_clusters", "compute_embeddings", "compute_image_stats",
+    "compute_label_issues", "compute_leaks", "compute_outliers", "compute_similarity",
+    "compute_uniqueness", "compute_visualization", "create_report", "deduplicate",
+    "delete_brain_run", "delete_brain_runs", "embed_paths", "find_approximate_duplicates",
+    "find_exact_duplicates", "find_top_components", "get_brain_info", "knn_classify",
+    "list_brain_runs", "load_brain_results", "load_points", "load_similarity_index",
+    "move_to_trash", "remove_all_duplicates", "rename_brain_run", "restore_trash",
+]  # fmt: skip
+
+
+def test_dataset_core_names():
+    assert sorted(dc.__all__) == sorted(DATASET_CORE)
+    assert all(hasattr(dc, n) for n in DATASET_CORE)
+
+
+def test_collection_methods():
+    from dataset_core.collection import SampleCollection
+
+    public = sorted(n for n in vars(SampleCollection) if not n.startswith("_"))
+    assert public == sorted(COLLECTION)
+
+
+def test_brain_names_with_real_signatures():
+    assert sorted(brain.__all__) == sorted(BRAIN)
+    for name in BRAIN:
+        obj = getattr(brain, name)
+        if inspect.isfunction(obj):  # no *args/**kwargs wrappers hiding the parameters
+            kinds = {p.kind for p in inspect.signature(obj).parameters.values()}
+            assert inspect.Parameter.VAR_POSITIONAL not in kinds, name
