@@ -48,7 +48,7 @@ def run_ours(images_dir: Path, name: str = "bench-dedup", image_size: int | None
 
     import brain
     import dataset_core as dc
-    from brain import neardup
+    from brain._algos import neardup
 
     stages["import torch"] = time.perf_counter() - t
     t0 = time.perf_counter()

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from brain import knn, knn_ivf  # noqa: E402
+from brain._algos import knn, knn_ivf  # noqa: E402
 
 #: rows generated (and scanned for exact neighbours) at a time: 500 MB at 1280 dims
 CHUNK = 100_000

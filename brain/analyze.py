@@ -32,7 +32,7 @@ import numpy as np
 
 from dataset_core.collection import SampleCollection
 
-from . import neardup
+from ._algos import neardup
 from .fields import write_field
 from .label_issues import LABEL_ISSUE_K
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, from_arrays

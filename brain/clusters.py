@@ -22,7 +22,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup
+from ._algos import neardup
 from .errors import BrainError
 from .fields import write_field
 from .neighbors import Neighbors, get_neighbors

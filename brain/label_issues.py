@@ -27,7 +27,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup
+from ._algos import neardup
 from .classify import neighbor_votes, read_labels
 from .fields import write_field
 from .neighbors import Neighbors, duplicate_pairs, get_neighbors

@@ -23,7 +23,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup
+from ._algos import neardup
 from .errors import BrainError
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, get_neighbors
 

@@ -268,7 +268,7 @@ def _load_lite(
     name: str, image_size: int | None, device: torch.device, precision: str | None
 ) -> EmbeddingModel:
     torch = _import("torch", "torch")
-    from .efficientnet_lite import from_lukemelas
+    from ._algos.efficientnet_lite import from_lukemelas
 
     spec = LITE_MODELS[name]
     package = _import(spec.package, spec.package.replace("_", "-"))

@@ -19,9 +19,9 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
-from . import neardup
+from ._algos import neardup
+from ._algos.knn import KnnGraph, knn_graph
 from .errors import BrainError
-from .knn import KnnGraph, knn_graph
 
 #: neighbours per sample in the shared graph: label votes use 10 (fastdup's
 #: similarity gallery shows 10 per image), outliers and components fewer

@@ -20,9 +20,9 @@ from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import SampleNotFoundError
 
-from . import neardup
+from ._algos import neardup
+from ._algos.knn import KnnGraph, knn_graph, search
 from .errors import BrainError
-from .knn import KnnGraph, knn_graph, search
 
 METHOD = "similarity"
 #: neighbours per row in the run's kNN graph: what near-duplicate candidates

@@ -22,8 +22,8 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
+from ._algos.knn import KnnGraph, knn_graph
 from .errors import BrainError
-from .knn import KnnGraph, knn_graph
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)
 NEIGHBOR_WEIGHTS = (0.6, 0.3, 0.1)

@@ -130,7 +130,8 @@ def test_similarity_can_skip_hashing(database, photo_dir):
 
 
 def test_one_knn_graph_per_run(indexed):
-    from brain import neardup, uniqueness
+    from brain import uniqueness
+    from brain._algos import neardup
 
     photos, index = indexed
     again = brain.load_similarity_index(photos, "sim")

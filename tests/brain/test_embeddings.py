@@ -122,7 +122,7 @@ def test_plain_torch_network_matches_timm(hw: tuple[int, int]):
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_fused_activation_computes_the_same(precision: str):
-    from brain import efficientnet_lite
+    from brain._algos import efficientnet_lite
 
     if efficientnet_lite._FUSED is None:
         pytest.skip("this torch build has no oneDNN fused convolution")

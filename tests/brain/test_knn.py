@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from brain.knn import knn_graph, search
+from brain._algos.knn import knn_graph, search
 
 
 def _brute(x: np.ndarray, k: int, metric: str) -> np.ndarray:
@@ -61,7 +61,7 @@ def _clustered(n: int, dim: int, seed: int = 0) -> np.ndarray:
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_large_graphs_partition_and_join(metric, monkeypatch):
-    from brain import knn
+    from brain._algos import knn
 
     x = _clustered(3000, 16)
     x[7] = np.nan
@@ -92,7 +92,7 @@ def _distances(x: np.ndarray, rows: np.ndarray, idx: np.ndarray, metric: str) ->
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
 def test_search_scans_a_large_base_in_chunks(metric, monkeypatch):
-    from brain import knn
+    from brain._algos import knn
 
     x = _clustered(2000, 8, seed=4)
     x[11] = np.nan

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from brain import verify
+from brain._algos import verify
 from tests.brain.conftest import photo_sources
 
 #: grey levels Pillow's 8-bit rounding may differ by from exact float resampling

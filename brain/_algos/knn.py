@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BrainError
+from ..errors import BrainError
 
 #: bytes of the (block x N) similarity block the numpy backend holds at once
 DEFAULT_BLOCK_BYTES = 256 << 20

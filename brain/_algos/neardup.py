@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import BrainError
+from ..errors import BrainError
 from .knn import KnnGraph, knn_graph
 from .verify import pair_scores, thumbnail_vectors
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import BrainError
+from ..errors import BrainError
 
 #: stride of each of the seven stages (EfficientNet-B0's, shared by all Lite models)
 STAGE_STRIDES = (1, 2, 2, 2, 1, 2, 1)
