@@ -10,9 +10,9 @@ equidistant from every other in 1280 dims, so "the 10 nearest" is close to a
 coin toss for any approximate index. Cosine and Euclidean neighbours are
 rotation-invariant, so the spread may as well follow the axes.
 
-It times :func:`brain.knn.knn_graph` alone (above ``FAISS_EXACT_MAX`` vectors
+It times :func:`brain._algos.knn.knn_graph` alone (above ``FAISS_EXACT_MAX`` vectors
 an approximate graph: faiss k-means lists, each joined with its nearest lists,
-see :mod:`brain.knn_ivf`), reads the process's peak RSS right after it
+see :mod:`brain._algos.knn_ivf`), reads the process's peak RSS right after it
 (the vectors themselves included), then checks recall@k against exact search
 for ``--queries`` random rows, chunk by chunk so that no second copy of the
 vectors is ever made.

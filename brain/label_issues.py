@@ -13,7 +13,7 @@ the votes against it, i.e. when a majority of the weighted neighbours says
 otherwise: fastdup's similarity-gallery "score below 50".
 
 **Confusing pairs** are near-duplicates with different labels (the blog's
-glacier/mountain photo): pairs confirmed by :func:`brain.neardup.find_pairs`
+glacier/mountain photo): pairs confirmed by :func:`brain._algos.neardup.find_pairs`
 (pixel-checked when the similarity run kept thumbnails).
 """
 

@@ -2,7 +2,7 @@
 
 A train image copied (or lightly edited) into the test split inflates test
 scores. The samples of every split are searched together for near-duplicate
-pairs with :func:`brain.neardup.find_pairs` (candidates from embeddings and
+pairs with :func:`brain._algos.neardup.find_pairs` (candidates from embeddings and
 thumbnails, confirmed on pixels, as for duplicates), and the pairs whose two
 samples are in different splits are leaks; both sides are tagged ``leak``.
 
@@ -106,7 +106,7 @@ def compute_leaks(
             (ignored when ``splits`` is a dict).
         thresh: a cosine-distance bound: pairs closer than it are leaks
             (embeddings only). Default: the pixel-confirmed near-duplicate
-            rule of :func:`brain.neardup.find_pairs` (without thumbnails,
+            rule of :func:`brain._algos.neardup.find_pairs` (without thumbnails,
             ``EMBEDDING_ONLY_DISTANCE`` of :mod:`brain.neighbors`).
         tag: the tag for samples in a leak (removed from the others first);
             None: no tags.

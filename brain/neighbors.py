@@ -162,7 +162,7 @@ def duplicate_pairs(neighbors: Neighbors, thresh: float | None = None) -> neardu
     """Near-duplicate pairs among the rows of ``neighbors``.
 
     With ``thresh`` (a cosine distance): pairs closer than it. Without: the
-    pixel-confirmed rule of :func:`brain.neardup.find_pairs` when thumbnails
+    pixel-confirmed rule of :func:`brain._algos.neardup.find_pairs` when thumbnails
     are there, else pairs within ``EMBEDDING_ONLY_DISTANCE``.
     """
     graph = neighbors.graph if len(neighbors.sample_ids) > 1 else None

@@ -1,6 +1,6 @@
 """Running the server in a background thread of the user's process.
 
-``Session`` (``dataset_core/session.py``) and ``dsc app launch`` both start a
+``Session`` (``server/session.py``) and ``dsc app launch`` both start a
 :class:`ServerThread`: uvicorn on a socket this module binds itself, so a port
 that is taken gives a clear :class:`PortInUseError` (naming our own server when
 it is one) instead of a log line from a dying thread.

@@ -9,7 +9,7 @@ backend answered:
 - ``"faiss"``: exact flat inner-product search up to ``FAISS_EXACT_MAX``
   vectors; above, :func:`knn_graph` builds an approximate graph by partitioning
   the rows with faiss k-means and joining each part with its nearest parts
-  (:mod:`brain.knn_ivf`): 1,000,000 vectors of 1280 dims in about 11 GB and
+  (:mod:`brain._algos.knn_ivf`): 1,000,000 vectors of 1280 dims in about 11 GB and
   minutes on 2 cores (benchmarks/RESULTS.md). :func:`search` (a few queries
   against a base) stays exact at any size, scanning the base in chunks.
 

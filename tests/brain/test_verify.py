@@ -1,4 +1,4 @@
-"""brain.verify: batched pixel checks agree with Pillow, view by view and pair by pair."""
+"""brain._algos.verify: batched pixel checks agree with Pillow, view by view and pair by pair."""
 
 from __future__ import annotations
 
