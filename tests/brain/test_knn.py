@@ -7,6 +7,8 @@ import pytest
 
 from brain._algos.knn import knn_graph, search
 
+pytestmark = pytest.mark.unit  # no mongod, no model, no browser
+
 
 def _brute(x: np.ndarray, k: int, metric: str) -> np.ndarray:
     if metric == "cosine":

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from brain.uniqueness import uniqueness_scores
+
+pytestmark = pytest.mark.unit  # no mongod, no model, no browser
 
 
 def test_outlier_ranks_above_a_duplicate_and_max_is_one():

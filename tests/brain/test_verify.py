@@ -9,6 +9,8 @@ from PIL import Image
 from brain._algos import verify
 from tests.brain.conftest import photo_sources
 
+pytestmark = pytest.mark.unit  # no mongod, no model, no browser
+
 #: grey levels Pillow's 8-bit rounding may differ by from exact float resampling
 ROUNDING = 1.0
 

@@ -9,6 +9,8 @@ import dataset_core as dc
 from dataset_core.fields import Field, field_of_mongo, from_mongo, parse_ftype, to_mongo
 from dataset_core.labels import label_from_dict
 
+pytestmark = pytest.mark.unit  # no mongod, no model, no browser
+
 
 @pytest.mark.parametrize(
     "label",

@@ -8,6 +8,8 @@ import pytest
 
 from server.state import StateError, StateStore
 
+pytestmark = pytest.mark.unit  # no mongod, no model, no browser
+
 
 def test_every_change_is_a_new_version_seen_by_subscribers():
     store = StateStore()
