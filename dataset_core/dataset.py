@@ -678,10 +678,22 @@ def _create_document(name: str) -> DatasetDocument:
 
 
 @translate_errors
-def list_datasets() -> list[str]:
-    """The names of all datasets, sorted."""
-    get_db()
-    return sorted(d.name for d in DatasetDocument.objects.only("name"))
+def list_datasets(info: bool = False) -> list[Any]:
+    """The names of all datasets, sorted; with ``info``, a dict per dataset
+    (FiftyOne's keys: ``name``, ``media_type``, ``persistent``, ``created_at``,
+    ``num_samples``: the collection's own count, metadata, no scan, no dataset
+    loaded)."""
+    db = get_db()
+    if not info:
+        return sorted(d.name for d in DatasetDocument.objects.only("name"))
+    out = []
+    for d in DatasetDocument.objects.only(
+        "name", "media_type", "persistent", "created_at", "sample_collection_name"
+    ):  # fmt: skip
+        count = db[d.sample_collection_name].estimated_document_count()
+        out.append({"name": d.name, "media_type": d.media_type, "persistent": d.persistent,
+                    "created_at": d.created_at, "num_samples": count})  # fmt: skip
+    return sorted(out, key=lambda d: d["name"])
 
 
 @translate_errors

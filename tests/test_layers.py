@@ -102,6 +102,18 @@ def test_upper_floors_use_only_public_names_of_dataset_core():
                         bad.append(f"{rel}:{node.lineno} imports {node.module}")
                 elif isinstance(node, ast.Attribute) and node.attr in core - own:
                     bad.append(f"{rel}:{node.lineno} uses .{node.attr}")
+            imports = [n for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]
+            imported = {
+                a.asname or a.name.split(".")[0]
+                for n in imports
+                for a in n.names
+                if (getattr(n, "module", None) or a.name).startswith("dataset_core")
+            }
+            for node in ast.walk(tree):  # e.g. DatasetDocument._get_collection(): mongoengine's
+                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                        and node.value.id in imported and node.attr.startswith("_")
+                        and not node.attr.startswith("__")):  # fmt: skip
+                    bad.append(f"{rel}:{node.lineno} uses {node.value.id}.{node.attr}")
     assert not bad, "private names of dataset_core used above it:\n" + "\n".join(bad)
 
 

@@ -8,8 +8,6 @@ from fastapi import APIRouter
 
 import brain
 import dataset_core as dc
-from dataset_core.db import get_db
-from dataset_core.odm import DatasetDocument
 
 from ..context import get_dataset, jsonable
 
@@ -20,11 +18,7 @@ router = APIRouter(tags=["datasets"])
 def list_datasets() -> list[dict[str, Any]]:
     """Every dataset with its number of samples (the collection's own count:
     one read of the dataset documents, no dataset loaded, no scan)."""
-    db = get_db()
-    docs = DatasetDocument._get_collection().find({}, {"name": 1, "sample_collection_name": 1})
-    out = [{"name": d["name"], "count": db[d["sample_collection_name"]].estimated_document_count()}
-           for d in docs]  # fmt: skip
-    return sorted(out, key=lambda d: d["name"])
+    return [{"name": d["name"], "count": d["num_samples"]} for d in dc.list_datasets(info=True)]
 
 
 def describe(ds: dc.Dataset) -> dict[str, Any]:

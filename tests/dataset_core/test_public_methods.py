@@ -1,0 +1,27 @@
+"""The public methods the upper floors use instead of the data layer's private ones."""
+
+from __future__ import annotations
+
+import dataset_core as dc
+from tests.conftest import write_image
+
+
+def test_what_the_server_reads_through_public_names(database, tmp_path):
+    for i in range(4):
+        write_image(tmp_path / f"{i}.png", seed=i, fmt="PNG")
+    ds = dc.Dataset.from_images_dir(str(tmp_path), name="pub")
+    ids = ds.values("id")
+    ds.select(ids[:2]).tag_samples("two")
+    assert dc.list_datasets(info=True)[0] | {"created_at": None} == {
+        "name": "pub", "media_type": "image", "persistent": True, "created_at": None,
+        "num_samples": 4,
+    }  # fmt: skip
+    view = ds.match_tags("two")
+    assert ds.estimated_count() == 4 and view.estimated_count() == 2
+    doc = view.find_sample_doc(ids[1], fields={"filepath": 1})
+    assert set(doc) == {"_id", "filepath"} and str(doc["_id"]) == ids[1]
+    assert view.find_sample_doc(ids[3]) is None  # not in the view
+    assert ds.find_sample_doc(filepath=str(tmp_path / "3.png"))["_id"] == ds.values("_id")[3]
+    assert ds.find_sample_doc("not-an-id") is None
+    assert view.dataset is ds and ds.dataset is ds
+    assert ds.describe() == "Dataset 'pub'" and view.describe() == "the view of dataset 'pub'"
