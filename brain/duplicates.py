@@ -6,6 +6,8 @@
 - :func:`find_approximate_duplicates` uses a similarity index and writes the
   group of each duplicate into ``approx_dup_group_id``. Saves the views
   ``approx_dup_view`` and ``approx_dup_groups_view``.
+- :func:`group_near_duplicates` groups an index's rows into near-duplicate
+  groups (what ``SimilarityIndex.find_duplicates`` runs).
 """
 
 from __future__ import annotations
@@ -23,8 +25,10 @@ from dataset_core.collection import SampleCollection
 from dataset_core.media import compute_filehash
 from dataset_core.progress import progress_bar
 
+from ._algos import neardup
 from .errors import BrainError
 from .fields import write_field
+from .neighbors import RESULT_KWARGS
 from .similarity import SimilarityIndex, compute_similarity
 
 EXACT_VIEW = "exact_dup_view"
@@ -128,6 +132,9 @@ def find_approximate_duplicates(
     """
     if brain_key in runs.list_brain_runs(samples, method="similarity"):
         index = SimilarityIndex.load(samples, brain_key)
+        if unused := sorted(set(similarity_kwargs) & RESULT_KWARGS):
+            print(f"Similarity run {brain_key!r} exists: {unused} not used (delete the run to "
+                  "compute it again with them)")  # fmt: skip
     else:
         index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
     index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
@@ -146,6 +153,67 @@ def find_approximate_duplicates(
     print(f"Found {len(index.neighbors_map)} groups of near-duplicates "
           f"({n_dup} redundant samples)")  # fmt: skip
     return index
+
+
+def group_near_duplicates(
+    index: SimilarityIndex, thresh: float | None = None, fraction: float | None = None,
+    verify: bool | None = None,
+) -> None:  # fmt: skip
+    """Find near-duplicates among the rows of ``index``; fill its ``neighbors_map``,
+    ``pairs`` and ``thresh`` (see :meth:`SimilarityIndex.find_duplicates`)."""
+    if thresh is not None and fraction is not None:
+        raise BrainError("Pass thresh or fraction, not both")
+    index.pairs = None
+    if fraction is not None:
+        if not 0 < fraction < 1:
+            raise BrainError(f"fraction must be in (0, 1); got {fraction}")
+        pairs, dists = _pairs_for_fraction(index, fraction)
+    else:
+        if verify is None:
+            verify = thresh is None
+        graph = index.knn_graph() if len(index.sample_ids) > 1 else None
+        found = neardup.find_pairs(index.embeddings, index.thumbs, thresh=thresh, verify=verify,
+                                   graph=graph)  # fmt: skip
+        index.pairs = found
+        pairs, dists = found.pairs, found.distances
+    index.thresh = thresh
+    labels = neardup.connected_components(len(index.sample_ids), pairs)
+    index.neighbors_map = _neighbors_map(index, labels, pairs, dists)
+
+
+def _pairs_for_fraction(index: SimilarityIndex, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    n = len(index.sample_ids)
+    graph = index.knn_graph() if n > 1 else None
+    cands = neardup.candidate_pairs(index.embeddings, None, max_distance=2.0, graph=graph)
+    dists = neardup._cosine_distance(index.embeddings, cands) if len(cands) else np.zeros(0)
+    order = np.argsort(dists, kind="stable")
+    target = int(round(fraction * n))
+    chosen, marked = [], set()
+    for p in order:  # closest first, until `target` samples are duplicates
+        if len(marked) >= target:
+            break
+        a, b = cands[p]
+        chosen.append(p)
+        marked.add(int(b) if int(a) not in marked else int(a))
+    index.thresh = float(dists[order[len(chosen) - 1]]) if chosen else None
+    return cands[chosen], dists[chosen]
+
+
+def _neighbors_map(
+    index: SimilarityIndex, labels: np.ndarray, pairs: np.ndarray, dists: np.ndarray
+) -> dict[str, list[tuple[str, float]]]:
+    emb = index.embeddings
+    out: dict[str, list[tuple[str, float]]] = {}
+    for label in np.unique(labels[labels >= 0]):
+        members = np.flatnonzero(labels == label)
+        rep = int(members[0])  # the first in dataset order represents the group
+        x = emb[members] / np.maximum(np.linalg.norm(emb[members], axis=1, keepdims=True), 1e-12)
+        d = 1 - x @ x[0]
+        pairs = zip(members[1:], d[1:], strict=True)
+        dups = sorted(((index.sample_ids[m], float(max(dd, 0.0))) for m, dd in pairs),
+                      key=lambda t: t[1])  # fmt: skip
+        out[index.sample_ids[rep]] = dups
+    return out
 
 
 def duplicate_groups(samples: SampleCollection, kind: str) -> list[list[str]]:

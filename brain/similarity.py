@@ -157,59 +157,9 @@ class SimilarityIndex:
         Raises:
             ValueError: both or out-of-range ``thresh`` / ``fraction``.
         """
-        if thresh is not None and fraction is not None:
-            raise BrainError("Pass thresh or fraction, not both")
-        self.pairs = None
-        if fraction is not None:
-            if not 0 < fraction < 1:
-                raise BrainError(f"fraction must be in (0, 1); got {fraction}")
-            pairs, dists = self._pairs_for_fraction(fraction)
-        else:
-            if verify is None:
-                verify = thresh is None
-            graph = self.knn_graph() if len(self.sample_ids) > 1 else None
-            found = neardup.find_pairs(self.embeddings, self.thumbs, thresh=thresh, verify=verify,
-                                       graph=graph)  # fmt: skip
-            self.pairs = found
-            pairs, dists = found.pairs, found.distances
-        self.thresh = thresh
-        labels = neardup.connected_components(len(self.sample_ids), pairs)
-        self.neighbors_map = self._neighbors_map(labels, pairs, dists)
+        from .duplicates import group_near_duplicates
 
-    def _pairs_for_fraction(self, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self.sample_ids)
-        graph = self.knn_graph() if n > 1 else None
-        cands = neardup.candidate_pairs(self.embeddings, None, max_distance=2.0, graph=graph)
-        dists = neardup._cosine_distance(self.embeddings, cands) if len(cands) else np.zeros(0)
-        order = np.argsort(dists, kind="stable")
-        target = int(round(fraction * n))
-        chosen, marked = [], set()
-        for p in order:  # closest first, until `target` samples are duplicates
-            if len(marked) >= target:
-                break
-            a, b = cands[p]
-            chosen.append(p)
-            marked.add(int(b) if int(a) not in marked else int(a))
-        self.thresh = float(dists[order[len(chosen) - 1]]) if chosen else None
-        return cands[chosen], dists[chosen]
-
-    def _neighbors_map(
-        self, labels: np.ndarray, pairs: np.ndarray, dists: np.ndarray
-    ) -> dict[str, list[tuple[str, float]]]:
-        emb = self.embeddings
-        out: dict[str, list[tuple[str, float]]] = {}
-        for label in np.unique(labels[labels >= 0]):
-            members = np.flatnonzero(labels == label)
-            rep = int(members[0])  # the first in dataset order represents the group
-            x = emb[members] / np.maximum(
-                np.linalg.norm(emb[members], axis=1, keepdims=True), 1e-12
-            )
-            d = 1 - x @ x[0]
-            pairs = zip(members[1:], d[1:], strict=True)
-            dups = sorted(((self.sample_ids[m], float(max(dd, 0.0))) for m, dd in pairs),
-                          key=lambda t: t[1])  # fmt: skip
-            out[self.sample_ids[rep]] = dups
-        return out
+        group_near_duplicates(self, thresh=thresh, fraction=fraction, verify=verify)
 
     def group_labels(self) -> dict[str, str]:
         """Sample id -> representative id, for every sample in a duplicate group."""
