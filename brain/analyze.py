@@ -132,7 +132,9 @@ def _write_groups(samples: SampleCollection, index: Any, pairs: neardup.Duplicat
     from .duplicates import APPROX_GROUP_FIELD, APPROX_GROUPS_VIEW, APPROX_VIEW
 
     labels = neardup.connected_components(len(index.sample_ids), pairs.pairs)
-    index.neighbors_map = index._neighbors_map(labels, pairs.pairs, pairs.distances)
+    from .duplicates import neighbors_map
+
+    index.neighbors_map = neighbors_map(index, labels, pairs.pairs, pairs.distances)
     groups = index.group_labels()
     dataset = samples.dataset
     write_field(samples, APPROX_GROUP_FIELD, index.sample_ids,

@@ -28,8 +28,7 @@ from dataset_core.progress import progress_bar
 from ._algos import neardup
 from .errors import BrainError
 from .fields import write_field
-from .neighbors import RESULT_KWARGS
-from .similarity import SimilarityIndex, compute_similarity
+from .similarity import SimilarityIndex, similarity_for
 
 EXACT_VIEW = "exact_dup_view"
 APPROX_VIEW = "approx_dup_view"
@@ -130,13 +129,7 @@ def find_approximate_duplicates(
     Returns:
         The index, with ``neighbors_map`` filled.
     """
-    if brain_key in runs.list_brain_runs(samples, method="similarity"):
-        index = SimilarityIndex.load(samples, brain_key)
-        if unused := sorted(set(similarity_kwargs) & RESULT_KWARGS):
-            print(f"Similarity run {brain_key!r} exists: {unused} not used (delete the run to "
-                  "compute it again with them)")  # fmt: skip
-    else:
-        index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+    index = similarity_for(samples, brain_key, **similarity_kwargs)
     index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
     groups = index.group_labels()
     dataset = samples.dataset
@@ -178,7 +171,7 @@ def group_near_duplicates(
         pairs, dists = found.pairs, found.distances
     index.thresh = thresh
     labels = neardup.connected_components(len(index.sample_ids), pairs)
-    index.neighbors_map = _neighbors_map(index, labels, pairs, dists)
+    index.neighbors_map = neighbors_map(index, labels, pairs, dists)
 
 
 def _pairs_for_fraction(index: SimilarityIndex, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -199,9 +192,11 @@ def _pairs_for_fraction(index: SimilarityIndex, fraction: float) -> tuple[np.nda
     return cands[chosen], dists[chosen]
 
 
-def _neighbors_map(
+def neighbors_map(
     index: SimilarityIndex, labels: np.ndarray, pairs: np.ndarray, dists: np.ndarray
 ) -> dict[str, list[tuple[str, float]]]:
+    """Representative id -> ``[(duplicate id, distance), ...]`` for the groups
+    ``labels`` (component per row, -1 for none) of ``index``'s rows."""
     emb = index.embeddings
     out: dict[str, list[tuple[str, float]]] = {}
     for label in np.unique(labels[labels >= 0]):

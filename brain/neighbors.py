@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
 from ._algos import neardup
@@ -95,10 +94,6 @@ def from_arrays(
     return Neighbors(list(sample_ids), emb, graph, thumbs, brain_key)
 
 
-#: arguments of compute_similarity that change its result (not merely its speed)
-RESULT_KWARGS = frozenset({"model", "image_size", "precision", "embeddings", "metric"})
-
-
 def get_neighbors(
     samples: SampleCollection, brain_key: str = "sim", k: int = DEFAULT_K,
     neighbors: Neighbors | None = None, **similarity_kwargs: Any,
@@ -125,22 +120,9 @@ def get_neighbors(
         rows = [neighbors.row(i) for i in ids]
         if all(r is not None for r in rows):
             return neighbors.subset(np.asarray(rows), k)
-    from .similarity import SimilarityIndex, compute_similarity, find_similarity_run
+    from .similarity import similarity_for
 
-    key = brain_key if brain_key in runs.list_brain_runs(samples, method="similarity") else None
-    if key is None:  # another run over the same samples, model and input size serves
-        key = find_similarity_run(samples, similarity_kwargs.get("model"),
-                                  similarity_kwargs.get("image_size"), ids=ids)  # fmt: skip
-        if key is not None:
-            print(f"Reusing the embeddings and kNN graph of similarity run {key!r} (same "
-                  "samples, model and input size)")  # fmt: skip
-    elif unused := sorted(set(similarity_kwargs) & RESULT_KWARGS):
-        print(f"Similarity run {key!r} exists: {unused} not used (delete the run to "
-              "compute it again with them)")  # fmt: skip
-    if key is not None:
-        index = SimilarityIndex.load(samples, key)
-    else:
-        index = compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+    index = similarity_for(samples, brain_key, **similarity_kwargs)
     if index.sample_ids == ids:  # the run's own rows: its saved graph serves as is
         graph = index.knn_graph(_clip_k(k, len(ids)))
         return Neighbors(list(ids), index.embeddings, graph, index.thumbs, brain_key)

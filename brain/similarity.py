@@ -413,6 +413,32 @@ def find_similarity_run(
     return None
 
 
+#: arguments of compute_similarity that change its result (not merely its speed)
+RESULT_KWARGS = frozenset({"model", "image_size", "precision", "embeddings", "metric"})
+
+
+def similarity_for(
+    samples: SampleCollection, brain_key: str = "sim", **similarity_kwargs: Any
+) -> SimilarityIndex:
+    """The one way to embeddings and a kNN graph for ``samples``: run ``brain_key``
+    if it exists, else a similarity run over the same samples, model and input
+    size (said in one line), else :func:`compute_similarity` as ``brain_key``."""
+    if brain_key in samples.list_brain_runs(method=METHOD):
+        if unused := sorted(set(similarity_kwargs) & RESULT_KWARGS):
+            print(f"Similarity run {brain_key!r} exists: {unused} not used (delete the run to "
+                  "compute it again with them)")  # fmt: skip
+        return SimilarityIndex.load(samples, brain_key)
+    key = None
+    if "embeddings" not in similarity_kwargs:
+        key = find_similarity_run(samples, similarity_kwargs.get("model"),
+                                  similarity_kwargs.get("image_size"))  # fmt: skip
+    if key is not None:
+        print(f"Reusing the embeddings and kNN graph of similarity run {key!r} (same samples, "
+              "model and input size)")  # fmt: skip
+        return SimilarityIndex.load(samples, key)
+    return compute_similarity(samples, brain_key=brain_key, **similarity_kwargs)
+
+
 def load_similarity_index(samples: SampleCollection, brain_key: str = "sim") -> SimilarityIndex:
     """The saved :class:`SimilarityIndex` of run ``brain_key``."""
     return SimilarityIndex.load(samples, brain_key)

@@ -185,3 +185,20 @@ def test_uniqueness_after_similarity_reuses_the_run(indexed, capsys, monkeypatch
     # other samples (a view) or another input size: not the same run, so embed
     with pytest.raises(AssertionError, match="embedded every image again"):
         brain.compute_uniqueness(photos.limit(5), progress=False)
+
+
+def test_duplicates_without_their_key_reuse_a_run_of_another_key(photos, capsys, monkeypatch):
+    from brain import embeddings
+
+    brain.compute_similarity(photos, brain_key="mine", progress=False)
+
+    def embed_again(*_a, **_k):
+        raise AssertionError("embedded every image again")
+
+    monkeypatch.setattr(embeddings, "embed_paths", embed_again)
+    capsys.readouterr()
+    index = brain.find_approximate_duplicates(photos)  # brain_key "sim": not there
+    out = capsys.readouterr().out
+    assert "Reusing the embeddings and kNN graph of similarity run 'mine'" in out
+    assert index.brain_key == "mine" and len(index.neighbors_map) == 2
+    assert photos.list_brain_runs() == ["mine"]
