@@ -9,6 +9,8 @@ Example:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .aggregations import (
     Aggregation,
     Bounds,
@@ -69,6 +71,9 @@ from .stages import (
 )
 from .view import DatasetView
 
+if TYPE_CHECKING:
+    from server.session import Session
+
 __version__ = "0.1.0"
 
 
@@ -78,7 +83,10 @@ __version__ = "0.1.0"
 # light and no module of the data layer imports an upper floor.
 
 
-def launch_app(dataset=None, view=None, port=5151, address="127.0.0.1", auto=True):  # noqa: ANN001, ANN201
+def launch_app(
+    dataset: Dataset | None = None, view: DatasetView | None = None, port: int = 5151,
+    address: str = "127.0.0.1", auto: bool = True,
+) -> Session:  # fmt: skip
     """Open the dashboard on ``dataset`` or ``view``; see :func:`server.session.launch_app`."""
     from server.session import launch_app as _launch
 
@@ -89,7 +97,7 @@ def launch_app(dataset=None, view=None, port=5151, address="127.0.0.1", auto=Tru
 launch_dashboard = launch_app
 
 
-def main(argv=None):  # noqa: ANN001, ANN201
+def main(argv: list[str] | None = None) -> int:
     """The ``dsc`` command line; see :func:`server.cli.main`."""
     from server.cli import main as _main
 
