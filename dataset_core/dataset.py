@@ -426,11 +426,19 @@ class Dataset(SampleCollection):
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         doc = sample._doc
         fields = {}
+        orig = sample._orig or {}
         for name in changed:
+            was = orig.get(name)
+            if isinstance(was, dict) and "_cls" not in was and name in self._schema:
+                continue  # a projected part of a stored field: diffed path by path below
             found = self._check_value(name, doc.get(name))
             if found is not None:
                 fields[name] = found
         doc["last_modified_at"] = utcnow()
+        self._merge_schema(fields)  # declared first: a crash never leaves undeclared values
+        if sample._partial:
+            self._save_partial(sample, changed)
+            return
         update = {name: doc.get(name) for name in changed}
         update["last_modified_at"] = doc["last_modified_at"]
         res = translate_errors(self._sample_coll().update_one)(
@@ -440,7 +448,49 @@ class Dataset(SampleCollection):
             raise SampleNotFoundError(
                 f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
             )
-        self._merge_schema(fields)
+
+    @translate_errors
+    def _save_partial(self, sample: Sample, changed: set[str]) -> None:
+        """Save a sample read through a view: only edited paths, label lists merged by id."""
+        from .partial import MERGE_RETRIES, diff, get_path, merge_labels
+        from .sample import _ABSENT
+
+        doc, orig = sample._doc, sample._orig or {}
+        sets: dict[str, Any] = {"last_modified_at": doc["last_modified_at"]}
+        unsets: set[str] = set()
+        merges: dict[str, tuple[list[Any], list[Any]]] = {}
+        for name in changed:
+            old = orig.get(name, _ABSENT)
+            if old is _ABSENT:  # not in the view's document: the edit is the whole value
+                sets[name] = doc.get(name)
+            else:
+                diff(name, old, doc.get(name), sets, unsets, merges)
+        coll = self._sample_coll()
+        for _ in range(MERGE_RETRIES):
+            query: dict[str, Any] = {"_id": doc["_id"]}
+            all_sets = dict(sets)
+            if merges:
+                stored = coll.find_one(query, dict.fromkeys(merges, 1))
+                if stored is None:
+                    break
+                for path, (old, new) in merges.items():
+                    current = get_path(stored, path)
+                    query[path] = current  # unchanged since read, or retry
+                    all_sets[path] = merge_labels(current, old, new)
+            update: dict[str, Any] = {"$set": all_sets}
+            if unsets:
+                update["$unset"] = dict.fromkeys(unsets, "")
+            if coll.update_one(query, update).matched_count:
+                return
+            if not merges:
+                break
+        else:
+            raise DatasetCoreError(
+                f"Sample {sample.id}: its labels kept changing under this save; reload and retry"
+            )
+        raise SampleNotFoundError(
+            f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
+        )
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, slice):  # dataset[:10] is a view
