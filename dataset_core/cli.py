@@ -50,6 +50,27 @@ def _require_name(args: argparse.Namespace) -> None:
         raise DatasetCoreError(f"`dsc datasets {args.action}` needs a dataset name")
 
 
+def _trash(args: argparse.Namespace) -> None:
+    from . import trash
+
+    entries = trash.list_trash()
+    if args.action == "list":
+        if not entries:
+            print(f"The trash ({trash.trash_root()}) is empty")
+        for e in entries:
+            print(f"{e['dir']}  {e['state']:<11}  dataset {e['dataset']!r}: "
+                  f"{e['in_trash']}/{e['files']} files in trash, {e['samples']} samples")  # fmt: skip
+        return
+    target = args.dir
+    if target in (None, "latest"):
+        pending = [e for e in entries if e["state"] != "restored"]
+        if not pending:
+            raise DatasetCoreError("Nothing to restore: see `dsc trash list`")
+        target = pending[-1]["dir"]
+    restored = trash.restore_trash(target)
+    print(f"Restored {len(restored)} files and the deleted samples from {target}")
+
+
 def _import(args: argparse.Namespace) -> None:
     from .importers import from_dir
 
@@ -151,6 +172,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "info", "delete"])
     p.add_argument("name", nargs="?")
     p.set_defaults(func=_datasets)
+
+    p = sub.add_parser("trash", help="list trash folders, or restore one (files and samples)")
+    p.add_argument("action", choices=["list", "restore"])
+    p.add_argument("dir", nargs="?", help="restore: a trash folder or its name (default latest)")
+    p.set_defaults(func=_trash)
 
     p = sub.add_parser("import", help="make a dataset from a folder")
     p.add_argument("dir")

@@ -548,6 +548,29 @@ class Dataset(SampleCollection):
         return deleted
 
     @translate_errors
+    def insert_documents(self, docs: list[dict[str, Any]]) -> int:
+        """Put back stored sample documents as they were (ids kept), e.g. from the trash.
+
+        Documents whose id or filepath is already in the dataset are skipped, so
+        calling it twice inserts nothing twice. Returns how many were inserted.
+        """
+        if not docs:
+            return 0
+        fields: dict[str, Field] = {}
+        for doc in docs:
+            for k, v in doc.items():
+                if not k.startswith("_") and k not in self._schema and k not in fields:
+                    found = field_of_mongo(v)
+                    if found is not None:
+                        fields[k] = found
+        self._merge_schema(fields)
+        try:
+            res = self._sample_coll().insert_many(docs, ordered=False)
+            return len(res.inserted_ids)
+        except BulkWriteError as e:
+            return int(e.details.get("nInserted", 0))
+
+    @translate_errors
     def clear(self) -> None:
         """Delete every sample (never their files)."""
         self._sample_coll().delete_many({})

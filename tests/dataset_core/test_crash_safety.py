@@ -1,0 +1,182 @@
+"""kill -9 at chosen points of each operation, then the invariants, from a fresh process.
+
+Each child process runs one operation against the test's mongod and SIGKILLs
+itself at a step chosen by a progress hook or a count (never by sleeping). A
+second, fresh process then reports what is stored; the invariants: the sample
+count is that of before or after, every stored field is in the schema, every
+user file is in place or in the trash with a journal entry, and running the
+same command again finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import dataset_core as dc
+from dataset_core import db
+from dataset_core.config import config
+
+from ..conftest import write_image
+
+PRELUDE = """
+import json, os, signal, sys
+from pathlib import Path
+from dataset_core.config import config
+config.database_uri = os.environ["T_URI"]
+config.database_name = os.environ["T_DB"]
+config.home = Path(os.environ["T_HOME"])
+import dataset_core as dc
+def die(*_):
+    os.kill(os.getpid(), signal.SIGKILL)
+def die_at(step, n=0):
+    def hook(s, i=0):
+        if s == step and i == n:
+            die()
+    return hook
+"""
+
+#: what a fresh process sees: counts, schema, and any field stored but undeclared
+CHECK = """
+out = {}
+for name in dc.list_datasets():
+    ds = dc.load_dataset(name)
+    coll = ds._sample_coll()
+    stored = set()
+    for doc in coll.aggregate([{"$project": {"kv": {"$objectToArray": "$$ROOT"}}},
+                               {"$unwind": "$kv"}, {"$group": {"_id": "$kv.k"}}]):
+        stored.add(doc["_id"])
+    schema = set(ds.get_field_schema())
+    undeclared = sorted(k for k in stored if not k.startswith("_") and k not in schema)
+    out[name] = {"count": len(ds), "undeclared": undeclared, "schema": sorted(schema)}
+print("RESULT" + json.dumps(out))
+"""
+
+
+@pytest.fixture
+def child(database, tmp_path):
+    """run(code) -> (returncode, output) of a child on this test's database."""
+    env = dict(os.environ, T_URI=db.database_uri(), T_DB=config.database_name,
+               T_HOME=str(tmp_path / "home"), DATASET_CORE_SHOW_PROGRESS="0")  # fmt: skip
+    config_home = config.home
+    config.home = tmp_path / "home"
+
+    def run(code: str, timeout: float = 120) -> tuple[int, str]:
+        proc = subprocess.run([sys.executable, "-c", PRELUDE + textwrap.dedent(code)], env=env,
+                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        return proc.returncode, proc.stdout + proc.stderr
+
+    yield run
+    config.home = config_home
+
+
+def fresh_state(child) -> dict:
+    code, out = child(CHECK)
+    assert code == 0, out
+    return json.loads(out.split("RESULT", 1)[1])
+
+
+KILLED = -signal.SIGKILL
+
+
+# -- dedup with file moving ------------------------------------------------------------
+
+
+@pytest.fixture
+def dup_folder(tmp_path) -> Path:
+    """a/00001.png and b/00001.png identical (same name: the trash must keep both paths),
+    three more copies of another image, and two unique images."""
+    root = tmp_path / "imgs"
+    for sub in ("a", "b"):
+        write_image(root / sub / "00001.png", seed=1)
+    for sub in ("a", "b", "c"):
+        write_image(root / sub / "00002.png", seed=2)
+    write_image(root / "a" / "u1.png", seed=3)
+    write_image(root / "b" / "u2.png", seed=4)
+    return root
+
+
+DEDUP = """
+import brain
+from dataset_core import trash
+trash.progress_hook = {hook}
+ds = dc.load_dataset("dups")
+brain.deduplicate(ds, kind="exact", keep="first", dry_run=False, delete_files=True)
+print("finished")
+"""
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*.png"))}
+
+
+def _check_files_safe(original: dict[str, bytes], home: Path) -> None:
+    """Every file is in place or in a trash folder under a journal entry (same bytes)."""
+    journalled = {}
+    for journal in (home / "trash").glob("*/journal.json"):
+        for src, rel in json.loads(journal.read_text())["files"]:
+            journalled[src] = journal.parent / "files" / rel
+    for path, data in original.items():
+        if os.path.exists(path):
+            assert Path(path).read_bytes() == data
+        else:
+            assert path in journalled, f"{path} is gone and no journal names it"
+            assert journalled[path].read_bytes() == data
+
+
+@pytest.mark.parametrize("step, n", [("journal", 0), ("move", 0), ("move", 2), ("delete", 0),
+                                     ("done", 0)])  # fmt: skip
+def test_dedup_killed_at_each_step(child, dup_folder, tmp_path, step, n):
+    import brain
+
+    ds = dc.Dataset.from_images_dir(str(dup_folder), name="dups")
+    brain.find_exact_duplicates(ds)
+    original = _files(dup_folder)
+    before, after = len(ds), 4
+    code, out = child(DEDUP.format(hook=f"die_at({step!r}, {n})"))
+    assert code == KILLED, out
+    assert fresh_state(child)["dups"]["count"] in (before, after)
+    _check_files_safe(original, tmp_path / "home")
+    code, out = child("from dataset_core import trash\nprint(trash.list_trash())")
+    assert code == 0 and ("interrupted" in out) == (step != "done"), out
+
+    # the same command again finishes the job
+    code, out = child(DEDUP.format(hook="None"))
+    assert code == 0 and "finished" in out, out
+    assert fresh_state(child)["dups"]["count"] == after
+    _check_files_safe(original, tmp_path / "home")
+    left = _files(dup_folder)
+    assert len(left) == after and str(dup_folder / "a" / "00001.png") in left
+
+    # and `dsc trash restore` undoes it: every file and sample back
+    for entry in json.loads(child("from dataset_core import trash\n"
+                                  "print('RESULT' + json.dumps(trash.list_trash()))")[1]
+                            .split("RESULT")[1]):  # fmt: skip
+        code, out = child(f"from dataset_core.cli import main\n"
+                          f"sys.exit(main(['trash', 'restore', {entry['dir']!r}]))")  # fmt: skip
+        assert code == 0, out
+    assert _files(dup_folder) == original
+    assert fresh_state(child)["dups"]["count"] == before
+
+
+def test_restore_an_interrupted_dedup_without_rerunning(child, dup_folder, tmp_path):
+    import brain
+
+    ds = dc.Dataset.from_images_dir(str(dup_folder), name="dups")
+    brain.find_exact_duplicates(ds)
+    original = _files(dup_folder)
+    code, out = child(DEDUP.format(hook="die_at('move', 2)"))
+    assert code == KILLED, out
+    code, out = child("from dataset_core.cli import main\nsys.exit(main(['trash', 'list']))")
+    assert code == 0 and "interrupted" in out and "2/3 files in trash" in out, out
+    code, out = child("from dataset_core.cli import main\nsys.exit(main(['trash', 'restore']))")
+    assert code == 0, out
+    assert _files(dup_folder) == original
+    assert fresh_state(child)["dups"]["count"] == len(original)
