@@ -308,16 +308,16 @@ class SampleCollection:
         Example:
             >>> backup = dataset.clone("cifar-backup")
         """
-        from .dataset import Dataset
+        from .dataset import staged_dataset
 
         src = self._dataset
-        new = Dataset(name)
-        target = new._doc.sample_collection_name
-        self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}], allowDiskUse=True)
-        new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
-        new._doc.classes = list(src._doc.classes)
-        new._doc.info = dict(src._doc.info)
-        new.save()
+        with staged_dataset(name) as new:  # visible only once every sample is copied
+            target = new._doc.sample_collection_name
+            self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}],
+                                 allowDiskUse=True)  # fmt: skip
+            new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
+            new._doc.classes = list(src._doc.classes)
+            new._doc.info = dict(src._doc.info)
         return new
 
     # -- aggregations (dataset_core/aggregations.py) -----------------------------
