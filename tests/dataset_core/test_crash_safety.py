@@ -180,3 +180,102 @@ def test_restore_an_interrupted_dedup_without_rerunning(child, dup_folder, tmp_p
     assert code == 0, out
     assert _files(dup_folder) == original
     assert fresh_state(child)["dups"]["count"] == len(original)
+
+
+# -- imports, appends, set_values -------------------------------------------------------
+
+SMALL_BATCHES = """
+import dataset_core.dataset as dsmod
+from dataset_core import recovery
+dsmod.INSERT_BATCH_SIZE = 50
+recovery.progress_hook = {hook}
+"""
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    root = tmp_path / "many"
+    for i in range(240):
+        write_image(root / f"{i // 100}" / f"{i:05d}.png", size=(8, 8), seed=i)
+    return root
+
+
+@pytest.mark.parametrize("step, n", [("add", 0), ("add", 100), ("add", 200), ("commit", 0)])
+def test_from_images_dir_killed_then_rerun(child, folder, step, n):
+    code, out = child(SMALL_BATCHES.format(hook=f"die_at({step!r}, {n})")
+                      + f"dc.Dataset.from_images_dir({str(folder)!r}, name='many')")  # fmt: skip
+    assert code == KILLED, out
+    assert fresh_state(child) == {}  # no half dataset under the name
+    code, out = child(SMALL_BATCHES.format(hook="None")
+                      + f"dc.Dataset.from_images_dir({str(folder)!r}, name='many')")  # fmt: skip
+    assert code == 0, out  # no overwrite=True needed, no DatasetExistsError
+    state = fresh_state(child)["many"]
+    assert state["count"] == 240 and state["undeclared"] == []
+    staging = db.get_db()["_staging"].count_documents({})
+    leftovers = [c for c in db.get_db().list_collection_names() if c.startswith("samples.")]
+    assert staging == 0 and len(leftovers) == 1  # the killed import's samples were dropped
+
+
+APPEND = """
+ds = dc.load_dataset("grow")
+ds.add_samples([dc.Sample(f"/data/new{i}.jpg", score=float(i), label=dc.Classification(label="x"))
+                for i in range(200)])
+print("appended")
+"""
+
+
+@pytest.mark.parametrize("n", [50, 150])
+def test_append_killed_is_undone_and_rerun_adds_no_duplicates(child, database, n):
+    ds = dc.Dataset("grow")
+    ds.add_samples([dc.Sample(f"/data/old{i}.jpg") for i in range(30)])
+    code, out = child(SMALL_BATCHES.format(hook=f"die_at('add', {n})") + APPEND)
+    assert code == KILLED, out
+    state = fresh_state(child)["grow"]
+    assert state["count"] == 30 and state["undeclared"] == []  # before
+    code, out = child(SMALL_BATCHES.format(hook="None") + APPEND)
+    assert code == 0 and "appended" in out, out  # no DuplicateSampleError
+    state = fresh_state(child)["grow"]
+    assert state["count"] == 230 and state["undeclared"] == []
+    code, out = child("print('RESULT', dc.load_dataset('grow').count_values('label.label'))")
+    assert code == 0 and "'x': 200" in out, out
+
+
+SET_VALUES = """
+ds = dc.load_dataset("setv")
+ds.set_values("score", [float(i) for i in range(len(ds))])
+print("set")
+"""
+
+
+def test_set_values_of_new_field_killed_leaves_before(child, database):
+    ds = dc.Dataset("setv")
+    ds.add_samples([dc.Sample(f"/data/{i}.jpg") for i in range(300)])
+    code, out = child(SMALL_BATCHES.format(hook="die_at('set_values', 100)")
+                      .replace("INSERT_BATCH_SIZE = 50", "INSERT_BATCH_SIZE = 50") + SET_VALUES)
+    assert code == KILLED, out
+    state = fresh_state(child)["setv"]
+    assert "score" not in state["schema"] and state["undeclared"] == []
+    assert ds._sample_coll().count_documents({"score": {"$exists": True}}) == 0
+    code, out = child(SET_VALUES)
+    assert code == 0, out
+    code, out = child("print('RESULT', dc.load_dataset('setv').count('score'))")
+    assert code == 0 and "RESULT 300" in out, out
+
+
+# -- two processes, one schema ----------------------------------------------------------
+
+
+def test_two_processes_add_fields_neither_loses_the_other(child, database):
+    ds = dc.Dataset("shared")
+    ds.add_samples([dc.Sample(f"/data/{i}.jpg") for i in range(3)])
+    ds.info["owner"] = "a"  # process A holds the dataset open...
+    code, out = child("ds = dc.load_dataset('shared'); ds.set_values('x', [1, 2, 3])")
+    assert code == 0, out  # ...process B adds x...
+    ds.save()  # ...and A saves its info
+    sample = ds.first()
+    sample["y"] = 5.0
+    sample.save()
+    assert ds.count_values("x") == {1: 1, 2: 1, 3: 1}  # A sees x without reloading
+    assert set(fresh_state(child)["shared"]["schema"]) >= {"x", "y"}
+    code, out = child("print('RESULT', dc.load_dataset('shared').info)")
+    assert "'owner': 'a'" in out, out
