@@ -99,9 +99,7 @@ def parse_image_classification_dir_tree(
         report = scan_images(os.path.join(root, folder), recursive=True)
         label = None if folder == UNLABELED_DIR else folder
         samples.extend((p, label) for p in report.images)
-        total.not_images += report.not_images
-        total.empty += report.empty
-        total.unreadable += report.unreadable
+        total.merge(report)
     _report(total)
     if not samples:
         raise MediaError(

@@ -279,3 +279,116 @@ def test_two_processes_add_fields_neither_loses_the_other(child, database):
     assert set(fresh_state(child)["shared"]["schema"]) >= {"x", "y"}
     code, out = child("print('RESULT', dc.load_dataset('shared').info)")
     assert "'owner': 'a'" in out, out
+
+
+# -- folders as they come off real disks -------------------------------------------------
+
+
+@pytest.fixture
+def odd_folder(tmp_path) -> Path:
+    """5 images, a symlink loop, a second link to a walked folder and to a file, a FIFO,
+    a socket, an empty image and a broken link."""
+    import socket as socket_module
+
+    root = tmp_path / "odd"
+    for i in range(5):
+        write_image(root / "sub" / f"{i}.png", seed=i)
+    os.symlink(".", root / "loop")
+    os.symlink("..", root / "sub" / "up")
+    os.symlink(root / "sub", root / "again")
+    os.symlink(root / "sub" / "0.png", root / "zz_link.png")
+    os.mkfifo(root / "pipe.png")
+    sock = socket_module.socket(socket_module.AF_UNIX)
+    sock.bind(str(root / "sock.png"))
+    sock.close()
+    (root / "empty.png").write_bytes(b"")
+    os.symlink(root / "nowhere.png", root / "broken.png")
+    return root
+
+
+def test_folder_walk_loops_links_and_special_files(database, odd_folder, capsys):
+    ds = dc.Dataset.from_images_dir(str(odd_folder), name="odd")
+    out = capsys.readouterr().out
+    assert len(ds) == 5  # not 205: loops and second links add nothing
+    for words in ("2 symlink loops", "2 links to files or folders already walked",
+                  "2 special files", "1 empty", "1 broken symlinks"):  # fmt: skip
+        assert words in out, out
+
+
+def test_dedup_after_a_loop_moves_no_file_a_kept_sample_needs(database, child, tmp_path):
+    """Even when one file is in the dataset under two paths, dedup keeps it in place."""
+    import brain
+
+    root = tmp_path / "two_paths"
+    for i in range(3):
+        write_image(root / "sub" / f"{i}.png", seed=i)
+    ds = dc.Dataset("two")
+    ds.add_samples([dc.Sample(str(p)) for p in sorted(root.rglob("*.png"))])
+    os.symlink(root / "sub", root / "alias")
+    ds.add_samples([dc.Sample(str(root / "alias" / f"{i}.png")) for i in range(3)])
+    brain.find_exact_duplicates(ds)
+    brain.deduplicate(ds, kind="exact", keep="first", dry_run=False, delete_files=True)
+    assert len(ds) == 3
+    assert all(os.path.exists(p) for p in ds.values("filepath"))
+
+
+def test_unreadable_file_is_reported_at_import(database, tmp_path, capsys):
+    root = tmp_path / "locked"
+    for i in range(2):
+        write_image(root / f"{i}.png", seed=i)
+    locked = root / "1.png"
+    locked.chmod(0)
+    try:
+        with open(locked, "rb"):
+            readable = True
+    except PermissionError:
+        readable = False
+    if readable:
+        locked.chmod(0o644)
+        pytest.skip("running as root: chmod 000 does not stop reads, so no unreadable file")
+    ds = dc.Dataset.from_images_dir(str(root), name="locked")
+    assert len(ds) == 1 and "1 unreadable (1.png)" in capsys.readouterr().out
+
+
+def _png_header(width: int, height: int) -> bytes:
+    """A valid PNG whose header claims ``width`` x ``height`` (a decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)  # fmt: skip
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
+            + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b""))  # fmt: skip
+
+
+def test_decompression_bomb_is_reported_and_the_rest_goes_on(database, tmp_path):
+    import brain
+
+    root = tmp_path / "bomb"
+    for i in range(3):
+        write_image(root / f"{i}.png", seed=i)
+    (root / "bomb.png").write_bytes(_png_header(20000, 20000))
+    ds = dc.Dataset.from_images_dir(str(root), name="bomb")
+    report = ds.compute_metadata()
+    assert report.computed == 3
+    reason = report.failures[str(root / "bomb.png")]
+    assert "decompression bomb" in reason and "20000x20000" in reason
+    brain.find_exact_duplicates(ds, pixels=True)
+    assert ds.count("pixel_hash") == 3
+
+
+def test_dsc_analyze_with_a_bomb_prints_no_traceback(database, tmp_path, capsys):
+    from dataset_core.cli import main
+
+    root = tmp_path / "bomb2"
+    for i in range(6):
+        write_image(root / f"{i}.png", size=(40, 40), seed=i)
+    (root / "bomb.png").write_bytes(_png_header(20000, 20000))
+    code = main(["analyze", str(root), "--name", "b2", "--visualization", "none"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Traceback" not in captured.out + captured.err
+    assert "bomb.png" in captured.out
