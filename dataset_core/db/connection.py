@@ -121,9 +121,33 @@ def translate_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        outer = not getattr(_depth, "n", 0)
+        _depth.n = getattr(_depth, "n", 0) + 1
         try:
-            return func(*args, **kwargs)
-        except pymongo.errors.ConnectionFailure as e:
-            raise database_error(e) from e
+            try:
+                return func(*args, **kwargs)
+            except pymongo.errors.ConnectionFailure as e:
+                if not (outer and _embedded_died()):
+                    raise database_error(e) from None
+            # our embedded mongod died under the call: restart it and run the call once
+            # more (writes carry client-side ids or are $set/$unset, so nothing doubles)
+            reset()
+            try:
+                return func(*args, **kwargs)
+            except pymongo.errors.ConnectionFailure as e:
+                raise database_error(e) from None
+        finally:
+            _depth.n -= 1
 
     return wrapper  # type: ignore[return-value]
+
+
+_depth = threading.local()
+
+
+def _embedded_died() -> bool:
+    """Whether the database is the embedded mongod and its recorded process is gone."""
+    if config.database_uri:
+        return False
+    state = service._read_state()
+    return state is None or not service._pid_alive(int(state["pid"]))

@@ -250,8 +250,12 @@ print("set")
 def test_set_values_of_new_field_killed_leaves_before(child, database):
     ds = dc.Dataset("setv")
     ds.add_samples([dc.Sample(f"/data/{i}.jpg") for i in range(300)])
-    code, out = child(SMALL_BATCHES.format(hook="die_at('set_values', 100)")
-                      .replace("INSERT_BATCH_SIZE = 50", "INSERT_BATCH_SIZE = 50") + SET_VALUES)
+    code, out = child(
+        SMALL_BATCHES.format(hook="die_at('set_values', 100)").replace(
+            "INSERT_BATCH_SIZE = 50", "INSERT_BATCH_SIZE = 50"
+        )
+        + SET_VALUES
+    )
     assert code == KILLED, out
     state = fresh_state(child)["setv"]
     assert "score" not in state["schema"] and state["undeclared"] == []
@@ -392,3 +396,51 @@ def test_dsc_analyze_with_a_bomb_prints_no_traceback(database, tmp_path, capsys)
     assert code == 0, captured.err
     assert "Traceback" not in captured.out + captured.err
     assert "bomb.png" in captured.out
+
+
+# -- the database dies under a running process -------------------------------------------
+
+MONGOD_KILLED = """
+import time
+from dataset_core import db
+config.database_uri = None
+config.database_dir = Path(os.environ["T_HOME"]) / "own-db"
+ds = dc.Dataset("m")
+ds.add_samples([dc.Sample(f"/data/{i}.jpg") for i in range(100)])
+try:
+    os.kill(db.status()["pid"], signal.SIGKILL)  # mongod dies under this process
+    start = time.monotonic()
+    ds.add_sample(dc.Sample("/data/after.jpg"))  # reconnects (restarting it) and succeeds
+    took = time.monotonic() - start
+    ds.add_samples([dc.Sample(f"/data/more{i}.jpg") for i in range(10)])
+    print("RESULT" + json.dumps({"count": len(ds), "distinct": len(set(ds.values("filepath"))),
+                                 "took": took}))
+finally:
+    db.stop()
+"""
+
+
+def test_mongod_killed_under_a_client_next_call_succeeds(child):
+    code, out = child(MONGOD_KILLED, timeout=180)
+    assert code == 0, out
+    result = json.loads(out.split("RESULT", 1)[1])
+    assert result["count"] == result["distinct"] == 111  # nothing lost, nothing twice
+    assert result["took"] < 30
+
+
+def test_database_errors_are_one_line(database, monkeypatch, capsys):
+    from dataset_core.cli import main
+
+    monkeypatch.setattr(
+        config, "database_uri", "mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=300"
+    )
+    monkeypatch.setattr("dataset_core.db.connection.SERVER_SELECTION_TIMEOUT_MS", 300)
+    db.reset()
+    try:
+        assert main(["datasets", "list"]) == 1
+    finally:
+        monkeypatch.undo()
+        db.reset()
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Cannot reach MongoDB") and "\n" not in err
+    assert len(err) < 400 and "Topology" not in err
