@@ -58,8 +58,9 @@ def _trash(args: argparse.Namespace) -> None:
         if not entries:
             print(f"The trash ({trash.trash_root()}) is empty")
         for e in entries:
-            print(f"{e['dir']}  {e['state']:<11}  dataset {e['dataset']!r}: "
-                  f"{e['in_trash']}/{e['files']} files in trash, {e['samples']} samples")  # fmt: skip
+            files = f"{e['in_trash']}/{e['files']} files in trash"
+            print(f"{e['dir']}  {e['state']:<11}  dataset {e['dataset']!r}: {files}, "
+                  f"{e['samples']} samples")  # fmt: skip
         return
     target = args.dir
     if target in (None, "latest"):

@@ -10,6 +10,7 @@ schema.
 from __future__ import annotations
 
 import contextlib
+import operator
 import random
 import weakref
 from collections.abc import Iterable, Iterator
@@ -22,6 +23,7 @@ from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from . import recovery
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -43,7 +45,6 @@ from .fields import (
     validate_field_name,
 )
 from .odm import DatasetDocument
-from . import recovery
 from .progress import progress_bar
 from .sample import Sample, utcnow
 
@@ -66,6 +67,7 @@ _BASE_SCHEMA = {
     "last_modified_at": Field("datetime"),
 }
 
+_BINARY = operator.attrgetter("binary")  # ObjectIds compared as bytes, in C
 _instances: weakref.WeakValueDictionary[tuple[str, str], Dataset] = weakref.WeakValueDictionary()
 
 
@@ -391,8 +393,10 @@ class Dataset(SampleCollection):
             bind.append(s)
         if not docs:
             return []
+        ids = []
         for doc in docs:  # ids chosen here: a retried insert can tell what is stored
-            doc["_id"] = ObjectId()
+            doc["_id"] = oid = ObjectId()
+            ids.append(oid)
         # declared before the inserts, with a note of the insert: a kill -9 leaves no
         # undeclared values, and the next open removes the half-added samples
         op = recovery.begin(
@@ -644,7 +648,7 @@ class Dataset(SampleCollection):
                 f"Field {top!r} not found in dataset {self.name!r}; set the whole field first"
             )
         coll = self._sample_coll()
-        with recovery.transaction() as session:
+        with recovery.transaction(len(ops)) as session:
             for i in range(0, len(ops), INSERT_BATCH_SIZE):
                 recovery.hook("set_values", i)
                 coll.bulk_write(ops[i : i + INSERT_BATCH_SIZE], ordered=False, session=session)

@@ -127,19 +127,28 @@ def insert_batch(dataset: Dataset, coll: Any, batch: list[dict[str, Any]]) -> An
     return coll
 
 
+#: above this many writes, a transaction risks MongoDB's 60 s transaction limit
+TRANSACTION_MAX_OPS = 200_000
+_replica: dict[int, bool] = {}
+
+
 def is_replica_set() -> bool:
     """Whether the database is a replica set (or sharded): transactions are possible."""
-    try:
-        hello = get_client().admin.command("hello")
-    except Exception:  # noqa: BLE001 - no answer: no transactions
-        return False
-    return bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+    client = get_client()
+    if id(client) not in _replica:
+        try:
+            hello = client.admin.command("hello")
+        except ConnectionFailure:
+            return False
+        _replica[id(client)] = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
+    return _replica[id(client)]
 
 
 @contextlib.contextmanager
-def transaction() -> Iterator[Any]:
-    """A session in a transaction on a replica set; None (plain writes) on a standalone."""
-    if not is_replica_set():
+def transaction(num_ops: int = 0) -> Iterator[Any]:
+    """A session in a transaction on a replica set (for up to :data:`TRANSACTION_MAX_OPS`
+    writes); None, plain writes, on a standalone server."""
+    if num_ops > TRANSACTION_MAX_OPS or not is_replica_set():
         yield None
         return
     with get_client().start_session() as session, session.start_transaction():

@@ -3,10 +3,10 @@
 :func:`trash_samples` works in three steps, each safe to interrupt:
 
 1. **journal**: the trash folder ``~/.dataset_core/trash/<time>/`` gets
-   ``samples.jsonl`` (the stored documents of the samples to delete, extended
-   JSON) and then ``journal.json`` (dataset, sample ids, and each file's
-   original path with its path relative to the files' common root), both
-   flushed to disk, ``journal.json`` renamed into place last;
+   ``samples.bson`` (the stored documents of the samples to delete) and then
+   ``journal.json`` (dataset, sample ids, and each file's original path with
+   its path relative to the files' common root), both flushed to disk,
+   ``journal.json`` renamed into place last;
 2. **moves**: each file goes to ``files/<relative path>`` (a rename on one
    disk; across disks a copy, flushed, renamed, then the original unlinked),
    so ``a/1.png`` and ``b/1.png`` never collide;
@@ -30,18 +30,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bson import ObjectId, json_util
+import bson
+from bson import ObjectId
 
 from .config import config
 from .errors import DatasetCoreError, DatasetNotFoundError
-from .manifest import JSON_OPTIONS
 from .sample import utcnow
 
 if TYPE_CHECKING:
     from .dataset import Dataset
 
 JOURNAL = "journal.json"
-SAMPLES = "samples.jsonl"
+SAMPLES = "samples.bson"
 STATUS = "status.json"
 FILES = "files"
 #: tests set this to ``f(step, n)`` to stop a run at a chosen step
@@ -135,9 +135,8 @@ def _write_journal(name: str | None, docs: list[dict[str, Any]], oids: list[Obje
     stamp = utcnow().strftime("%Y%m%d-%H%M%S-%f")
     trash = trash_root() / stamp
     trash.mkdir(parents=True)
-    with open(trash / SAMPLES, "w", encoding="utf-8") as f:
-        for d in docs:
-            f.write(json_util.dumps(d, json_options=JSON_OPTIONS) + "\n")
+    with open(trash / SAMPLES, "wb") as f:
+        f.write(b"".join(bson.encode(d) for d in docs))
         f.flush()
         os.fsync(f.fileno())
     journal = {
@@ -277,8 +276,8 @@ def restore_trash(trash_dir: str | os.PathLike[str], samples: bool = True) -> li
     if samples:
         dataset = _load(journal)
         if dataset is not None:
-            with open(trash / SAMPLES, encoding="utf-8") as f:
-                docs = [json_util.loads(line, json_options=JSON_OPTIONS) for line in f if line]
+            with open(trash / SAMPLES, "rb") as f:
+                docs = list(bson.decode_file_iter(f))
             dataset.insert_documents(docs)
     _write_durable(trash / STATUS, json.dumps({"state": "restored"}))
     if blocked:
