@@ -9,8 +9,8 @@ import pymongo
 import pytest
 
 import dataset_core as dc
-from dataset_core import db, recovery
 from dataset_core import dataset as dataset_module
+from dataset_core import db, recovery
 from dataset_core.config import config
 from dataset_core.db import service
 
