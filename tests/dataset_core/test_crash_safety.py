@@ -34,7 +34,7 @@ config.database_uri = os.environ["T_URI"]
 config.database_name = os.environ["T_DB"]
 config.home = Path(os.environ["T_HOME"])
 import dataset_core as dc
-def die(*_):
+def die(*_, **__):
     os.kill(os.getpid(), signal.SIGKILL)
 def die_at(step, n=0):
     def hook(s, i=0):
@@ -444,3 +444,25 @@ def test_database_errors_are_one_line(database, monkeypatch, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: Cannot reach MongoDB") and "\n" not in err
     assert len(err) < 400 and "Topology" not in err
+
+
+ANALYZE = """
+import brain.analyze
+{patch}
+from dataset_core.cli import main
+sys.exit(main(["analyze", {root!r}, "--name", "an", "--visualization", "none"]))
+"""
+
+
+def test_dsc_analyze_killed_after_the_import_reruns_without_overwrite(child, tmp_path):
+    root = tmp_path / "an"
+    for i in range(8):
+        write_image(root / f"{i}.png", size=(40, 40), seed=i)
+    patch = "sys.modules['brain.analyze']._embed = die"
+    code, out = child(ANALYZE.format(patch=patch, root=str(root)))
+    assert code == KILLED, out
+    assert fresh_state(child)["an"]["count"] == 8  # the import itself completed
+    code, out = child(ANALYZE.format(patch="", root=str(root)), timeout=300)
+    assert code == 0, out  # no DatasetExistsError, no --overwrite
+    assert "Reusing dataset 'an'" in out and "Analysed 8 images" in out
+    assert fresh_state(child)["an"]["count"] == 8
