@@ -171,7 +171,7 @@ def test_operators_preview_then_run(client, labelled, store):
                       json=body(labelled)).json()  # fmt: skip
     assert "Would remove 2 samples" in dry["message"] and len(labelled) == 14
     job = _wait(client, client.post("/api/operators/deduplicate_exact_duplicates/run",
-                                    json=body(labelled)).json()["id"])  # fmt: skip
+                                    json=body(labelled, preview_id=dry["preview_id"])).json()["id"])  # fmt: skip
     assert job["status"] == "done" and len(labelled) == 12
 
 
