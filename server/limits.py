@@ -77,10 +77,11 @@ class Limits:
                 if csp:
                     extra.append((b"content-security-policy", csp.encode()))
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                scratch.drop()  # before the last byte: the client never sees them linger
             await send(message)
 
-        scope_cm = dropped_after()
-        scope_cm.__enter__()
+        scratch = dropped_after().__enter__()
         try:
             with pymongo.timeout(config.query_timeout_ms / 1000):
                 await self.app(scope, counted_receive, send_with_headers)
@@ -89,7 +90,7 @@ class Limits:
                 await _too_large(send, limit)
         finally:
             # drops only what this request made (rare: id lists past the inline bound)
-            scope_cm.__exit__(None, None, None)
+            scratch.__exit__(None, None, None)
 
 
 async def _too_large(send: Any, limit: int) -> None:

@@ -125,6 +125,7 @@ class ServerThread:
         sock = bind(self.address, self.port)
         self.port = security.port = sock.getsockname()[1]  # port=0 picks a free one
         self.token = security.token
+        self.security = security
         config = uvicorn.Config(create_app(self.store, security), log_level="warning",
                                 lifespan="off", ws=WS_PROTOCOL)  # fmt: skip
         self._server = uvicorn.Server(config)

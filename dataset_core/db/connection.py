@@ -124,6 +124,10 @@ def translate_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except pymongo.errors.ConnectionFailure as e:
+            if getattr(e, "timeout", False) and not isinstance(
+                e, pymongo.errors.ServerSelectionTimeoutError
+            ):
+                raise  # a query past its time limit (pymongo.timeout): the server is fine
             raise database_error(e) from e
 
     return wrapper  # type: ignore[return-value]

@@ -36,8 +36,7 @@ import hashlib
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
@@ -79,19 +78,31 @@ _scoped: set[tuple[str, str]] = set()  # made inside some block: theirs to drop
 _scope_lock = threading.Lock()
 
 
-@contextmanager
-def dropped_after() -> Iterator[None]:
+class dropped_after:  # noqa: N801 - used as a context manager, like contextlib's
     """Drop the id collections made inside this block when it ends.
 
     A collection that another block still uses, or that was made outside any
-    block (by Python code that may read it again), is kept.
+    block (by Python code that may read it again), is kept. :meth:`drop` may
+    be called early (a server drops before its response's last byte).
     """
-    used: list[tuple[Database[Any], str, bool]] = []
-    token = _scope.set(used)
-    try:
-        yield
-    finally:
-        _scope.reset(token)
+
+    def __init__(self) -> None:
+        self._used: list[tuple[Database[Any], str, bool]] = []
+        self._token: Any = None
+
+    def __enter__(self) -> dropped_after:
+        self._token = _scope.set(self._used)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        if self._token is not None:
+            _scope.reset(self._token)
+            self._token = None
+        self.drop()
+
+    def drop(self) -> None:
+        """Drop now what this block made and nobody else uses."""
+        used, self._used[:] = list(self._used), []
         for db, name, _ in used:
             key = (db.name, name)
             with _scope_lock:

@@ -104,7 +104,7 @@ def view_from_untrusted(dataset: Dataset, stages: Any) -> DatasetView:
     for i, stage in enumerate(view.stages):
         compiled = stage.to_pipeline(dataset, first=not steps)
         try:
-            check_pipeline(compiled)
+            check_pipeline(compiled, dataset._sample_coll().name)
         except ViewError as e:
             raise ViewError(f"stages[{i}] ({type(stage).__name__}): {e}") from None
         steps += compiled
@@ -156,8 +156,9 @@ def _is_value(v: Any) -> bool:
     return v is None or isinstance(v, (bool, int, float, str))
 
 
-def check_pipeline(steps: list[dict[str, Any]]) -> None:
-    """Check compiled steps against the allow-lists.
+def check_pipeline(steps: list[dict[str, Any]], samples: str) -> None:
+    """Check compiled steps against the allow-lists; ``$lookup``/``$unionWith`` may
+    read only the id collections and ``samples`` (the view's own sample collection).
 
     Raises:
         ViewError: a step or operator that is not allowed, named.
@@ -170,9 +171,10 @@ def check_pipeline(steps: list[dict[str, Any]]) -> None:
             raise ViewError(f"the step {op} is not allowed in a view from the dashboard")
         if op in _READS_OTHER:
             target = arg.get("from") if op == "$lookup" else arg.get("coll")
-            if not (isinstance(target, str) and target.startswith(idsets.PREFIX)):
+            if not (isinstance(target, str) and (target.startswith(idsets.PREFIX)
+                                                 or target == samples)):  # fmt: skip
                 raise ViewError(f"{op} of collection {target!r} is not allowed")
-            check_pipeline(arg.get("pipeline") or [])
+            check_pipeline(arg.get("pipeline") or [], samples)
             continue
         if op in ("$skip", "$limit"):
             if isinstance(arg, bool) or not isinstance(arg, int):
