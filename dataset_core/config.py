@@ -9,9 +9,9 @@
 | ``DATASET_CORE_HOME`` | ``~/.dataset_core`` | where private libraries and caches live |
 | ``DATASET_CORE_SHOW_PROGRESS`` | ``1`` | progress bars on long operations |
 | ``DATASET_CORE_SERVER_TOKEN`` | ``1`` | ``0`` lets a loopback dashboard run without its token |
-| ``DATASET_CORE_ALLOWED_HOSTS`` | unset | extra ``Host`` names the dashboard answers (a reverse proxy), comma-separated, ``name`` or ``name:port`` |
-| ``DATASET_CORE_QUERY_TIMEOUT_MS`` | ``30000`` | ``maxTimeMS`` of every query the dashboard server runs |
-| ``DATASET_CORE_MAX_BODY_BYTES`` | ``16777216`` | largest request body the dashboard server reads (413 beyond) |
+| ``DATASET_CORE_ALLOWED_HOSTS`` | unset | more ``Host`` names to answer (a proxy): ``a,b:8080`` |
+| ``DATASET_CORE_QUERY_TIMEOUT_MS`` | ``30000`` | ``maxTimeMS`` of the dashboard's queries |
+| ``DATASET_CORE_MAX_BODY_BYTES`` | ``16777216`` | largest request body the dashboard reads |
 """
 
 from __future__ import annotations

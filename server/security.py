@@ -149,7 +149,7 @@ class Security:
 
     def origin_refusal(self, host: str, origin: str | None, referer: str | None) -> str | None:
         """Why a request from ``origin`` (or ``referer``) to ``host`` is refused, or None."""
-        for what, value in (("Origin", origin), ("Referer", referer)):
+        for value in (origin, referer):
             if value is None:
                 continue
             parts = urlsplit(value)
@@ -244,8 +244,8 @@ class Guard:
 
         async def send_with_cookie(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []),
-                                                  (b"set-cookie", sec.cookie_header())]}  # fmt: skip
+                cookie = (b"set-cookie", sec.cookie_header())
+                message = {**message, "headers": [*message.get("headers", []), cookie]}
             await send(message)
 
         await self.app(scope, receive, send_with_cookie)

@@ -22,8 +22,8 @@ big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries), :mod:
 from __future__ import annotations
 
 from .base import ViewStage
-from .idsets import dropped_after
 from .filtering import Exclude, Exists, FilterLabels, Match, MatchTags, Select
+from .idsets import dropped_after
 from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
 from .shaping import ExcludeFields, Mongo, SelectFields
 from .untrusted import view_from_untrusted

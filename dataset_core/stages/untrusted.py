@@ -166,7 +166,7 @@ def check_pipeline(steps: list[dict[str, Any]], samples: str) -> None:
     for step in steps:
         if not isinstance(step, dict) or len(step) != 1:
             raise ViewError(f"a step must be a dict with one operator; got {step!r:.80}")
-        (op, arg), = step.items()
+        ((op, arg),) = step.items()
         if op not in PIPELINE_STEPS:
             raise ViewError(f"the step {op} is not allowed in a view from the dashboard")
         if op in _READS_OTHER:
@@ -232,9 +232,7 @@ def _check_expression(e: Any) -> None:
             continue
         if key.startswith("$"):
             if key not in EXPRESSION_OPERATORS:
-                raise ViewError(
-                    f"the expression operator {key} is not allowed from the dashboard"
-                )
+                raise ViewError(f"the expression operator {key} is not allowed from the dashboard")
         if key == "vars" and isinstance(value, dict):
             for v in value.values():
                 _check_expression(v)

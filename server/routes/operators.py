@@ -54,8 +54,10 @@ def _take_preview(request: Request, name: str, body: OperatorRequest, params: di
         for key in [k for k, (_, t) in _previews.items() if t < now]:
             del _previews[key]
         hit = _previews.pop(body.preview_id or "", None)
-    if hit is None or not request.cookies.get(CLIENT_COOKIE) or hit[0] != _what(
-        request, name, body, params
+    if (
+        hit is None
+        or not request.cookies.get(CLIENT_COOKIE)
+        or hit[0] != _what(request, name, body, params)
     ):
         raise DatasetCoreError(
             f"Operator {name!r} deletes or moves data: preview it first, then confirm that "

@@ -170,8 +170,9 @@ def test_operators_preview_then_run(client, labelled, store):
     dry = client.post("/api/operators/deduplicate_exact_duplicates/preview",
                       json=body(labelled)).json()  # fmt: skip
     assert "Would remove 2 samples" in dry["message"] and len(labelled) == 14
+    confirmed = body(labelled, preview_id=dry["preview_id"])
     job = _wait(client, client.post("/api/operators/deduplicate_exact_duplicates/run",
-                                    json=body(labelled, preview_id=dry["preview_id"])).json()["id"])  # fmt: skip
+                                    json=confirmed).json()["id"])  # fmt: skip
     assert job["status"] == "done" and len(labelled) == 12
 
 
