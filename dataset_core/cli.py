@@ -148,7 +148,8 @@ def _app(args: argparse.Namespace) -> None:
 
     dataset = dc.load_dataset(args.dataset) if args.dataset else None
     view = dataset.load_saved_view(args.view) if dataset is not None and args.view else None
-    session = dc.launch_app(dataset, view=view, port=args.port, address=args.address, auto=False)
+    session = dc.launch_app(dataset, view=view, port=args.port, address=args.address, auto=False,
+                           token=False if args.no_token else None)  # fmt: skip
     if args.open:
         session.open()
     print("Press Ctrl-C to stop the dashboard.", flush=True)
@@ -258,6 +259,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--address",
         default="127.0.0.1",
         help="interface to listen on (0.0.0.0 exposes it to the network)",
+    )
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve a loopback dashboard without its token (any local account can use it)",
     )
     p.add_argument("--open", action="store_true", help="open it in the system's browser")
     p.set_defaults(func=_app)

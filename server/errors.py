@@ -6,6 +6,8 @@ do); the status says whose fault it was.
 
 from __future__ import annotations
 
+import pymongo.errors
+from bson.errors import BSONError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -60,11 +62,35 @@ def status_of(exc: BaseException) -> int:
     return 400
 
 
+def database_failure(exc: Exception) -> tuple[int, str]:
+    """The status and one-line message for an error from MongoDB or BSON encoding."""
+    from dataset_core.config import config
+
+    if getattr(exc, "timeout", False):
+        return 408, (
+            f"The query ran past the server's limit of {config.query_timeout_ms / 1000:g} s "
+            "(DATASET_CORE_QUERY_TIMEOUT_MS); narrow the view or filter on an indexed field"
+        )
+    if isinstance(exc, pymongo.errors.OperationFailure):
+        details = exc.details or {}
+        text = str(details.get("errmsg") or exc).splitlines()[0][:300]
+        return 400, f"MongoDB refused the view: {text}"
+    if isinstance(exc, (BSONError, OverflowError)):
+        return 400, f"The request holds a value MongoDB cannot store: {str(exc)[:200]}"
+    return 503, f"The database failed: {str(exc).splitlines()[0][:200]}; retry in a moment"
+
+
 def install(app: FastAPI) -> None:
-    """Register the handler on ``app``."""
+    """Register the handlers on ``app``."""
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
 
+    async def handle_database(_request: Request, exc: Exception) -> JSONResponse:
+        status, message = database_failure(exc)
+        return JSONResponse({"error": message}, status_code=status)
+
     for cls in {c for c, _ in STATUS}:
         app.add_exception_handler(cls, handle)
+    for cls in (pymongo.errors.PyMongoError, BSONError, OverflowError):
+        app.add_exception_handler(cls, handle_database)

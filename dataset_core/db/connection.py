@@ -127,6 +127,8 @@ def translate_errors(func: F) -> F:
             try:
                 return func(*args, **kwargs)
             except pymongo.errors.ConnectionFailure as e:
+                if _is_query_timeout(e):
+                    raise  # a query past its time limit (pymongo.timeout): the server is fine
                 if not (outer and _embedded_died()):
                     raise database_error(e) from None
             # our embedded mongod died under the call: restart it and run the call once
@@ -135,6 +137,8 @@ def translate_errors(func: F) -> F:
             try:
                 return func(*args, **kwargs)
             except pymongo.errors.ConnectionFailure as e:
+                if _is_query_timeout(e):
+                    raise
                 raise database_error(e) from None
         finally:
             _depth.n -= 1
@@ -143,6 +147,13 @@ def translate_errors(func: F) -> F:
 
 
 _depth = threading.local()
+
+
+def _is_query_timeout(e: Exception) -> bool:
+    """A query past its own time limit (``pymongo.timeout``), not a dead server."""
+    return bool(getattr(e, "timeout", False)) and not isinstance(
+        e, pymongo.errors.ServerSelectionTimeoutError
+    )
 
 
 def _embedded_died() -> bool:
