@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from ..config import config
-from ..dataset import Dataset, dataset_exists, delete_dataset, load_dataset
+from ..dataset import Dataset, dataset_exists, load_dataset
 from ..errors import DatasetCoreError
 from ..importers import _build
 from ..labels import Classification
@@ -366,6 +366,5 @@ def load_zoo_dataset(
             label = Classification(label=labels[i])
             samples.append(Sample(str(paths[i]), tags=[s], **{label_field: label}))
         classes = classes or _split_lines(folder, s, "classes")
-    if dataset_exists(ds_name):
-        delete_dataset(ds_name)
-    return _build(ds_name, samples, classes=classes)
+    # replaces a dropped dataset of that name (reached only when asked to)
+    return _build(ds_name, samples, overwrite=True, classes=classes)
