@@ -3,23 +3,21 @@
 Both calls default to ``dry_run=True``: they print and return the plan and
 change nothing. A real run deletes samples from the dataset only; image files
 stay unless ``delete_files=True``, and even then they are *moved* into a
-trash folder (``~/.dataset_core/trash/<time>/``, with a ``manifest.json`` of
-where each came from) that :func:`restore_trash` puts back.
+trash folder (``~/.dataset_core/trash/<time>/``) through a write-ahead
+journal (:mod:`dataset_core.trash`): a crash at any step loses nothing, a
+re-run finishes the job, and :func:`restore_trash` (``dsc trash restore``)
+puts files and samples back.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from dataset_core.collection import SampleCollection
-from dataset_core.config import config
-from dataset_core.sample import utcnow
+from dataset_core.trash import restore_trash, resume_pending, trash_samples
 
 from .duplicates import duplicate_groups, embeddings_for
 from .errors import BrainError
@@ -79,10 +77,11 @@ def _choose(samples: SampleCollection, groups: list[list[str]], keep: str) -> li
 def _apply(samples: SampleCollection, plan: DedupPlan, delete_files: bool) -> DedupPlan:
     dataset = samples.dataset
     if not plan.dry_run and plan.remove_ids:
-        paths = dataset.select(plan.remove_ids).values("filepath") if delete_files else []
-        dataset.delete_samples(plan.remove_ids)
-        if delete_files:
-            plan.trash_dir, plan.moved_files = move_to_trash(paths)
+        res = trash_samples(dataset, plan.remove_ids, move_files=delete_files)
+        plan.trash_dir, plan.moved_files = res.trash_dir, res.moved_files
+        if res.kept_files:
+            print(f"Kept {len(res.kept_files)} files in place: samples that stay read them "
+                  f"too (links or second paths), e.g. {res.kept_files[0]}")  # fmt: skip
     print(plan)
     return plan
 
@@ -108,6 +107,8 @@ def deduplicate(
         >>> deduplicate(dataset, kind="approximate", keep="largest")            # dry run
         >>> deduplicate(dataset, kind="approximate", keep="largest", dry_run=False)
     """
+    if not dry_run:
+        resume_pending(samples.dataset)  # a dedup a crash interrupted is finished first
     groups = duplicate_groups(samples, kind)
     keep_ids = _choose(samples, groups, keep)
     kept = set(keep_ids)
@@ -120,45 +121,18 @@ def remove_all_duplicates(
     delete_files: bool = False,
 ) -> DedupPlan:  # fmt: skip
     """Remove every sample of every duplicate group (the plugin's "remove all")."""
+    if not dry_run:
+        resume_pending(samples.dataset)
     groups = duplicate_groups(samples, kind)
     remove = [i for g in groups for i in g]
     return _apply(samples, DedupPlan(kind, groups, [], remove, dry_run), delete_files)
 
 
 def move_to_trash(paths: list[str]) -> tuple[str, list[str]]:
-    """Move files into a new trash folder; returns (folder, moved files)."""
-    trash = config.home / "trash" / utcnow().strftime("%Y%m%d-%H%M%S-%f")
-    trash.mkdir(parents=True)
-    manifest, moved = {}, []
-    for n, path in enumerate(paths):
-        if not os.path.exists(path):
-            continue
-        dest = trash / f"{n:06d}-{os.path.basename(path)}"
-        shutil.move(path, dest)
-        manifest[dest.name] = path
-        moved.append(path)
-    (trash / "manifest.json").write_text(json.dumps(manifest, indent=1))
-    return str(trash), moved
+    """Move files (of no dataset) into a new journalled trash folder; (folder, moved)."""
+    from dataset_core.trash import trash_files
+
+    return trash_files(paths)
 
 
-def restore_trash(trash_dir: str) -> list[str]:
-    """Move the files of a trash folder back where they were; returns their paths.
-
-    A file whose original path is taken again is left in the trash and reported.
-    """
-    trash = Path(trash_dir)
-    manifest = json.loads((trash / "manifest.json").read_text())
-    restored, blocked = [], []
-    for name, original in manifest.items():
-        src = trash / name
-        if not src.exists():
-            continue
-        if os.path.exists(original):
-            blocked.append(original)
-            continue
-        os.makedirs(os.path.dirname(original), exist_ok=True)
-        shutil.move(src, original)
-        restored.append(original)
-    if blocked:
-        print(f"Left {len(blocked)} files in {trash}: their original paths exist again")
-    return restored
+__all__ = ["DedupPlan", "deduplicate", "move_to_trash", "remove_all_duplicates", "restore_trash"]

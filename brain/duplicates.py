@@ -54,7 +54,7 @@ def _hash_all(samples: SampleCollection, field: str, fn: Any, overwrite: bool) -
     def run(path: str) -> str | None:
         try:
             return fn(path)
-        except (OSError, ValueError):
+        except Exception:  # noqa: BLE001 - a bad file (even a bomb) is reported, never raised
             return None
 
     failures: list[str] = []

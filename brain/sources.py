@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 import dataset_core as dc
 from dataset_core.archives import extract_archive, is_archive
 from dataset_core.config import config
+from dataset_core.dataset import staged_dataset
 from dataset_core.errors import MediaError
 from dataset_core.media import IMAGE_EXTENSIONS, ScanReport, scan_images, sniff_image_type
 
@@ -179,13 +180,16 @@ def load_source(
         label, split = _label_and_split(path, root, set(splits), labels == "dir-tree")
         fields = {label_field: dc.Classification(label=label) if label else None}
         samples.append(dc.Sample(path, tags=[split] if split else [], **fields))
-    dataset = dc.Dataset(name, overwrite=overwrite)
-    try:
+    if not overwrite and kind != "archive" and dc.dataset_exists(name):
+        earlier = dc.load_dataset(name)
+        if sorted(earlier.values("filepath")) == sorted(scan.images):
+            # the same source imported by an earlier run (one a crash cut short after the
+            # import, say): the same command, run again, goes on with that dataset
+            notes.append(f"Reusing dataset {name!r}: it holds exactly these {len(samples)} "
+                         "images (pass overwrite=True to import them afresh)")  # fmt: skip
+            return earlier, SourceReport(kind, root, splits, notes)
+    with staged_dataset(name, overwrite=overwrite) as dataset:  # visible only when complete
         dataset.add_samples(samples)
         if labels == "dir-tree":
             dataset.classes = sorted({s[label_field].label for s in samples if s[label_field]})
-            dataset.save()
-    except BaseException:
-        dataset.delete()  # all or nothing, like every importer
-        raise
     return dataset, SourceReport(kind, root, splits, notes)

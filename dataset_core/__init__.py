@@ -85,12 +85,12 @@ __version__ = "0.1.0"
 
 def launch_app(
     dataset: Dataset | None = None, view: DatasetView | None = None, port: int = 5151,
-    address: str = "127.0.0.1", auto: bool = True,
+    address: str = "127.0.0.1", auto: bool = True, token: bool | None = None,
 ) -> Session:  # fmt: skip
     """Open the dashboard on ``dataset`` or ``view``; see :func:`server.session.launch_app`."""
     from server.session import launch_app as _launch
 
-    return _launch(dataset, view=view, port=port, address=address, auto=auto)
+    return _launch(dataset, view=view, port=port, address=address, auto=auto, token=token)
 
 
 #: FiftyOne's name for it, and a plainer one

@@ -160,9 +160,10 @@ class SampleCollection:
 
             cursor = progress_bar(cursor, total=len(self), desc="samples")
         from_doc = Sample._from_doc
+        partial = bool(pipeline)
         try:
             for doc in cursor:
-                yield from_doc(doc, dataset)
+                yield from_doc(doc, dataset, partial)
         except ConnectionFailure as e:
             raise database_error(e) from e
 
@@ -179,7 +180,7 @@ class SampleCollection:
         docs = list(self._aggregate([{"$limit": 1}]))
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[0], self._dataset)
+        return Sample._from_doc(docs[0], self._dataset, bool(self._pipeline()))
 
     @translate_errors
     def last(self) -> Sample:
@@ -195,13 +196,14 @@ class SampleCollection:
             docs = [g["d"] for g in groups]
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[-1], self._dataset)
+        return Sample._from_doc(docs[-1], self._dataset, bool(self._pipeline()))
 
     @translate_errors
     def head(self, num_samples: int = 3) -> list[Sample]:
         """The first ``num_samples`` samples, as a list."""
         docs = self._aggregate([{"$limit": int(num_samples)}])
-        return [Sample._from_doc(d, self._dataset) for d in docs]
+        partial = bool(self._pipeline())
+        return [Sample._from_doc(d, self._dataset, partial) for d in docs]
 
     @translate_errors
     def values(self, field: str) -> list[Any]:
@@ -252,7 +254,96 @@ class SampleCollection:
                     "pass one value per sample, in order, or a dict keyed by id"
                 )
             pairs = list(zip(ids, values, strict=True))
-        dataset._set_values_by_id(field, pairs)
+        top, _, rest = field.partition(".")
+        schema_field = dataset._schema.get(top)
+        is_dets = schema_field is not None and schema_field.document_type == "Detections"
+        if is_dets and rest.startswith("detections."):
+            self._set_label_values(field, pairs)  # one value per label the view shows
+        elif is_dets and rest in ("", "detections") and self._filters_labels(top):
+            self._merge_label_values(field, pairs)  # hidden labels stay
+        else:
+            dataset._set_values_by_id(field, pairs)
+
+    def _filters_labels(self, name: str) -> bool:
+        return any(isinstance(s, FilterLabels) and s._field == name for s in self._view_stages())
+
+    def _view_values(self, path: str, ids: list[Any]) -> dict[Any, Any]:
+        """Sample id -> this collection's value at ``path`` (as the view shows it)."""
+        out: dict[Any, Any] = {}
+        wanted = set(ids)
+        for d in self._aggregate([{"$project": {"_id": 1, "v": "$" + path}}]):
+            if d["_id"] in wanted:
+                out[d["_id"]] = d.get("v")
+        return out
+
+    def _merge_label_values(self, field: str, pairs: list[tuple[Any, Any]]) -> None:
+        """``set_values`` of a whole Detections field through a view that filters its labels:
+        each sample's stored list keeps the labels the view hid (merged by label id)."""
+        from pymongo import UpdateOne
+
+        from .fields import to_mongo
+        from .partial import get_path, merge_labels
+
+        top = field.split(".", 1)[0]
+        ids = [oid for oid, _ in pairs]
+        shown = self._view_values(top + ".detections", ids)
+        now = utcnow()
+        coll = self._coll
+        ops = []
+        for i in range(0, len(pairs), UPDATE_ID_CHUNK):
+            chunk = pairs[i : i + UPDATE_ID_CHUNK]
+            stored = {d["_id"]: get_path(d, top + ".detections") for d in coll.find(
+                {"_id": {"$in": [o for o, _ in chunk]}}, {top + ".detections": 1})}  # fmt: skip
+            for oid, value in chunk:
+                new = to_mongo(value)
+                if field == top and new is not None:
+                    self._dataset._check_value(top, new)
+                    new_list = new.get("detections") or []
+                else:
+                    new_list = new or []
+                if oid not in stored:
+                    continue
+                if stored[oid] is None or new is None:  # nothing stored to merge with
+                    update = {field: new if field == top else new_list}
+                else:
+                    update = {top + ".detections": merge_labels(stored[oid], shown.get(oid) or [],
+                                                                 new_list)}  # fmt: skip
+                update["last_modified_at"] = now
+                ops.append(UpdateOne({"_id": oid}, {"$set": update}))
+        for i in range(0, len(ops), UPDATE_ID_CHUNK):
+            coll.bulk_write(ops[i : i + UPDATE_ID_CHUNK], ordered=False)
+
+    def _set_label_values(self, field: str, pairs: list[tuple[Any, Any]]) -> None:
+        """``set_values("gt.detections.attr", ...)``: per sample, one value per label
+        of the list as this collection shows it; each label is written by its id."""
+        from pymongo import UpdateOne
+
+        from .fields import to_mongo
+
+        top, _, rest = field.partition(".")
+        attr = rest[len("detections.") :]
+        ids = [oid for oid, _ in pairs]
+        shown = self._view_values(top + ".detections._id", ids)
+        now = utcnow()
+        ops = []
+        for oid, values in pairs:
+            label_ids = shown.get(oid) or []
+            values = [] if values is None else list(values)
+            if len(values) != len(label_ids):
+                raise ValueError(
+                    f"set_values({field!r}): sample {oid} shows {len(label_ids)} labels but got "
+                    f"{len(values)} values; pass one value per label, in order"
+                )
+            for lid, v in zip(label_ids, values, strict=True):
+                ops.append(UpdateOne(
+                    {"_id": oid},
+                    {"$set": {f"{top}.detections.$[lab].{attr}": to_mongo(v),
+                              "last_modified_at": now}},
+                    array_filters=[{"lab._id": lid}],
+                ))  # fmt: skip
+        coll = self._coll
+        for i in range(0, len(ops), UPDATE_ID_CHUNK):
+            coll.bulk_write(ops[i : i + UPDATE_ID_CHUNK], ordered=False)
 
     @translate_errors
     def clone(self, name: str | None = None) -> Dataset:
@@ -261,16 +352,16 @@ class SampleCollection:
         Example:
             >>> backup = dataset.clone("cifar-backup")
         """
-        from .dataset import Dataset
+        from .dataset import staged_dataset
 
         src = self._dataset
-        new = Dataset(name)
-        target = new._doc.sample_collection_name
-        self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}], allowDiskUse=True)
-        new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
-        new._doc.classes = list(src._doc.classes)
-        new._doc.info = dict(src._doc.info)
-        new.save()
+        with staged_dataset(name) as new:  # visible only once every sample is copied
+            target = new._doc.sample_collection_name
+            self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}],
+                                 allowDiskUse=True)  # fmt: skip
+            new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
+            new._doc.classes = list(src._doc.classes)
+            new._doc.info = dict(src._doc.info)
         return new
 
     # -- aggregations (dataset_core/aggregations.py) -----------------------------

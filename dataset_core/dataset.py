@@ -9,17 +9,20 @@ schema.
 
 from __future__ import annotations
 
+import contextlib
+import operator
 import random
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
+import mongoengine
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from . import runs
+from . import recovery, runs
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -61,6 +64,7 @@ _BASE_SCHEMA = {
     "last_modified_at": Field("datetime"),
 }
 
+_BINARY = operator.attrgetter("binary")  # ObjectIds compared as bytes, in C
 _instances: weakref.WeakValueDictionary[tuple[str, str], Dataset] = weakref.WeakValueDictionary()
 
 
@@ -105,6 +109,7 @@ class Dataset(SampleCollection):
             _doc = _create_document(name)
         self._doc = _doc
         self._deleted = False
+        self._staging = False
         self._schema: dict[str, Field] = dict(_BASE_SCHEMA)
         self._schema.update({k: Field.from_dict(v) for k, v in _doc.sample_fields.items()})
         _instances[(config.database_name, _doc.name)] = self
@@ -116,6 +121,8 @@ class Dataset(SampleCollection):
         doc = DatasetDocument.objects(name=name).first()
         if doc is None:
             raise DatasetNotFoundError(f"Dataset {name!r} not found; datasets: {list_datasets()}")
+        if recovery.recover(doc.id):  # an interrupted append or set_values: undone
+            doc = DatasetDocument.objects(name=name).first()
         cached = _instances.get((config.database_name, name))
         if cached is not None and cached._doc.id == doc.id:
             cached._doc = doc
@@ -179,9 +186,14 @@ class Dataset(SampleCollection):
 
     @translate_errors
     def save(self) -> None:
-        """Store changes to dataset-level attributes (``info``, ``classes``)."""
+        """Store changes to dataset-level attributes (``info``, ``classes``).
+
+        Only those two entries are written (``$set``), never the whole document, so
+        fields, runs and views another process added meanwhile are kept.
+        """
         self._sample_coll()
-        self._doc.save()
+        self._update_doc({"$set": {"info": dict(self._doc.info),
+                                   "classes": list(self._doc.classes)}})  # fmt: skip
 
     @translate_errors
     def reload(self) -> None:
@@ -210,7 +222,7 @@ class Dataset(SampleCollection):
         top = path.split(".", 1)[0]
         if top in ("id", "_id"):
             return "_id" + path[len(top) :]
-        if top not in self._schema and top != "_rand":
+        if top not in self._schema and top != "_rand" and not self._refresh_schema(top):
             raise FieldNotFoundError(
                 f"Field {top!r} not found in dataset {self.name!r}; fields: {list(self._schema)}"
             )
@@ -222,7 +234,24 @@ class Dataset(SampleCollection):
         Raw, not mongoengine's ``set__a__b`` keywords, which misread field names
         such as ``gt`` or ``size`` as query operators.
         """
+        if self._staging:  # not registered yet: the document is written whole at commit
+            return
         DatasetDocument._get_collection().update_one({"_id": self._doc.id}, update)
+
+    def _refresh_schema(self, name: str | None = None) -> bool:
+        """Re-read the schema from the database (another process may have added fields);
+        True if ``name`` is declared there."""
+        if self._staging or self._deleted:
+            return False
+        raw = DatasetDocument._get_collection().find_one({"_id": self._doc.id},
+                                                         {"sample_fields": 1})  # fmt: skip
+        if raw is None:
+            return False
+        stored = raw.get("sample_fields") or {}
+        self._doc.sample_fields = dict(stored)
+        self._schema = dict(_BASE_SCHEMA)
+        self._schema.update({k: Field.from_dict(v) for k, v in stored.items()})
+        return name is not None and name in self._schema
 
     def _merge_schema(self, fields: dict[str, Field]) -> None:
         new = {k: f for k, f in fields.items() if k not in self._schema}
@@ -251,7 +280,7 @@ class Dataset(SampleCollection):
     def _check_user_field(self, name: str) -> None:
         if name in DEFAULT_FIELDS:
             raise SchemaError(f"{name!r} is a default field; it cannot be deleted or renamed")
-        if name not in self._schema:
+        if name not in self._schema and not self._refresh_schema(name):
             raise FieldNotFoundError(
                 f"Field {name!r} not found in dataset {self.name!r}; fields: {list(self._schema)}"
             )
@@ -359,6 +388,23 @@ class Dataset(SampleCollection):
             paths.add(fp)
             docs.append(doc)
             bind.append(s)
+        if not docs:
+            return []
+        ids = []
+        for doc in docs:  # ids chosen here: a retried insert can tell what is stored
+            doc["_id"] = oid = ObjectId()
+            ids.append(oid)
+        # declared before the inserts, with a note of the insert: a kill -9 leaves no
+        # undeclared values, and the next open removes the half-added samples
+        op = recovery.begin(
+            self,
+            "add",
+            fields,
+            created_at=now,
+            first=min(d["_id"] for d in docs),
+            last=max(d["_id"] for d in docs),
+        )
+        self._merge_schema(fields)
         show = len(docs) > PROGRESS_MIN_SAMPLES if progress is None else progress
         bar = progress_bar(
             total=len(docs), desc="Adding samples", unit="samples",
@@ -369,16 +415,19 @@ class Dataset(SampleCollection):
             with bar:
                 for start in range(0, len(docs), INSERT_BATCH_SIZE):
                     batch = docs[start : start + INSERT_BATCH_SIZE]
-                    coll.insert_many(batch, ordered=True)
+                    recovery.hook("add", start)
+                    coll = recovery.insert_batch(self, coll, batch)
                     done = start + len(batch)
                     bar.update(len(batch))
         except (BulkWriteError, DuplicateKeyError) as e:
             self._rollback(docs[: done + INSERT_BATCH_SIZE])
+            recovery.end(self, op)
             raise self._duplicate_error(paths, e) from None
         except BaseException:
             self._rollback(docs[: done + INSERT_BATCH_SIZE])
+            recovery.end(self, op)
             raise
-        self._merge_schema(fields)
+        recovery.end(self, op)
         for s, doc in zip(bind, docs, strict=True):
             if s._dataset is None:
                 s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
@@ -389,11 +438,11 @@ class Dataset(SampleCollection):
         try:
             for i in range(0, len(ids), ID_CHUNK):
                 self._sample_coll().delete_many({"_id": {"$in": ids[i : i + ID_CHUNK]}})
-        except Exception as e:  # the database died mid-import: say what remains
+        except Exception as e:  # the database died mid-import: the next open removes them
             raise DatasetCoreError(
-                f"add_samples failed and {len(ids)} partly inserted samples could not be "
-                f"removed ({e}); delete samples created at that time before retrying"
-            ) from e
+                f"add_samples failed and its partly inserted samples could not be removed "
+                f"yet ({type(e).__name__}); they are removed when the dataset is next loaded"
+            ) from None
         for d in docs:
             d.pop("_id", None)
 
@@ -424,11 +473,19 @@ class Dataset(SampleCollection):
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         doc = sample._doc
         fields = {}
+        orig = sample._orig or {}
         for name in changed:
+            was = orig.get(name)
+            if isinstance(was, dict) and "_cls" not in was and name in self._schema:
+                continue  # a projected part of a stored field: diffed path by path below
             found = self._check_value(name, doc.get(name))
             if found is not None:
                 fields[name] = found
         doc["last_modified_at"] = utcnow()
+        self._merge_schema(fields)  # declared first: a crash never leaves undeclared values
+        if sample._partial:
+            self._save_partial(sample, changed)
+            return
         update = {name: doc.get(name) for name in changed}
         update["last_modified_at"] = doc["last_modified_at"]
         res = translate_errors(self._sample_coll().update_one)(
@@ -438,7 +495,49 @@ class Dataset(SampleCollection):
             raise SampleNotFoundError(
                 f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
             )
-        self._merge_schema(fields)
+
+    @translate_errors
+    def _save_partial(self, sample: Sample, changed: set[str]) -> None:
+        """Save a sample read through a view: only edited paths, label lists merged by id."""
+        from .partial import MERGE_RETRIES, diff, get_path, merge_labels
+        from .sample import _ABSENT
+
+        doc, orig = sample._doc, sample._orig or {}
+        sets: dict[str, Any] = {"last_modified_at": doc["last_modified_at"]}
+        unsets: set[str] = set()
+        merges: dict[str, tuple[list[Any], list[Any]]] = {}
+        for name in changed:
+            old = orig.get(name, _ABSENT)
+            if old is _ABSENT:  # not in the view's document: the edit is the whole value
+                sets[name] = doc.get(name)
+            else:
+                diff(name, old, doc.get(name), sets, unsets, merges)
+        coll = self._sample_coll()
+        for _ in range(MERGE_RETRIES):
+            query: dict[str, Any] = {"_id": doc["_id"]}
+            all_sets = dict(sets)
+            if merges:
+                stored = coll.find_one(query, dict.fromkeys(merges, 1))
+                if stored is None:
+                    break
+                for path, (old, new) in merges.items():
+                    current = get_path(stored, path)
+                    query[path] = current  # unchanged since read, or retry
+                    all_sets[path] = merge_labels(current, old, new)
+            update: dict[str, Any] = {"$set": all_sets}
+            if unsets:
+                update["$unset"] = dict.fromkeys(unsets, "")
+            if coll.update_one(query, update).matched_count:
+                return
+            if not merges:
+                break
+        else:
+            raise DatasetCoreError(
+                f"Sample {sample.id}: its labels kept changing under this save; reload and retry"
+            )
+        raise SampleNotFoundError(
+            f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
+        )
 
     def __getitem__(self, key: Any) -> Any:
         if isinstance(key, slice):  # dataset[:10] is a view
@@ -496,6 +595,29 @@ class Dataset(SampleCollection):
         return deleted
 
     @translate_errors
+    def insert_documents(self, docs: list[dict[str, Any]]) -> int:
+        """Put back stored sample documents as they were (ids kept), e.g. from the trash.
+
+        Documents whose id or filepath is already in the dataset are skipped, so
+        calling it twice inserts nothing twice. Returns how many were inserted.
+        """
+        if not docs:
+            return 0
+        fields: dict[str, Field] = {}
+        for doc in docs:
+            for k, v in doc.items():
+                if not k.startswith("_") and k not in self._schema and k not in fields:
+                    found = field_of_mongo(v)
+                    if found is not None:
+                        fields[k] = found
+        self._merge_schema(fields)
+        try:
+            res = self._sample_coll().insert_many(docs, ordered=False)
+            return len(res.inserted_ids)
+        except BulkWriteError as e:
+            return int(e.details.get("nInserted", 0))
+
+    @translate_errors
     def clear(self) -> None:
         """Delete every sample (never their files)."""
         self._sample_coll().delete_many({})
@@ -513,15 +635,22 @@ class Dataset(SampleCollection):
                 f = self._check_value(field, stored)
                 found = found or f
             ops.append(UpdateOne({"_id": oid}, {"$set": {field: stored, "last_modified_at": now}}))
+        op = None
         if top == field and found is not None:
+            if field not in self._schema:  # a new field: a crash midway removes it again
+                op = recovery.begin(self, "set_values", {field: found}, field=field)
             self._merge_schema({field: found})
-        elif top not in self._schema:
+        elif top not in self._schema and not self._refresh_schema(top):
             raise FieldNotFoundError(
                 f"Field {top!r} not found in dataset {self.name!r}; set the whole field first"
             )
         coll = self._sample_coll()
-        for i in range(0, len(ops), INSERT_BATCH_SIZE):
-            coll.bulk_write(ops[i : i + INSERT_BATCH_SIZE], ordered=False)
+        with recovery.transaction(len(ops)) as session:
+            for i in range(0, len(ops), INSERT_BATCH_SIZE):
+                recovery.hook("set_values", i)
+                coll.bulk_write(ops[i : i + INSERT_BATCH_SIZE], ordered=False, session=session)
+        if op is not None:
+            recovery.end(self, op)
 
     # -- whole dataset ----------------------------------------------------------
 
@@ -662,7 +791,7 @@ class Dataset(SampleCollection):
         return from_dir(dataset_dir, dataset_type=dataset_type, name=name, **kwargs)
 
 
-def _create_document(name: str) -> DatasetDocument:
+def _create_document(name: str, save: bool = True) -> DatasetDocument:
     get_db()
     now = utcnow()
     doc = DatasetDocument(
@@ -671,10 +800,65 @@ def _create_document(name: str) -> DatasetDocument:
         created_at=now,
         last_loaded_at=now,
     )
-    doc.save()
+    if not save:
+        recovery.stage(doc.sample_collection_name, name)
     coll = get_db()[doc.sample_collection_name]
     coll.create_index([("filepath", ASCENDING)], unique=True)
+    if save:
+        doc.save()
     return doc
+
+
+@contextlib.contextmanager
+def staged_dataset(name: str | None = None, overwrite: bool = False) -> Iterator[Dataset]:
+    """A new dataset that becomes visible under ``name`` only when the block completes.
+
+    Importers fill it inside the block; if the block raises, or the process is
+    killed, no dataset of that name appears (a killed import's samples are
+    dropped by the next import), and with ``overwrite`` the old dataset stays
+    until the new one is complete. Run again, the same import simply works.
+
+    Raises:
+        DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
+
+    Example:
+        >>> with staged_dataset("pets") as ds:
+        ...     ds.add_samples(samples)
+    """
+    if name is None:
+        name = _default_name()
+    if not isinstance(name, str) or not name.strip():
+        raise DatasetCoreError(f"A dataset name must be a non-empty string; got {name!r}")
+    if dataset_exists(name) and not overwrite:
+        raise DatasetExistsError(
+            f"Dataset {name!r} already exists; load it with dc.load_dataset({name!r}) or "
+            "pass overwrite=True"
+        )
+    ds = object.__new__(Dataset)
+    ds._doc = _create_document(name, save=False)
+    ds._deleted, ds._staging = False, True
+    ds._schema = dict(_BASE_SCHEMA)
+    coll_name = ds._doc.sample_collection_name
+    try:
+        yield ds
+        recovery.hook("commit", 0)
+        if overwrite and dataset_exists(name):
+            delete_dataset(name)
+        ds._staging = False
+        try:
+            ds._doc.save()  # the commit: one insert makes the whole dataset visible
+        except mongoengine.NotUniqueError:
+            ds._staging = True
+            raise DatasetExistsError(
+                f"Dataset {name!r} was created by another process meanwhile; nothing was added"
+            ) from None
+    except BaseException:
+        ds._deleted = True
+        with contextlib.suppress(Exception):
+            recovery.unstage(coll_name, drop=True)
+        raise
+    recovery.unstage(coll_name, drop=False)
+    _instances[(config.database_name, name)] = ds
 
 
 @translate_errors

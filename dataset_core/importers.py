@@ -1,8 +1,9 @@
 """Building datasets from folders of images and classification trees.
 
 Every importer scans first, reports what it skipped in one line, and adds the
-samples with :meth:`Dataset.add_samples`, which is all-or-nothing: a failed
-import leaves no half-filled dataset behind (a dataset it created is deleted).
+samples into a :func:`~dataset_core.dataset.staged_dataset`: the dataset
+appears under its name only once complete, so a failed or killed import
+leaves no half-filled dataset behind, and running it again just works.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .dataset import Dataset
+from .dataset import Dataset, staged_dataset
 from .errors import MediaError
 from .exporters import UNLABELED_DIR
 from .labels import Classification
@@ -37,15 +38,10 @@ def _report(report: ScanReport) -> None:
 
 def _build(name: str | None, samples: list[Sample], overwrite: bool = False,
            classes: list[str] | None = None) -> Dataset:  # fmt: skip
-    dataset = Dataset(name, overwrite=overwrite)
-    try:
+    with staged_dataset(name, overwrite=overwrite) as dataset:  # visible only when complete
         dataset.add_samples(samples)
         if classes:
             dataset.classes = classes
-            dataset.save()
-    except BaseException:
-        dataset.delete()  # all or nothing: no half-imported dataset remains
-        raise
     return dataset
 
 
@@ -103,9 +99,7 @@ def parse_image_classification_dir_tree(
         report = scan_images(os.path.join(root, folder), recursive=True)
         label = None if folder == UNLABELED_DIR else folder
         samples.extend((p, label) for p in report.images)
-        total.not_images += report.not_images
-        total.empty += report.empty
-        total.unreadable += report.unreadable
+        total.merge(report)
     _report(total)
     if not samples:
         raise MediaError(

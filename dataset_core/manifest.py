@@ -163,22 +163,17 @@ def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = F
         >>> dataset.export("/tmp/pets", dataset_type="manifest")
         >>> copy = Dataset.from_dir("/tmp/pets", dataset_type="manifest", name="pets-copy")
     """
-    from .dataset import Dataset
+    from .dataset import staged_dataset
     from .importers import _check_dir
 
     root = _check_dir(dataset_dir)
     header = read_header(root)
-    dataset = Dataset(name, overwrite=overwrite)
-    try:
+    with staged_dataset(name, overwrite=overwrite) as dataset:  # all or nothing
         fields = {k: Field.from_dict(v) for k, v in header.get("sample_fields", {}).items()}
         dataset._merge_schema(fields)
         dataset.classes = list(header.get("classes") or [])
         dataset.info.update(header.get("info") or {})
-        dataset.save()
         _insert(dataset, root)
-    except BaseException:
-        dataset.delete()  # all or nothing, as the other importers
-        raise
     return dataset
 
 

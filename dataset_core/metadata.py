@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import struct
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +39,10 @@ def read_image_metadata(filepath: str) -> ImageMetadata:
             channels = _MODE_CHANNELS.get(img.mode, len(img.getbands()))
     except UnidentifiedImageError:
         raise OSError("not an image Pillow can read") from None
+    except Image.DecompressionBombError:
+        raise OSError(_bomb_reason(filepath)) from None
+    except (ValueError, SyntaxError, struct.error) as e:  # malformed headers
+        raise OSError(f"a damaged image header ({e})") from None
     return ImageMetadata(
         size_bytes=size,
         mime_type=mime,
@@ -44,6 +50,25 @@ def read_image_metadata(filepath: str) -> ImageMetadata:
         height=height,
         num_channels=channels,
     )
+
+
+_bomb_lock = threading.Lock()
+
+
+def _bomb_reason(filepath: str) -> str:
+    """What to say about a decompression bomb: its size, read from the header only."""
+    with _bomb_lock:  # the limit is Pillow's global; only header reads run meanwhile
+        old, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None
+        try:
+            with Image.open(filepath) as img:
+                width, height = img.size
+        except Exception:  # noqa: BLE001 - the size is a courtesy
+            width = height = 0
+        finally:
+            Image.MAX_IMAGE_PIXELS = old
+    limit = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    return (f"decompression bomb: {width}x{height} = {width * height / 1e6:.0f} Mpx, over "
+            f"Pillow's limit of {limit / 1e6:.0f} Mpx; not decoded")  # fmt: skip
 
 
 @dataclass

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .dataset import Dataset
 
 _MUTABLE = (list, dict)
+#: stands for "this field was not in the document the view returned"
+_ABSENT = object()
 
 
 def utcnow() -> datetime:
@@ -49,7 +51,7 @@ class Sample:
         'cat'
     """
 
-    __slots__ = ("_doc", "_dataset", "_dirty", "_objects")
+    __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig")
 
     def __init__(
         self,
@@ -65,18 +67,36 @@ class Sample:
         self._dataset: Dataset | None = None
         self._dirty: set[str] | None = None
         self._objects: dict[str, Any] | None = None
+        self._partial = False
+        self._orig: dict[str, Any] | None = None
         for name, value in fields.items():
             self[name] = value
 
     @classmethod
-    def _from_doc(cls, doc: dict[str, Any], dataset: Dataset | None) -> Sample:
-        """Wrap a stored document (the hot path of iteration: no copying)."""
+    def _from_doc(cls, doc: dict[str, Any], dataset: Dataset | None,
+                  partial: bool = False) -> Sample:  # fmt: skip
+        """Wrap a stored document (the hot path of iteration: no copying).
+
+        ``partial``: the document is a view's projection (filtered labels,
+        selected or excluded fields), not the stored one; :meth:`save` then
+        writes only the paths that were edited, merging label lists by id.
+        """
         s = object.__new__(cls)
         s._doc = doc
         s._dataset = dataset
         s._dirty = None
         s._objects = None
+        s._partial = partial
+        s._orig = None
         return s
+
+    def _remember(self, name: str) -> None:
+        """Keep the view's value of ``name`` before its first edit (partial samples)."""
+        if self._partial:
+            if self._orig is None:
+                self._orig = {}
+            if name not in self._orig:
+                self._orig[name] = copy.deepcopy(self._doc.get(name, _ABSENT))
 
     # -- identity -------------------------------------------------------------
 
@@ -182,6 +202,7 @@ class Sample:
         stored = to_mongo(value)
         if self._dataset is not None:
             self._dataset._check_value(name, stored)
+        self._remember(name)
         self._doc[name] = stored
         if isinstance(stored, _MUTABLE):
             if self._objects is None:
@@ -228,6 +249,7 @@ class Sample:
         for name, obj in (self._objects or {}).items():
             stored = to_mongo(obj)
             if stored != self._doc.get(name):
+                self._remember(name)
                 self._doc[name] = stored
                 changed.add(name)
         return changed
@@ -247,13 +269,15 @@ class Sample:
         if changed:
             self._dataset._save_sample(self, changed)
         self._dirty = None
+        self._orig = None
 
     def reload(self) -> None:
         """Re-read the sample from the database, dropping unsaved changes."""
         if self._dataset is None:
             return
         self._doc = self._dataset._get_doc(self._doc["_id"])
-        self._dirty = self._objects = None
+        self._dirty = self._objects = self._orig = None
+        self._partial = False
 
     def to_mongo_dict(self) -> dict[str, Any]:
         """The stored document, with in-place edits applied."""
@@ -271,8 +295,7 @@ class Sample:
     def copy(self) -> Sample:
         """A new sample, not in any dataset, with the same fields."""
         doc = {k: v for k, v in self.to_mongo_dict().items() if not k.startswith("_")}
-        s = Sample._from_doc(doc, None)
-        return s
+        return Sample._from_doc(doc, None)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sample):

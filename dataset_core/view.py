@@ -106,7 +106,7 @@ class DatasetView(SampleCollection):
         docs = list(translate_errors(self._aggregate)([{"$match": query}, {"$limit": 1}]))
         if not docs:
             raise SampleNotFoundError(f"No sample {key!r} in {self._describe()}")
-        return Sample._from_doc(docs[0], self._root)
+        return Sample._from_doc(docs[0], self._root, partial=True)
 
     # -- description and JSON -----------------------------------------------------
 

@@ -33,7 +33,9 @@ def operate(client: httpx.Client, name: str, view: list[dict[str, Any]],
     body = {"dataset": "plugin-demo", "view": view, "params": params}
     preview = client.post(f"/api/operators/{name}/preview", json=body).json()
     print(f"[{name}] {preview['message']}")
-    job = client.post(f"/api/operators/{name}/run", json=body).json()
+    # a run confirms its own preview (a destructive operator needs the preview's id)
+    job = client.post(f"/api/operators/{name}/run",
+                      json={**body, "preview_id": preview["preview_id"]}).json()  # fmt: skip
     while job["status"] == "running":
         time.sleep(0.2)
         job = client.get(f"/api/jobs/{job['id']}").json()
@@ -52,7 +54,8 @@ def main(argv: list[str] | None = None) -> dc.Dataset:
     dataset = dc.Dataset.from_image_classification_samples(samples, name="plugin-demo",
                                                            overwrite=True)  # fmt: skip
     session = dc.launch_app(dataset, port=args.port, auto=False)
-    with httpx.Client(base_url=session.url, timeout=600) as client:
+    auth = {"Authorization": f"Bearer {session.token}"} if session.token else {}
+    with httpx.Client(base_url=session.base_url, timeout=600, headers=auth) as client:
         operate(client, "find_exact_duplicates", [])
         operate(client, "find_approximate_duplicates", [])
         print("Saved views:", dataset.list_saved_views())

@@ -16,8 +16,10 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
+from .limits import Limits
 from .operators import Job, JobRunner, Outcome
 from .routes import ROUTERS
+from .security import Guard, Security
 from .state import StateStore
 
 #: the product name /api/health reports, so a session can tell our server from others
@@ -36,17 +38,22 @@ def static_dir() -> Path:
     raise RuntimeError("The dashboard's files (app/) are missing; reinstall dataset-core")
 
 
-def create_app(store: StateStore | None = None) -> FastAPI:
+def create_app(store: StateStore | None = None, security: Security | None = None) -> FastAPI:
     """A new server application around ``store`` (a fresh state when None).
 
     Args:
         store: the session state to share with an in-process ``Session``.
+        security: who it answers (see ``server/security.py``); None: loopback on
+            any port, with a fresh token unless ``config.server_token`` is off.
+            The token is ``app.state.security.token``.
     """
     store = store or StateStore()
+    security = security or Security.for_server("127.0.0.1", None)
     app = FastAPI(
         title="dataset_core dashboard", docs_url="/api/docs", openapi_url="/api/openapi.json"
     )
     app.state.store = store
+    app.state.security = security
 
     def job_done(job: Job, outcome: Outcome | None) -> None:
         if outcome is None:
@@ -67,4 +74,6 @@ def create_app(store: StateStore | None = None) -> FastAPI:
         return {"app": APP_NAME, "pid": os.getpid(), "clients": store.num_clients}
 
     app.mount("/", StaticFiles(directory=static_dir(), html=True), name="app")
+    app.add_middleware(Limits)
+    app.add_middleware(Guard, security=security)  # outermost: refused requests cost nothing
     return app

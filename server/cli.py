@@ -52,6 +52,28 @@ def _require_name(args: argparse.Namespace) -> None:
         raise DatasetCoreError(f"`dsc datasets {args.action}` needs a dataset name")
 
 
+def _trash(args: argparse.Namespace) -> None:
+    from dataset_core import trash
+
+    entries = trash.list_trash()
+    if args.action == "list":
+        if not entries:
+            print(f"The trash ({trash.trash_root()}) is empty")
+        for e in entries:
+            files = f"{e['in_trash']}/{e['files']} files in trash"
+            print(f"{e['dir']}  {e['state']:<11}  dataset {e['dataset']!r}: {files}, "
+                  f"{e['samples']} samples")  # fmt: skip
+        return
+    target = args.dir
+    if target in (None, "latest"):
+        pending = [e for e in entries if e["state"] != "restored"]
+        if not pending:
+            raise DatasetCoreError("Nothing to restore: see `dsc trash list`")
+        target = pending[-1]["dir"]
+    restored = trash.restore_trash(target)
+    print(f"Restored {len(restored)} files and the deleted samples from {target}")
+
+
 def _import(args: argparse.Namespace) -> None:
     from dataset_core.importers import from_dir
 
@@ -128,7 +150,8 @@ def _app(args: argparse.Namespace) -> None:
 
     dataset = dc.load_dataset(args.dataset) if args.dataset else None
     view = dataset.load_saved_view(args.view) if dataset is not None and args.view else None
-    session = dc.launch_app(dataset, view=view, port=args.port, address=args.address, auto=False)
+    session = dc.launch_app(dataset, view=view, port=args.port, address=args.address, auto=False,
+                           token=False if args.no_token else None)  # fmt: skip
     if args.open:
         session.open()
     print("Press Ctrl-C to stop the dashboard.", flush=True)
@@ -153,6 +176,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=["list", "info", "delete"])
     p.add_argument("name", nargs="?")
     p.set_defaults(func=_datasets)
+
+    p = sub.add_parser("trash", help="list trash folders, or restore one (files and samples)")
+    p.add_argument("action", choices=["list", "restore"])
+    p.add_argument("dir", nargs="?", help="restore: a trash folder or its name (default latest)")
+    p.set_defaults(func=_trash)
 
     p = sub.add_parser("import", help="make a dataset from a folder")
     p.add_argument("dir")
@@ -233,6 +261,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--address",
         default="127.0.0.1",
         help="interface to listen on (0.0.0.0 exposes it to the network)",
+    )
+    p.add_argument(
+        "--no-token",
+        action="store_true",
+        help="serve a loopback dashboard without its token (any local account can use it)",
     )
     p.add_argument("--open", action="store_true", help="open it in the system's browser")
     p.set_defaults(func=_app)

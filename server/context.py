@@ -11,6 +11,7 @@ from bson import Binary, ObjectId
 from fastapi.responses import Response
 
 import dataset_core as dc
+from dataset_core.stages import view_from_untrusted
 from dataset_core.view import DatasetView
 
 #: schema types the grid never needs (embeddings): left out of sample pages
@@ -27,13 +28,14 @@ def get_dataset(name: str) -> dc.Dataset:
 
 
 def get_view(name: str, stages: list[dict[str, Any]] | None) -> DatasetView:
-    """The view of dataset ``name`` through ``stages`` (stage dicts, validated).
+    """The view of dataset ``name`` through ``stages`` (stage dicts from HTTP: only
+    safe stages, fields, values and F expressions; see ``dataset_core.stages.untrusted``).
 
     Raises:
         DatasetNotFoundError: no such dataset.
-        ViewError, FieldNotFoundError: a malformed stage (400).
+        ViewError, FieldNotFoundError: a malformed or refused stage (400).
     """
-    return DatasetView.from_dict(get_dataset(name), list(stages or []))
+    return view_from_untrusted(get_dataset(name), list(stages or []))
 
 
 def heavy_fields(dataset: dc.Dataset) -> list[str]:

@@ -3,13 +3,17 @@
 The message is the exception's own one-line text (what was wrong and what to
 do); the status is the class's ``http_status`` (every class under
 ``DatasetCoreError`` carries one: the data layer's, the brain's, the server's).
-Anything else is a bug: a 500 whose traceback goes to the server's log.
+Raw MongoDB/BSON failures are answered by :func:`database_failure` (400 for a
+refused view or value, 408 for a timeout, 503 for a dead server). Anything else
+is a bug: a 500 whose traceback goes to the server's log.
 """
 
 from __future__ import annotations
 
 import logging
 
+import pymongo.errors
+from bson.errors import BSONError
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
@@ -48,6 +52,12 @@ class JobNotFoundError(DatasetCoreError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class InsecureBindError(DatasetCoreError, ValueError):
+    """A dashboard reachable from the network asked to run without its token."""
+
+    http_status = 400
+
+
 def status_of(exc: BaseException) -> int:
     """The HTTP status for ``exc``: its class's ``http_status``, 500 for a bug."""
     if isinstance(exc, DatasetCoreError):
@@ -55,11 +65,33 @@ def status_of(exc: BaseException) -> int:
     return 500
 
 
+def database_failure(exc: Exception) -> tuple[int, str]:
+    """The status and one-line message for an error from MongoDB or BSON encoding."""
+    from dataset_core.config import config
+
+    if getattr(exc, "timeout", False):
+        return 408, (
+            f"The query ran past the server's limit of {config.query_timeout_ms / 1000:g} s "
+            "(DATASET_CORE_QUERY_TIMEOUT_MS); narrow the view or filter on an indexed field"
+        )
+    if isinstance(exc, pymongo.errors.OperationFailure):
+        details = exc.details or {}
+        text = str(details.get("errmsg") or exc).splitlines()[0][:300]
+        return 400, f"MongoDB refused the view: {text}"
+    if isinstance(exc, (BSONError, OverflowError)):
+        return 400, f"The request holds a value MongoDB cannot store: {str(exc)[:200]}"
+    return 503, f"The database failed: {str(exc).splitlines()[0][:200]}; retry in a moment"
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
     async def handle(_request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=status_of(exc))
+
+    async def handle_database(_request: Request, exc: Exception) -> JSONResponse:
+        status, message = database_failure(exc)
+        return JSONResponse({"error": message}, status_code=status)
 
     async def bug(request: Request, exc: Exception) -> JSONResponse:
         log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
@@ -69,4 +101,8 @@ def install(app: FastAPI) -> None:
         )
 
     app.add_exception_handler(DatasetCoreError, handle)
+    # raw MongoDB/BSON failures the data layer did not translate: a refused
+    # view, a timeout, a value BSON cannot hold, a dead server (not bugs)
+    for cls in (pymongo.errors.PyMongoError, BSONError, OverflowError):
+        app.add_exception_handler(cls, handle_database)
     app.add_exception_handler(Exception, bug)

@@ -84,18 +84,27 @@ class ServerThread:
         'http://127.0.0.1:5151/'
     """
 
-    def __init__(self, store: StateStore, address: str = "127.0.0.1", port: int = 5151) -> None:
+    def __init__(self, store: StateStore, address: str = "127.0.0.1", port: int = 5151,
+                 token: bool | None = None) -> None:  # fmt: skip
         self.store = store
         self.address = address
         self.port = port
+        self._want_token = token
+        self.token: str | None = None
         self._server: Any = None
         self._thread: threading.Thread | None = None
 
     @property
-    def url(self) -> str:
-        """The dashboard's address."""
-        host = f"[{self.address}]" if ":" in self.address else self.address
+    def base_url(self) -> str:
+        """The dashboard's address without its token."""
+        address = "127.0.0.1" if self.address in ("0.0.0.0", "") else self.address
+        host = f"[{address}]" if ":" in address else address
         return f"http://{host}:{self.port}/"
+
+    @property
+    def url(self) -> str:
+        """The dashboard's address, with ``?token=`` when it needs one (open this one)."""
+        return self.base_url + (f"?token={self.token}" if self.token else "")
 
     @property
     def running(self) -> bool:
@@ -112,11 +121,15 @@ class ServerThread:
         import uvicorn
 
         from .app import create_app
+        from .security import Security
 
+        security = Security.for_server(self.address, None, self._want_token)  # may refuse
         sock = bind(self.address, self.port)
-        self.port = sock.getsockname()[1]  # port=0 picks a free one
-        config = uvicorn.Config(create_app(self.store), log_level="warning", lifespan="off",
-                                ws=WS_PROTOCOL)  # fmt: skip
+        self.port = security.port = sock.getsockname()[1]  # port=0 picks a free one
+        self.token = security.token
+        self.security = security
+        config = uvicorn.Config(create_app(self.store, security), log_level="warning",
+                                lifespan="off", ws=WS_PROTOCOL)  # fmt: skip
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [sock]}, name="dataset_core-server",

@@ -123,8 +123,19 @@ class Session:
 
     @property
     def url(self) -> str:
-        """The dashboard's address."""
+        """The dashboard's address, carrying its token (``?token=...``) unless that is
+        turned off; the browser keeps the token in a cookie once it has opened it."""
         return self._server.url
+
+    @property
+    def base_url(self) -> str:
+        """The dashboard's address without the token (for building API URLs)."""
+        return self._server.base_url
+
+    @property
+    def token(self) -> str | None:
+        """The server's token (send it as ``?token=`` or ``Authorization: Bearer``), or None."""
+        return self._server.token
 
     def refresh(self) -> None:
         """Make every browser re-read its samples and counts (after edits from Python)."""
@@ -175,7 +186,7 @@ class Session:
 
 def launch_app(
     dataset: Dataset | None = None, view: DatasetView | None = None, port: int = DEFAULT_PORT,
-    address: str = "127.0.0.1", auto: bool = True,
+    address: str = "127.0.0.1", auto: bool = True, token: bool | None = None,
 ) -> Session:  # fmt: skip
     """Serve the dashboard and return a :class:`Session` in sync with it.
 
@@ -187,6 +198,9 @@ def launch_app(
         address: the interface to listen on; loopback unless told otherwise
             (``"0.0.0.0"`` exposes the dashboard and its images to the network).
         auto: in a notebook, show the dashboard inline.
+        token: require the server's secret token (in ``session.url``); None follows
+            ``DATASET_CORE_SERVER_TOKEN`` (on by default). Off the loopback
+            address it is always required.
 
     Returns:
         The :class:`Session`; its URL is printed.
@@ -197,13 +211,13 @@ def launch_app(
 
     Example:
         >>> session = dc.launch_app(dataset)
-        Dashboard: http://127.0.0.1:5151/
+        Dashboard: http://127.0.0.1:5151/?token=...
     """
     from server import ServerThread, StateStore
 
     server = _servers.get((address, port))
     if server is None or not server.running:
-        server = ServerThread(StateStore(), address, port).start()
+        server = ServerThread(StateStore(), address, port, token=token).start()
         _servers[(address, server.port)] = server
     session = Session(server)
     if view is not None:

@@ -27,8 +27,26 @@ THUMBNAIL_QUALITY = 82
 MEMORY_CACHE_BYTES = 64 << 20
 #: files per cache sub-folder level, so no folder holds a million entries
 _FANOUT_CHARS = 2
+#: full decodes at once: each may hold up to MAX_DECODE_PIXELS * 4 bytes
+DECODE_SLOTS = 2
+#: pixels a thumbnail's decode may hold (after a JPEG's draft scaling); bigger images
+#: get a placeholder thumbnail, so the server's memory stays bounded (~100 MB a slot)
+MAX_DECODE_PIXELS = 25_000_000
+#: the placeholder's colour (mid grey: visibly "no preview")
+PLACEHOLDER_RGB = (128, 128, 128)
 
 _make_lock = threading.Lock()
+_decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
+
+
+def _decode_pixels(filepath: str, size: int) -> int:
+    """How many pixels decoding ``filepath`` for a ``size`` thumbnail would hold."""
+    from PIL import Image
+
+    with Image.open(filepath) as img:  # reads the header only
+        if img.format == "JPEG":
+            img.draft("RGB", (size, size))
+        return img.size[0] * img.size[1]
 
 
 class ThumbnailError(DatasetCoreError, OSError):
@@ -72,8 +90,13 @@ def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> Path:
     from brain.decode import RESIZE_REDUCING_GAP, load_image  # upright RGB, JPEGs drafted
 
     try:
-        img = load_image(filepath, draft_size=size)
-        img.thumbnail((size, size), Image.Resampling.BILINEAR, reducing_gap=RESIZE_REDUCING_GAP)
+        if _decode_pixels(filepath, size) > MAX_DECODE_PIXELS:
+            img = Image.new("RGB", (size, size), PLACEHOLDER_RGB)
+        else:
+            with _decode_slots:
+                img = load_image(filepath, draft_size=size)
+                img.thumbnail((size, size), Image.Resampling.BILINEAR,
+                              reducing_gap=RESIZE_REDUCING_GAP)  # fmt: skip
     except Exception as e:  # noqa: BLE001 - any decoder failure is the same to a viewer
         raise ThumbnailError(f"Image {filepath} cannot be decoded: {e}") from None
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -105,7 +105,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh browser page (own context: no shared storage between tests)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    # Playwright evaluates string predicates with eval(), which the app's CSP forbids;
+    # tests/server/test_security.py checks the app under its real CSP
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, bypass_csp=True)
     pg = context.new_page()
     yield pg
     context.close()

@@ -66,3 +66,14 @@ def test_brain_names_with_real_signatures():
         if inspect.isfunction(obj):  # no *args/**kwargs wrappers hiding the parameters
             kinds = {p.kind for p in inspect.signature(obj).parameters.values()}
             assert inspect.Parameter.VAR_POSITIONAL not in kinds, name
+
+
+def test_the_front_door_forwarders_have_the_front_doors_signatures():
+    from server import cli, session
+
+    assert inspect.signature(dc.launch_app) == inspect.signature(session.launch_app).replace(
+        return_annotation=inspect.signature(dc.launch_app).return_annotation
+    )
+    assert list(inspect.signature(dc.main).parameters) == list(
+        inspect.signature(cli.main).parameters
+    )

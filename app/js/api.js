@@ -1,7 +1,12 @@
 // HTTP calls to the server. Errors come back as {"error": message}: thrown as Error(message).
 
+// The server's token from the page's URL (?token=...), for frames where its cookie is
+// not sent (a notebook's inline dashboard); top-level pages also carry the cookie.
+export const TOKEN = new URLSearchParams(location.search).get("token");
+export const withToken = (url) => TOKEN ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(TOKEN)}` : url;
+
 async function request(method, url, body) {
-  const init = { method, headers: {} };
+  const init = { method, headers: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
@@ -41,10 +46,10 @@ export const api = {
   operators: () => get("/api/operators"),
   preview: (name, dataset, view, params) =>
     post(`/api/operators/${enc(name)}/preview`, { dataset, view, params }),
-  run: (name, dataset, view, params) =>
-    post(`/api/operators/${enc(name)}/run`, { dataset, view, params }),
+  run: (name, dataset, view, params, preview_id) =>
+    post(`/api/operators/${enc(name)}/run`, { dataset, view, params, preview_id }),
   job: (id) => get(`/api/jobs/${enc(id)}`),
   points: (dataset, key) => get(`/api/datasets/${enc(dataset)}/visualization/${enc(key)}`),
-  thumb: (dataset, id) => `/thumb/${enc(dataset)}/${enc(id)}`,
-  media: (dataset, id) => `/media/${enc(dataset)}/${enc(id)}`,
+  thumb: (dataset, id) => withToken(`/thumb/${enc(dataset)}/${enc(id)}`),
+  media: (dataset, id) => withToken(`/media/${enc(dataset)}/${enc(id)}`),
 };

@@ -63,9 +63,15 @@ export class Modal {
       const [x, y, w, h] = b.bounding_box;
       const c = colorOf(b.label);
       const conf = b.confidence != null ? ` ${Number(b.confidence).toFixed(2)}` : "";
-      return `<div class="box" style="left:${x * 100}%;top:${y * 100}%;width:${w * 100}%;height:${h * 100}%;border-color:${c}"><span style="background:${c}">${esc(b.label)}${conf}</span></div>`;
+      return `<div class="box" data-box="${[x, y, w, h].map((v) => v * 100).join(",")}" data-c="${esc(c)}"><span>${esc(b.label)}${conf}</span></div>`;
     });
     fig.innerHTML = `<img alt="${esc(sample.filepath)}" src="${api.media(dataset, sample.id)}">${marks.join("")}`;
+    // positions through the CSSOM: the app's CSP allows no inline style attributes
+    fig.querySelectorAll(".box[data-box]").forEach((el) => {
+      const [x, y, w, h] = el.dataset.box.split(",");
+      Object.assign(el.style, { left: `${x}%`, top: `${y}%`, width: `${w}%`, height: `${h}%`, borderColor: el.dataset.c });
+      el.firstElementChild.style.background = el.dataset.c;
+    });
     const img = fig.querySelector("img");
     img.onload = () => this.fit(img);
     const rows = Object.entries(sample).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${valueHtml(v)}</td></tr>`);

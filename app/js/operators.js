@@ -54,7 +54,7 @@ export class OperatorsPanel {
       const p = await api.preview(name, dataset, view, this.params(box));
       const label = p.destructive ? "Confirm" : "Run";
       result.innerHTML = `<div class="preview-message">${esc(p.message)}</div><button class="confirm">${label}</button> <button class="cancel">Cancel</button>`;
-      result.querySelector(".confirm").onclick = () => this.run(box);
+      result.querySelector(".confirm").onclick = () => this.run(box, p.preview_id);
       result.querySelector(".cancel").onclick = () => { result.innerHTML = ""; };
     } catch (err) {
       result.className = "result error";
@@ -62,14 +62,14 @@ export class OperatorsPanel {
     }
   }
 
-  async run(box) {
+  async run(box, previewId) {
     const name = box.dataset.op;
     const { dataset, view } = this.ctx.current();
     const result = box.querySelector(".result");
     result.className = "result";
     result.innerHTML = `<progress></progress><div class="progress-text">starting…</div>`;
     try {
-      let job = await api.run(name, dataset, view, this.params(box));
+      let job = await api.run(name, dataset, view, this.params(box), previewId);
       while (job.status === "running") {
         const p = job.progress || {};
         const bar = result.querySelector("progress");

@@ -20,6 +20,8 @@ export class Sidebar {
     this.fields = data.fields;
     const parts = data.fields.map((f) => `<div class="field" data-field="${esc(f.name)}" data-path="${esc(f.path)}" data-kind="${f.kind}">${this.fieldHtml(f)}</div>`);
     this.el.innerHTML = `<div class="field"><h4>samples<span class="n" id="sidebar-count">${fmt(data.count)}</span></h4></div>` + parts.join("");
+    // widths through the CSSOM: the app's CSP allows no inline style attributes
+    this.el.querySelectorAll(".bar[data-w]").forEach((b) => { b.style.width = `${b.dataset.w}px`; });
   }
 
   fieldHtml(f) {
@@ -33,7 +35,7 @@ export class Sidebar {
     const rows = values.map(([v, n]) => {
       const on = chosen.some((x) => x === v);
       return `<label class="value"><input type="checkbox" data-value='${esc(JSON.stringify(v))}' ${on ? "checked" : ""}>` +
-        `<span class="name" title="${esc(v)}">${esc(v)}</span><span class="bar" style="width:${Math.round(40 * n / max)}px"></span><span class="n">${fmt(n)}</span></label>`;
+        `<span class="name" title="${esc(v)}">${esc(v)}</span><span class="bar" data-w="${Math.round(40 * n / max)}"></span><span class="n">${fmt(n)}</span></label>`;
     });
     const more = f.distinct > (f.values || []).length ? `<div class="more">+${fmt(f.distinct - f.values.length)} more values</div>` : "";
     return head + `<div class="values">${rows.join("")}</div>` + more;

@@ -2,6 +2,7 @@
 // The server is the only writer: this side sends changes and renders whatever
 // state (with a newer version) comes back, so it cannot drift from Python.
 
+import { withToken } from "./api.js";
 export class StateClient {
   constructor() {
     this.state = null;
@@ -16,7 +17,7 @@ export class StateClient {
 
   connect() {
     const proto = location.protocol === "https:" ? "wss" : "ws";
-    const ws = new WebSocket(`${proto}://${location.host}/ws/state`);
+    const ws = new WebSocket(withToken(`${proto}://${location.host}/ws/state`));
     this.ws = ws;
     ws.onopen = () => {
       this.delay = 250;

@@ -121,9 +121,44 @@ def translate_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        outer = not getattr(_depth, "n", 0)
+        _depth.n = getattr(_depth, "n", 0) + 1
         try:
-            return func(*args, **kwargs)
-        except pymongo.errors.ConnectionFailure as e:
-            raise database_error(e) from e
+            try:
+                return func(*args, **kwargs)
+            except pymongo.errors.ConnectionFailure as e:
+                if _is_query_timeout(e):
+                    raise  # a query past its time limit (pymongo.timeout): the server is fine
+                if not (outer and _embedded_died()):
+                    raise database_error(e) from None
+            # our embedded mongod died under the call: restart it and run the call once
+            # more (writes carry client-side ids or are $set/$unset, so nothing doubles)
+            reset()
+            try:
+                return func(*args, **kwargs)
+            except pymongo.errors.ConnectionFailure as e:
+                if _is_query_timeout(e):
+                    raise
+                raise database_error(e) from None
+        finally:
+            _depth.n -= 1
 
     return wrapper  # type: ignore[return-value]
+
+
+_depth = threading.local()
+
+
+def _is_query_timeout(e: Exception) -> bool:
+    """A query past its own time limit (``pymongo.timeout``), not a dead server."""
+    return bool(getattr(e, "timeout", False)) and not isinstance(
+        e, pymongo.errors.ServerSelectionTimeoutError
+    )
+
+
+def _embedded_died() -> bool:
+    """Whether the database is the embedded mongod and its recorded process is gone."""
+    if config.database_uri:
+        return False
+    state = service._read_state()
+    return state is None or not service._pid_alive(int(state["pid"]))

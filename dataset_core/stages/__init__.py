@@ -15,15 +15,18 @@ plain strings. Scratch fields that stages add and remove start with ``_dc_``.
 
 Modules: :mod:`.base` (the base class, argument checks), :mod:`.filtering`,
 :mod:`.ordering`, :mod:`.shaping` (the stages), :mod:`.idsets` (id lists too
-big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries).
+big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries), :mod:`.untrusted`
+(views from HTTP: allow-lists of stages and operators).
 """
 
 from __future__ import annotations
 
 from .base import ViewStage
 from .filtering import Exclude, Exists, FilterLabels, Match, MatchTags, Select
+from .idsets import dropped_after
 from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
 from .shaping import ExcludeFields, Mongo, SelectFields
+from .untrusted import view_from_untrusted
 
 __all__ = [
     "Exclude",
@@ -42,4 +45,6 @@ __all__ = [
     "SortBy",
     "Take",
     "ViewStage",
+    "dropped_after",
+    "view_from_untrusted",
 ]

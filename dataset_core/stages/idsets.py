@@ -22,7 +22,9 @@ How each case compiles (measured on 200,000 samples, this 2-core machine):
 - Order: inline ``$indexOfArray`` up to :data:`MAX_INLINE_ORDERED_IDS` (it is
   linear per sample); past it, each sample's position comes from its chunk.
 
-Cleanup: each compile stamps ``used_at`` in the registry collection
+Cleanup: inside :func:`dropped_after` (the dashboard server wraps each request
+in it) a collection made for that block is dropped when the block ends and no
+other block still uses it. Elsewhere each compile stamps ``used_at`` in the registry collection
 ``tmp.ids``; creating a new id collection drops those unused for
 :data:`UNUSED_TTL`. A view recompiles (and recreates a dropped collection) on
 every call, so only a cursor left open that long could lose its collection.
@@ -31,8 +33,11 @@ every call, so only a cursor left open that long could lose its collection.
 from __future__ import annotations
 
 import hashlib
+import threading
 import uuid
+from collections import Counter
 from collections.abc import Sequence
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -64,6 +69,67 @@ _NAMESPACE_EXISTS = 48
 _HITS, _RANK = "_dc_ids", "_dc_rank"
 
 _known: set[tuple[str, str]] = set()
+#: the collections the current dropped_after() block used: (database, name, made here)
+_scope: ContextVar[list[tuple[Database[Any], str, bool]] | None] = ContextVar(
+    "dataset_core_idsets_scope", default=None
+)
+_users: Counter[tuple[str, str]] = Counter()
+_scoped: set[tuple[str, str]] = set()  # made inside some block: theirs to drop
+_scope_lock = threading.Lock()
+
+
+class dropped_after:  # noqa: N801 - used as a context manager, like contextlib's
+    """Drop the id collections made inside this block when it ends.
+
+    A collection that another block still uses, or that was made outside any
+    block (by Python code that may read it again), is kept. :meth:`drop` may
+    be called early (a server drops before its response's last byte).
+    """
+
+    def __init__(self) -> None:
+        self._used: list[tuple[Database[Any], str, bool]] = []
+        self._token: Any = None
+
+    def __enter__(self) -> dropped_after:
+        self._token = _scope.set(self._used)
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        if self._token is not None:
+            _scope.reset(self._token)
+            self._token = None
+        self.drop()
+
+    def drop(self) -> None:
+        """Drop now what this block made and nobody else uses."""
+        used, self._used[:] = list(self._used), []
+        for db, name, _ in used:
+            key = (db.name, name)
+            with _scope_lock:
+                _users[key] -= 1
+                drop = _users[key] <= 0 and key in _scoped
+                if _users[key] <= 0:
+                    del _users[key]
+                if drop:
+                    _scoped.discard(key)
+                    _known.discard(key)
+            if drop:
+                db.drop_collection(name)
+                db[REGISTRY].delete_one({"_id": name})
+
+
+def _track(db: Database[Any], name: str, made: bool) -> None:
+    used = _scope.get()
+    if used is None:
+        return
+    key = (db.name, name)
+    with _scope_lock:
+        if any(d.name == db.name and n == name for d, n, _ in used):
+            return
+        _users[key] += 1
+        if made:
+            _scoped.add(key)
+    used.append((db, name, made))
 
 
 def digest(ids: Sequence[ObjectId]) -> str:
@@ -83,6 +149,7 @@ def ensure_collection(db: Database[Any], ids: Sequence[ObjectId], key: str) -> s
     db[REGISTRY].update_one({"_id": name}, {"$set": {"used_at": utcnow()}}, upsert=True)
     if (db.name, name) in _known or db.list_collection_names(filter={"name": name}):
         _known.add((db.name, name))
+        _track(db, name, made=False)
         return name
     _sweep(db)
     scratch = db[f"{name}.{uuid.uuid4().hex[:8]}"]
@@ -100,6 +167,7 @@ def ensure_collection(db: Database[Any], ids: Sequence[ObjectId], key: str) -> s
             raise
         scratch.drop()
     _known.add((db.name, name))
+    _track(db, name, made=True)
     return name
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ViewError
 from ..fields import DEFAULT_FIELDS
 from .base import Pipeline, ViewStage, check_names, plain
+from .untrusted import check_no_writes
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
@@ -101,6 +102,7 @@ class Mongo(ViewStage):
                     f"{{'$match': {{...}}}}; got {step!r:.80}"
                 )
         self._pipeline = plain(list(pipeline), "Mongo pipeline")
+        check_no_writes(self._pipeline, "The Mongo stage")
 
     def _args(self) -> dict[str, Any]:
         return {"pipeline": self._pipeline}

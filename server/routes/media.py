@@ -8,7 +8,6 @@ only when a sample of that dataset has exactly that filepath.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import threading
 import time
@@ -87,6 +86,38 @@ def sample_filepath(dataset: str, sample_id: str) -> str:
     return doc["filepath"]
 
 
+#: the image formats served, by Pillow's name, with their content type
+IMAGE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif",
+               "WEBP": "image/webp", "BMP": "image/bmp", "TIFF": "image/tiff"}  # fmt: skip
+_types: dict[tuple[str, int, int], str] = {}
+
+
+def image_type(path: str, st: os.stat_result) -> str:
+    """The content type of the image at ``path``, from its bytes (never its name).
+
+    Raises:
+        ThumbnailError: the bytes are not an image of a format in IMAGE_TYPES.
+    """
+    key = (path, st.st_size, st.st_mtime_ns)
+    hit = _types.get(key)
+    if hit:
+        return hit
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            fmt = img.format
+            img.verify()  # structure and checksums, without decoding the pixels
+    except Exception:  # noqa: BLE001 - whatever Pillow says, it is not an image we serve
+        fmt = None
+    if fmt not in IMAGE_TYPES:
+        raise ThumbnailError(
+            f"{path} is not an image in a format the dashboard serves ({sorted(IMAGE_TYPES)})"
+        )
+    _types[key] = IMAGE_TYPES[fmt]
+    return IMAGE_TYPES[fmt]
+
+
 def _file(path: str, cache_control: str, request: Request) -> Response:
     """The file, or 304 Not Modified when the browser's copy (by ETag) is current."""
     try:
@@ -95,7 +126,7 @@ def _file(path: str, cache_control: str, request: Request) -> Response:
         raise ThumbnailError(
             f"Image {path} is missing on disk; the sample still refers to it"
         ) from None
-    media_type = mimetypes.guess_type(path)[0] or "application/octet-stream"
+    media_type = image_type(path, st)
     response = FileResponse(path, media_type=media_type, stat_result=st,
                             headers={"Cache-Control": cache_control})  # fmt: skip
     etag = response.headers.get("etag")

@@ -1,11 +1,24 @@
-"""Operators: list them, preview one (dry-run counts), run one, follow its job."""
+"""Operators: list them, preview one (dry-run counts), run one, follow its job.
+
+A destructive operator runs only with the ``preview_id`` of a preview that the
+same client (its ``dataset_core_client`` cookie) made of the same operator,
+dataset, view and parameters in the last :data:`PREVIEW_TTL_S` seconds; each
+preview is good for one run. A lone POST cannot delete or move anything.
+"""
 
 from __future__ import annotations
 
+import json
+import secrets
+import threading
+import time
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 from pydantic import Field
+
+from dataset_core.errors import DatasetCoreError
 
 from ..context import get_view
 from ..errors import JobNotFoundError, OperatorNotFoundError
@@ -14,11 +27,43 @@ from .samples import ViewRef
 
 router = APIRouter(tags=["operators"])
 
+#: seconds a preview stays good for its run
+PREVIEW_TTL_S = 600.0
+CLIENT_COOKIE = "dataset_core_client"
+
+_previews: dict[str, tuple[tuple[Any, ...], float]] = {}
+_previews_lock = threading.Lock()
+
 
 class OperatorRequest(ViewRef):
-    """An operator's parameters, and the view it acts on."""
+    """An operator's parameters, the view it acts on, and (to run a destructive
+    one) the id its preview returned."""
 
     params: dict[str, Any] = Field(default_factory=dict)
+    preview_id: str | None = None
+
+
+def _what(request: Request, name: str, body: OperatorRequest, params: dict[str, Any]) -> tuple:
+    client = request.cookies.get(CLIENT_COOKIE, "")
+    return (client, name, body.dataset, json.dumps(body.view, sort_keys=True),
+            json.dumps(params, sort_keys=True, default=str))  # fmt: skip
+
+
+def _take_preview(request: Request, name: str, body: OperatorRequest, params: dict) -> None:
+    now = time.monotonic()
+    with _previews_lock:
+        for key in [k for k, (_, t) in _previews.items() if t < now]:
+            del _previews[key]
+        hit = _previews.pop(body.preview_id or "", None)
+    if (
+        hit is None
+        or not request.cookies.get(CLIENT_COOKIE)
+        or hit[0] != _what(request, name, body, params)
+    ):
+        raise DatasetCoreError(
+            f"Operator {name!r} deletes or moves data: preview it first, then confirm that "
+            "preview (its preview_id) for the same view and parameters"
+        )
 
 
 def _operator(name: str) -> Operator:
@@ -35,11 +80,26 @@ def list_operators() -> list[dict[str, Any]]:
 
 
 @router.post("/api/operators/{name}/preview")
-def preview_operator(name: str, body: OperatorRequest) -> dict[str, Any]:
-    """What the operator would do (a destructive one: its dry run); changes nothing."""
+def preview_operator(name: str, body: OperatorRequest, request: Request) -> JSONResponse:
+    """What the operator would do (a destructive one: its dry run); changes nothing.
+
+    Returns ``preview_id``, which a run of a destructive operator must quote.
+    """
     op = _operator(name)
-    outcome = preview(op, get_view(body.dataset, body.view), op.parse(body.params))
-    return {"operator": name, "message": outcome.message, "destructive": op.destructive}
+    params = op.parse(body.params)
+    outcome = preview(op, get_view(body.dataset, body.view), params)
+    client = request.cookies.get(CLIENT_COOKIE)
+    if not client:
+        client = secrets.token_urlsafe(16)
+        request.cookies[CLIENT_COOKIE] = client
+    preview_id = secrets.token_urlsafe(16)
+    with _previews_lock:
+        _previews[preview_id] = (_what(request, name, body, params),
+                                 time.monotonic() + PREVIEW_TTL_S)  # fmt: skip
+    response = JSONResponse({"operator": name, "message": outcome.message,
+                             "destructive": op.destructive, "preview_id": preview_id})  # fmt: skip
+    response.set_cookie(CLIENT_COOKIE, client, httponly=True, samesite="strict")
+    return response
 
 
 @router.post("/api/operators/{name}/run")
@@ -47,6 +107,8 @@ def run_operator(name: str, body: OperatorRequest, request: Request) -> dict[str
     """Start the operator in the background; poll ``/api/jobs/{id}`` for progress."""
     op = _operator(name)
     params = op.parse(body.params)
+    if op.destructive:
+        _take_preview(request, name, body, params)
     job = request.app.state.jobs.start(op, get_view(body.dataset, body.view), params)
     return job.to_dict()
 

@@ -16,13 +16,18 @@ import asyncio
 import json
 from typing import Any
 
+import pymongo
+from bson.errors import BSONError
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from dataset_core.config import config
 from dataset_core.errors import DatasetCoreError
+from dataset_core.stages import dropped_after
 
 from ..context import get_view
+from ..errors import database_failure
 from ..state import StateError, StateStore
 
 router = APIRouter(tags=["state"])
@@ -69,11 +74,21 @@ def change_state(body: StateChange, request: Request) -> dict[str, Any]:
     return store.apply(body.changes)
 
 
+def _validate_bounded(store: StateStore, changes: Any) -> None:
+    """validate_changes under the server's query time limit (a socket outlives any
+    one request, so each message gets its own)."""
+    with pymongo.timeout(config.query_timeout_ms / 1000), dropped_after():
+        try:
+            validate_changes(store, changes)
+        except (pymongo.errors.PyMongoError, BSONError, OverflowError) as e:
+            raise StateError(database_failure(e)[1]) from None
+
+
 async def _handle(store: StateStore, msg: dict[str, Any]) -> None:
     kind = msg.get("type")
     if kind == "update":
         changes = msg.get("changes")
-        await run_in_threadpool(validate_changes, store, changes)  # reads MongoDB
+        await run_in_threadpool(_validate_bounded, store, changes)  # reads MongoDB
         store.apply(changes)  # type: ignore[arg-type]
     elif kind == "select":
         store.select(add=msg.get("add") or [], remove=msg.get("remove") or [])

@@ -12,6 +12,8 @@ import dataset_core as dc
 from server import StateStore, create_app
 from tests.conftest import write_image
 
+#: where the TestClient says it is (its default, ``testserver``, is not an allowed Host)
+BASE_URL = "http://127.0.0.1:5151"
 #: class -> number of images
 CLASSES = {"cat": 6, "dog": 4, "mountain": 2}
 
@@ -49,5 +51,8 @@ def client(store: StateStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     from dataset_core.config import config
 
     monkeypatch.setattr(config, "home", tmp_path / "home")  # thumbnails go there
-    with TestClient(create_app(store)) as c:
+    app = create_app(store)
+    # the legitimate path: an allowed Host, and the token from the URL, then its cookie
+    with TestClient(app, base_url=BASE_URL) as c:
+        assert c.get(f"/?token={app.state.security.token}").status_code == 200
         yield c

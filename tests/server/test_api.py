@@ -9,6 +9,7 @@ import pytest
 
 import dataset_core as dc
 from dataset_core import F
+from tests.server.conftest import BASE_URL
 
 
 def body(ds, view=None, **extra):
@@ -144,7 +145,7 @@ def test_state_over_rest_validates_views(client, labelled, store):
 
 
 def test_websocket_sends_state_and_applies_changes_in_order(client, labelled, store):
-    with client.websocket_connect("/ws/state") as ws:
+    with client.websocket_connect(BASE_URL.replace("http", "ws") + "/ws/state") as ws:
         assert ws.receive_json()["state"]["version"] == 0
         ids = labelled.limit(2).values("id")
         ws.send_json({"type": "update", "changes": {"dataset": "labelled"}})
@@ -169,8 +170,9 @@ def test_operators_preview_then_run(client, labelled, store):
     dry = client.post("/api/operators/deduplicate_exact_duplicates/preview",
                       json=body(labelled)).json()  # fmt: skip
     assert "Would remove 2 samples" in dry["message"] and len(labelled) == 14
+    confirmed = body(labelled, preview_id=dry["preview_id"])
     job = _wait(client, client.post("/api/operators/deduplicate_exact_duplicates/run",
-                                    json=body(labelled)).json()["id"])  # fmt: skip
+                                    json=confirmed).json()["id"])  # fmt: skip
     assert job["status"] == "done" and len(labelled) == 12
 
 

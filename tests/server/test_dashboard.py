@@ -141,9 +141,9 @@ def test_dedup_dry_run_is_shown_before_anything_is_deleted(dash, labelled):
 def test_a_file_outside_the_dataset_is_refused(dash, session, tmp_path):
     secret = tmp_path / "secret.txt"
     secret.write_text("private")
-    r = dash.request.get(f"{session.url}api/media?dataset=labelled&filepath={secret}")
+    r = dash.request.get(f"{session.base_url}api/media?dataset=labelled&filepath={secret}")
     assert r.status == 403
-    r = dash.request.get(f"{session.url}media/labelled/..%2F..%2F..%2Fetc%2Fpasswd")
+    r = dash.request.get(f"{session.base_url}media/labelled/..%2F..%2F..%2Fetc%2Fpasswd")
     assert r.status == 404
 
 

@@ -19,6 +19,11 @@ def session(labelled):
     s.close()
 
 
+def api(session, path: str) -> str:
+    """An API URL of the session's server, carrying its token (as session.url does)."""
+    return f"{session.base_url}{path}?token={session.token}"
+
+
 def _get(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=5) as r:
         return json.loads(r.read())
@@ -28,22 +33,22 @@ def test_launch_serves_the_dataset_and_prints_the_url(labelled, capsys):
     s = dc.launch_app(labelled, port=0)
     try:
         assert f"Dashboard: {s.url}" in capsys.readouterr().out
-        assert _get(s.url + "api/state")["dataset"] == "labelled"
-        assert _get(s.url + "api/health")["app"] == "dataset_core"
+        assert _get(api(s, "api/state"))["dataset"] == "labelled"
+        assert _get(api(s, "api/health"))["app"] == "dataset_core"
     finally:
         s.close()
 
 
 def test_session_view_and_dataset_are_what_the_server_shows(session, labelled, database):
     session.view = labelled.match({"ground_truth.label": "dog"}).sort_by("score")
-    state = _get(session.url + "api/state")
+    state = _get(api(session, "api/state"))
     assert [s["_cls"] for s in state["view"]] == ["Match", "SortBy"]
     assert session.view.values("id") == labelled.match({"ground_truth.label": "dog"}).sort_by(
         "score"
     ).values("id")
     other = dc.Dataset("other")
     session.dataset = other
-    assert _get(session.url + "api/state")["dataset"] == "other" and session.view is None
+    assert _get(api(session, "api/state"))["dataset"] == "other" and session.view is None
 
 
 def test_selection_made_elsewhere_is_seen_without_a_call(session, labelled):
@@ -72,4 +77,4 @@ def test_a_taken_port_is_a_clear_error():
 def test_refresh_bumps_the_state(session):
     before = session._store.get("refresh")
     session.refresh()
-    assert _get(session.url + "api/state")["refresh"] == before + 1
+    assert _get(api(session, "api/state"))["refresh"] == before + 1
