@@ -177,6 +177,9 @@ client.onChange(async (s, prev) => {
   else if (viewChanged) renderPickers();
   if (viewChanged) { lastClicked = null; await loadView(false); }
   else if (refreshed) await loadView(true);
+  // a newer state arrived while this one loaded: its own call applies it (this one
+  // would close a sample view that the newer state just opened)
+  if (client.state !== s) return;
   grid.setSelected(s.selected);
   renderCount();
   modal.syncSelection();
