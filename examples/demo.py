@@ -71,7 +71,6 @@ def build_tree(root: Path) -> Path:
     return root
 
 
-
 def build_cifar_archive(folder: Path, root: Path) -> Path:
     """Write ``folder/cifar-10-python.tar.gz`` in CIFAR-10's official layout.
 
