@@ -40,7 +40,9 @@ def test_detection_box_must_be_relative(box):
 
 
 def test_unknown_label_attribute_lists_fields():
-    with pytest.raises(AttributeError, match=r"fields: \['label', 'confidence'\]"):
+    with pytest.raises(
+        AttributeError, match=r"fields: \['id', 'tags', 'label', 'confidence', 'logits'\]"
+    ):
         _ = dc.Classification(label="a").area
 
 
