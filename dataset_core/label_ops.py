@@ -75,6 +75,17 @@ class LabelsMixin:
         """Samples with (``bool=False``: without) a matching label; see :class:`MatchLabels`."""
         return self._add_stage(MatchLabels(labels, ids, tags, filter, fields, bool))
 
+    def to_patches(self, field: str) -> Any:
+        """One sample per label of ``field`` (Detections, Polylines, Keypoints); edits of
+        the labels are written back. See :mod:`dataset_core.patches`.
+
+        Example:
+            >>> patches = dataset.to_patches("ground_truth")
+        """
+        from .patches import make_patches
+
+        return make_patches(self, field)  # type: ignore[arg-type]
+
     # -- reads --------------------------------------------------------------------
 
     def get_label_fields(self) -> list[str]:

@@ -18,7 +18,8 @@ def _det(label, conf=0.5, tags=None):
 def ds(database, tmp_path):
     dataset = dc.Dataset("label-ops")
     dataset.add_samples([
-        dc.Sample(tmp_path / "a.jpg", gt=dc.Detections(detections=[_det("cat", 0.9), _det("dog", 0.2)]),
+        dc.Sample(tmp_path / "a.jpg",
+                  gt=dc.Detections(detections=[_det("cat", 0.9), _det("dog", 0.2)]),
                   cls=dc.Classification(label="cat")),
         dc.Sample(tmp_path / "b.jpg", gt=dc.Detections(detections=[_det("dog", 0.8)]),
                   cls=dc.Classification(label="dog")),
