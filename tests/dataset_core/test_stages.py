@@ -268,7 +268,7 @@ FROM_DICT_FAILURES = [
     ("Match", r"A stage dict is \{'_cls': <stage>, 'kwargs': \{...\}\}; got 'Match'"),
     ({"kwargs": {}}, r"A stage dict is"),
     ({"_cls": "Limit", "kwargs": {"limit": 1}, "x": 1}, r"A stage dict is"),
-    ({"_cls": "Nope"}, r"Unknown stage 'Nope'; stages: \['Exclude', 'ExcludeFields', 'ExcludeLabels', 'Exists'"),
+    ({"_cls": "Nope"}, r"Unknown stage 'Nope'; stages: \['Exclude', 'ExcludeFields', 'Exclude"),
     ({"_cls": "ViewStage"}, r"Unknown stage 'ViewStage'"),
     ({"_cls": "_IdStage"}, r"Unknown stage '_IdStage'"),
     (
