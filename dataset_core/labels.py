@@ -200,7 +200,8 @@ class Label:
         object.__setattr__(self, "_values", {})
         object.__setattr__(self, "_extra", {})  # attributes a user added, e.g. ``area``
         if self._has_id:
-            self.tags = list(kwargs.pop("tags", None) or [])
+            tags = kwargs.pop("tags", None)
+            self._set("tags", [] if tags is None else tags)
         for name in self._checks:
             value = kwargs.pop(name, None)
             if value is None and name in self._defaults:
