@@ -36,6 +36,9 @@ from .errors import LabelValidationError
 #: the first bytes of every ``.npy`` file: how a stored array is recognised
 _NPY_MAGIC = b"\x93NUMPY"
 
+#: number types accepted without further checks (bool is an int, but not a number here)
+_PLAIN_NUMBERS = (float, int)
+
 Check = Callable[[str, Any], Any]
 """``check(where, value)``: the value to store, or a LabelValidationError."""
 
@@ -47,12 +50,16 @@ def _fail(where: str, value: Any, expected: str) -> LabelValidationError:
 
 
 def _string(where: str, value: Any) -> Any:
+    if type(value) is str:
+        return value
     if not isinstance(value, str):
         raise _fail(where, value, "a string")
     return value
 
 
 def _number(where: str, value: Any) -> Any:
+    if type(value) in _PLAIN_NUMBERS:
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Number):
         raise _fail(where, value, "a number")
     return value.item() if isinstance(value, np.generic) else value
@@ -85,6 +92,9 @@ def _numbers(where: str, value: Any, n: int | None = None) -> list[Any]:
 
 
 def _box(where: str, value: Any) -> list[Any]:
+    if (type(value) is list and len(value) == 4 and all(type(v) in _PLAIN_NUMBERS for v in value)
+            and all(-1e-6 <= v <= 1 + 1e-6 for v in value)):  # fmt: skip
+        return list(value)  # the common case, checked cheaply
     expected = "[x, y, w, h]: 4 numbers relative to the image (0-1)"
     try:
         box = _numbers(where, value, 4)
@@ -145,8 +155,17 @@ def _labels_of(element: str) -> Check:
     return check
 
 
+#: values stored as they are
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def encode(value: Any) -> Any:
     """A label attribute in Mongo form: labels as dicts, arrays as ``.npy`` bytes."""
+    t = type(value)
+    if t in _SCALARS:
+        return value
+    if t is list and all(type(v) in _SCALARS for v in value):
+        return list(value)
     if isinstance(value, Label):
         return value.to_dict()
     if isinstance(value, np.ndarray):
@@ -202,10 +221,11 @@ class Label:
         if self._has_id:
             tags = kwargs.pop("tags", None)
             self._set("tags", [] if tags is None else tags)
+        defaults = self._defaults
         for name in self._checks:
             value = kwargs.pop(name, None)
-            if value is None and name in self._defaults:
-                value = copy.copy(self._defaults[name])
+            if value is None and name in defaults:
+                value = copy.copy(defaults[name])
             self._set(name, value)
         for name, value in kwargs.items():
             self._set(name, value)
@@ -227,7 +247,9 @@ class Label:
 
     def _set(self, name: str, value: Any) -> None:
         if name == "tags" and self._has_id:
-            self._values["tags"] = _tags(f"{type(self).__name__}.tags", value)
+            if type(value) is not list or not all(type(t) is str for t in value):
+                value = _tags(f"{type(self).__name__}.tags", value)
+            self._values["tags"] = list(value)
         elif name in self._checks:
             if value is not None:
                 value = self._checks[name](f"{type(self).__name__}.{name}", value)
@@ -302,16 +324,34 @@ class Label:
             d["_id"] = self._id
         for name, value in self._values.items():
             if value is not None:
-                d[name] = encode(value)
+                d[name] = value if type(value) in _SCALARS else encode(value)
         for name, value in self._extra.items():
             d[name] = encode(value)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Label:
-        """Rebuild a label from its Mongo document."""
-        kwargs = {k: decode(v) for k, v in d.items() if k != "_cls"}
-        return cls(**kwargs)
+        """Rebuild a label from its Mongo document (stored values are not re-checked)."""
+        new = object.__new__(cls)
+        _id = d.get("_id")
+        object.__setattr__(new, "_id", ObjectId(_id) if isinstance(_id, str) else _id)
+        values: dict[str, Any] = {"tags": []} if cls._has_id else {}
+        values.update(dict.fromkeys(cls._checks))
+        extra: dict[str, Any] = {}
+        items = cls._list_field
+        for k, v in d.items():
+            if k == "_cls" or k == "_id" or k == "id":
+                continue
+            if k == items:
+                element = cls._checks[k]
+                values[k] = element(f"{cls.__name__}.{k}", v or [])
+            elif k in values:
+                values[k] = decode(v) if type(v) is not str else v
+            else:
+                extra[k] = decode(v) if type(v) is not str else v
+        object.__setattr__(new, "_values", values)
+        object.__setattr__(new, "_extra", extra)
+        return new
 
     def copy(self) -> Label:
         """A deep copy with a new id (as a copied label is a new label)."""
