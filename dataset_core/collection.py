@@ -21,10 +21,13 @@ from .db import translate_errors
 from .db.connection import database_error
 from .errors import SampleNotFoundError, ViewError
 from .fields import from_mongo
+from .label_ops import LabelsMixin, label_values
+from .labels import list_field_of
 from .sample import Sample, utcnow
 from .stages import (
     Exclude,
     ExcludeFields,
+    ExcludeLabels,
     Exists,
     FilterLabels,
     GroupBy,
@@ -34,6 +37,7 @@ from .stages import (
     Mongo,
     Select,
     SelectFields,
+    SelectLabels,
     Shuffle,
     Skip,
     SortBy,
@@ -55,7 +59,7 @@ ITER_BATCH_SIZE = 10_000
 UPDATE_ID_CHUNK = 100_000
 
 
-class SampleCollection:
+class SampleCollection(LabelsMixin):
     """Base of :class:`Dataset` and its views: the read API over one pipeline."""
 
     # -- what subclasses provide ---------------------------------------------
@@ -217,6 +221,9 @@ class SampleCollection:
             ids = [d["_id"] for d in docs]
             return ids if field == "_id" else [str(i) for i in ids]
         path = self._dataset._check_path(field)
+        labels = label_values(self, path)  # paths into label lists, label ids
+        if labels is not None:
+            return labels
         docs = self._aggregate([{"$project": {"_id": 0, "v": "$" + path}}])
         if "." in path:
             return [d.get("v") for d in docs]
@@ -256,16 +263,18 @@ class SampleCollection:
             pairs = list(zip(ids, values, strict=True))
         top, _, rest = field.partition(".")
         schema_field = dataset._schema.get(top)
-        is_dets = schema_field is not None and schema_field.document_type == "Detections"
-        if is_dets and rest.startswith("detections."):
+        items = list_field_of(schema_field.document_type) if schema_field else None
+        if items and rest.startswith(items + "."):
             self._set_label_values(field, pairs)  # one value per label the view shows
-        elif is_dets and rest in ("", "detections") and self._filters_labels(top):
+        elif items and rest in ("", items) and self._filters_labels(top):
             self._merge_label_values(field, pairs)  # hidden labels stay
         else:
             dataset._set_values_by_id(field, pairs)
 
     def _filters_labels(self, name: str) -> bool:
-        return any(isinstance(s, FilterLabels) and s._field == name for s in self._view_stages())
+        """Whether a stage of this view may hide some labels of ``name``."""
+        label_stages = (FilterLabels, SelectLabels, ExcludeLabels)
+        return any(isinstance(s, label_stages) for s in self._view_stages())
 
     def _view_values(self, path: str, ids: list[Any]) -> dict[Any, Any]:
         """Sample id -> this collection's value at ``path`` (as the view shows it)."""
@@ -285,20 +294,21 @@ class SampleCollection:
         from .partial import get_path, merge_labels
 
         top = field.split(".", 1)[0]
+        items = top + "." + (list_field_of(self._dataset._schema[top].document_type) or "")
         ids = [oid for oid, _ in pairs]
-        shown = self._view_values(top + ".detections", ids)
+        shown = self._view_values(items, ids)
         now = utcnow()
         coll = self._coll
         ops = []
         for i in range(0, len(pairs), UPDATE_ID_CHUNK):
             chunk = pairs[i : i + UPDATE_ID_CHUNK]
-            stored = {d["_id"]: get_path(d, top + ".detections") for d in coll.find(
-                {"_id": {"$in": [o for o, _ in chunk]}}, {top + ".detections": 1})}  # fmt: skip
+            stored = {d["_id"]: get_path(d, items) for d in coll.find(
+                {"_id": {"$in": [o for o, _ in chunk]}}, {items: 1})}  # fmt: skip
             for oid, value in chunk:
                 new = to_mongo(value)
                 if field == top and new is not None:
                     self._dataset._check_value(top, new)
-                    new_list = new.get("detections") or []
+                    new_list = new.get(items.split(".", 1)[1]) or []
                 else:
                     new_list = new or []
                 if oid not in stored:
@@ -306,8 +316,7 @@ class SampleCollection:
                 if stored[oid] is None or new is None:  # nothing stored to merge with
                     update = {field: new if field == top else new_list}
                 else:
-                    update = {top + ".detections": merge_labels(stored[oid], shown.get(oid) or [],
-                                                                 new_list)}  # fmt: skip
+                    update = {items: merge_labels(stored[oid], shown.get(oid) or [], new_list)}
                 update["last_modified_at"] = now
                 ops.append(UpdateOne({"_id": oid}, {"$set": update}))
         for i in range(0, len(ops), UPDATE_ID_CHUNK):
@@ -321,9 +330,10 @@ class SampleCollection:
         from .fields import to_mongo
 
         top, _, rest = field.partition(".")
-        attr = rest[len("detections.") :]
+        list_field = list_field_of(self._dataset._schema[top].document_type) or ""
+        attr = rest[len(list_field) + 1 :]
         ids = [oid for oid, _ in pairs]
-        shown = self._view_values(top + ".detections._id", ids)
+        shown = self._view_values(f"{top}.{list_field}._id", ids)
         now = utcnow()
         ops = []
         for oid, values in pairs:
@@ -337,7 +347,7 @@ class SampleCollection:
             for lid, v in zip(label_ids, values, strict=True):
                 ops.append(UpdateOne(
                     {"_id": oid},
-                    {"$set": {f"{top}.detections.$[lab].{attr}": to_mongo(v),
+                    {"$set": {f"{top}.{list_field}.$[lab].{attr}": to_mongo(v),
                               "last_modified_at": now}},
                     array_filters=[{"lab._id": lid}],
                 ))  # fmt: skip
@@ -530,9 +540,10 @@ class SampleCollection:
         """The samples in random order, reproducible with ``seed``; see :class:`Shuffle`."""
         return self._add_stage(Shuffle(seed=seed))
 
-    def filter_labels(self, field: str, filter: Any, only_matches: bool = True) -> DatasetView:
+    def filter_labels(self, field: str, filter: Any, only_matches: bool = True,
+                      trajectories: bool = False) -> DatasetView:  # fmt: skip
         """Samples whose ``field`` labels are filtered by ``filter``; see :class:`FilterLabels`."""
-        return self._add_stage(FilterLabels(field, filter, only_matches=only_matches))
+        return self._add_stage(FilterLabels(field, filter, only_matches, trajectories))
 
     def group_by(self, field: str, order_by: str | None = None) -> DatasetView:
         """Samples ordered so equal ``field`` values are contiguous; see :class:`GroupBy`."""

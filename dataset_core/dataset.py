@@ -622,6 +622,20 @@ class Dataset(SampleCollection):
         """Delete every sample (never their files)."""
         self._sample_coll().delete_many({})
 
+    @translate_errors
+    def delete_labels(self, labels: Any = None, ids: Any = None, tags: Any = None,
+                      view: Any = None, fields: Any = None) -> None:  # fmt: skip
+        """Delete labels: those ``view`` shows, those with ``ids`` and/or ``tags``, the
+        ``labels`` dicts (``{"sample_id", "field", "label_id"}``), or with only
+        ``fields``, every label of those fields. A single label becomes None.
+
+        Example:
+            >>> dataset.delete_labels(tags="duplicate", fields="ground_truth")
+        """
+        from .label_ops import delete_labels
+
+        delete_labels(self, labels=labels, ids=ids, tags=tags, view=view, fields=fields)
+
     # -- bulk fields --------------------------------------------------------------
 
     def _set_values_by_id(self, field: str, pairs: Iterable[tuple[Any, Any]]) -> None:

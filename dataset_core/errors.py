@@ -11,6 +11,8 @@ from the same root.
 
 from __future__ import annotations
 
+from mongoengine.errors import ValidationError as _MongoValidationError
+
 
 class DatasetCoreError(Exception):
     """Root of every error raised on purpose by dataset_core."""
@@ -61,6 +63,22 @@ class SchemaError(DatasetCoreError, TypeError):
     """A value whose type conflicts with its field, or a bad field name."""
 
     http_status = 400
+
+
+class LabelValidationError(SchemaError, ValueError, _MongoValidationError):
+    """A label attribute of the wrong type (``Classification(label=100)``).
+
+    Also a ``ValueError`` and mongoengine's ``ValidationError``, which is what
+    FiftyOne raises for the same input.
+    """
+
+    http_status = 400
+
+    def __init__(self, message: str = "") -> None:
+        _MongoValidationError.__init__(self, message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class DuplicateSampleError(DatasetCoreError, ValueError):

@@ -24,6 +24,10 @@ DATASET_CORE = [
     "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
     "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
     "parse_image_classification_dir_tree",
+    # issue 13: FiftyOne's label types and label stages
+    "Classifications", "ExcludeLabels", "Heatmap", "Keypoint", "Keypoints",
+    "LabelValidationError", "MatchLabels", "Polyline", "Polylines", "Regression",
+    "SelectLabels", "Segmentation",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
@@ -34,6 +38,11 @@ COLLECTION = [
     "list_brain_runs", "load_brain_results", "match", "match_tags", "mean", "mongo",
     "rename_brain_run", "select", "select_fields", "set_values", "shuffle", "skip", "sort_by",
     "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples", "values", "view",
+]  # fmt: skip
+#: label-level operations every dataset and view offers (dataset_core/label_ops.py)
+LABEL_OPS = [
+    "count_label_tags", "exclude_labels", "get_label_fields", "match_labels", "select_labels",
+    "set_label_values", "tag_labels", "to_patches", "untag_labels",
 ]  # fmt: skip
 BRAIN = [
     "AnalysisResult", "BrainError", "BrainRunInfo", "BrainRunNotFoundError", "DedupPlan",
@@ -57,6 +66,14 @@ def test_collection_methods():
 
     public = sorted(n for n in vars(SampleCollection) if not n.startswith("_"))
     assert public == sorted(COLLECTION)
+
+
+def test_label_operations():
+    from dataset_core.label_ops import LabelsMixin
+
+    public = sorted(n for n in vars(LabelsMixin) if not n.startswith("_"))
+    assert public == sorted(LABEL_OPS)
+    assert callable(dc.Dataset.delete_labels)
 
 
 def test_brain_names_with_real_signatures():

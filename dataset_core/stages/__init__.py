@@ -14,7 +14,7 @@ expressions are ``ViewExpression.to_dict()`` (``{"$expr": ...}``); sample ids ar
 plain strings. Scratch fields that stages add and remove start with ``_dc_``.
 
 Modules: :mod:`.base` (the base class, argument checks), :mod:`.filtering`,
-:mod:`.ordering`, :mod:`.shaping` (the stages), :mod:`.idsets` (id lists too
+:mod:`.ordering`, :mod:`.shaping`, :mod:`.labels` (the stages), :mod:`.idsets` (id lists too
 big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries), :mod:`.untrusted`
 (views from HTTP: allow-lists of stages and operators).
 """
@@ -22,23 +22,27 @@ big to inline), :mod:`.match_query` (``$expr`` to index-friendly queries), :mod:
 from __future__ import annotations
 
 from .base import ViewStage
-from .filtering import Exclude, Exists, FilterLabels, Match, MatchTags, Select
+from .filtering import Exclude, Exists, Match, MatchTags, Select
 from .idsets import dropped_after
+from .labels import ExcludeLabels, FilterLabels, MatchLabels, SelectLabels
 from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
 from .shaping import ExcludeFields, Mongo, SelectFields
 from .untrusted import view_from_untrusted
 
 __all__ = [
     "Exclude",
+    "ExcludeLabels",
     "ExcludeFields",
     "Exists",
     "FilterLabels",
     "GroupBy",
     "Limit",
     "Match",
+    "MatchLabels",
     "MatchTags",
     "Mongo",
     "Select",
+    "SelectLabels",
     "SelectFields",
     "Shuffle",
     "Skip",

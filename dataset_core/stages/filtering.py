@@ -1,4 +1,6 @@
-"""Stages that keep some samples: Match, MatchTags, Exists, Select, Exclude, FilterLabels."""
+"""Stages that keep some samples: Match, MatchTags, Exists, Select, Exclude.
+
+FilterLabels lives in :mod:`.labels` with the other label stages."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 
 from ..errors import ViewError
-from ..expressions import ELEMENT_VAR, ViewExpression
+from ..expressions import ViewExpression
 from ..sample import Sample
 from . import idsets
 from .base import (
@@ -23,14 +25,12 @@ from .base import (
     from_json_expr,
     plain,
 )
+from .labels import FilterLabels  # noqa: F401  (its old home)
 from .match_query import expr_to_query, field_refs
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
     from ..dataset import Dataset
-
-#: the label types FilterLabels knows how to filter
-LABEL_TYPES = ("Classification", "Detections")
 
 
 class Match(ViewStage):
@@ -225,73 +225,6 @@ class Exclude(_IdStage):
         return idsets.lookup(self._id_collection(dataset), keep=False)
 
 
-class FilterLabels(ViewStage):
-    """Keep only the labels of ``field`` for which ``filter`` is true.
-
-    Inside ``filter``, ``F("label")`` is an attribute of the label (of each
-    detection of a ``Detections`` field). A ``Classification`` that fails becomes
-    None; a ``Detections`` keeps the detections that pass.
-
-    Args:
-        field: a ``Classification`` or ``Detections`` field.
-        filter: a boolean expression over the label's attributes.
-        only_matches: drop the samples left with no matching label.
-
-    Example:
-        >>> dataset.filter_labels("predictions", F("confidence") > 0.9)
-    """
-
-    __slots__ = ("_field", "_filter", "_only_matches")
-
-    def __init__(self, field: str, filter: ViewExpression | dict[str, Any],
-                 only_matches: bool = True):  # fmt: skip
-        self._field = check_name(field, "FilterLabels field")
-        if isinstance(filter, dict):
-            filter = ViewExpression(plain(filter, "FilterLabels filter"))
-        if not isinstance(filter, ViewExpression):
-            raise ViewError(f"FilterLabels filter must be an F expression; got {filter!r:.80}")
-        self._filter = filter
-        self._only_matches = check_flag(only_matches, "FilterLabels only_matches")
-
-    def _args(self) -> dict[str, Any]:
-        return {"field": self._field, "filter": self._filter, "only_matches": self._only_matches}
-
-    @classmethod
-    def _decode(cls, kwargs: dict[str, Any]) -> dict[str, Any]:
-        out = super()._decode({k: v for k, v in kwargs.items() if k != "filter"})
-        return {**out, "filter": from_json_expr(kwargs["filter"])}
-
-    def _label_type(self, dataset: Dataset) -> str:
-        dataset._check_path(self._field)
-        field = dataset._schema[self._field]
-        if field.ftype != "embedded" or field.document_type not in LABEL_TYPES:
-            usable = [n for n, f in dataset._schema.items() if f.document_type in LABEL_TYPES]
-            raise ViewError(
-                f"filter_labels works on {list(LABEL_TYPES)} fields; {self._field!r} is "
-                f"{field}; label fields: {usable}"
-            )
-        return field.document_type  # type: ignore[return-value]
-
-    def validate(self, collection: SampleCollection) -> None:
-        self._label_type(collection._dataset)
-
-    def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
-        name, form = self._field, self._filter.to_mongo()
-        present = {"$gt": [f"${name}", None]}
-        if self._label_type(dataset) == "Classification":
-            cond = {"$and": [present, _rebase(form, f"${name}.")]}
-            if self._only_matches:  # a kept label is unchanged: filtering samples suffices
-                return [{"$match": expr_to_query(cond, dataset)}]
-            return [{"$addFields": {name: {"$cond": [cond, f"${name}", None]}}}]
-        kept = {"$filter": {"input": {"$ifNull": [f"${name}.detections", []]}, "as": ELEMENT_VAR,
-                            "cond": _rebase(form, f"$${ELEMENT_VAR}.")}}  # fmt: skip
-        merged = {"$mergeObjects": [f"${name}", {"detections": kept}]}
-        steps: Pipeline = [{"$addFields": {name: {"$cond": [present, merged, None]}}}]
-        if self._only_matches:
-            steps.append({"$match": {f"{name}.detections.0": {"$exists": True}}})
-        return steps
-
-
 def _query_fields(query: dict[str, Any]) -> set[str]:
     """Top-level field names a query dict reads (in ``$and``/``$or``/``$nor``/``$expr`` too)."""
     names: set[str] = set()
@@ -305,21 +238,6 @@ def _query_fields(query: dict[str, Any]) -> set[str]:
         elif not key.startswith("$"):
             names.add(key.split(".", 1)[0])
     return names
-
-
-def _rebase(form: Any, prefix: str) -> Any:
-    """Make a compiled expression's field paths relative to ``prefix`` (a label)."""
-    if isinstance(form, str):
-        if form == "$$CURRENT":
-            return prefix.rstrip(".")
-        if form.startswith("$") and not form.startswith("$$"):
-            return prefix + form[1:]
-        return form
-    if isinstance(form, list):
-        return [_rebase(v, prefix) for v in form]
-    if isinstance(form, dict):
-        return {k: v if k == "$literal" else _rebase(v, prefix) for k, v in form.items()}
-    return form
 
 
 def _object_ids(values: Any, stage: str, sort: bool) -> tuple[ObjectId, ...]:

@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 #: stages a view from HTTP may use
 SAFE_STAGES = frozenset({
     "Match", "MatchTags", "Exists", "Select", "Exclude", "SortBy", "Limit", "Skip", "Take",
-    "Shuffle", "GroupBy", "SelectFields", "ExcludeFields", "FilterLabels",
+    "Shuffle", "GroupBy", "SelectFields", "ExcludeFields", "FilterLabels", "SelectLabels",
+    "ExcludeLabels", "MatchLabels",
 })  # fmt: skip
 #: deepest nesting of lists and dicts in a view from HTTP
 MAX_DEPTH = 32

@@ -40,7 +40,9 @@ def test_detection_box_must_be_relative(box):
 
 
 def test_unknown_label_attribute_lists_fields():
-    with pytest.raises(AttributeError, match=r"fields: \['label', 'confidence'\]"):
+    with pytest.raises(
+        AttributeError, match=r"fields: \['id', 'tags', 'label', 'confidence', 'logits'\]"
+    ):
         _ = dc.Classification(label="a").area
 
 
@@ -88,3 +90,71 @@ def test_parse_ftype(spec, expected):
 def test_parse_ftype_unknown():
     with pytest.raises(dc.SchemaError, match="Unknown field type 'complex'; use one of"):
         parse_ftype("complex")
+
+
+# -- label types, ids, tags and attribute checks --------------------------------
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        dc.Regression(value=0.5),
+        dc.Classifications(classifications=[dc.Classification(label="a")]),
+        dc.Polyline(label="road", points=[[(0, 0), (1, 1)]], closed=True),
+        dc.Polylines(polylines=[dc.Polyline(label="x", points=[])]),
+        dc.Keypoint(label="p", points=[(0.5, 0.5)], confidence=[0.9]),
+        dc.Keypoints(keypoints=[dc.Keypoint(label="p", points=[])]),
+        dc.Segmentation(mask=np.arange(6, dtype=np.uint8).reshape(2, 3)),
+        dc.Heatmap(map=np.linspace(0, 1, 4).reshape(2, 2), range=[0, 1]),
+        dc.Detection(label="d", bounding_box=[0, 0, 1, 1], mask=np.ones((2, 2), bool)),
+    ],
+)
+def test_new_label_types_round_trip_with_id_and_tags(label):
+    d = label.to_dict()
+    assert d["tags"] == [] and isinstance(label.id, str) and d["_id"] == label._id
+    back = label_from_dict(d)
+    assert type(back) is type(label) and back.id == label.id and back.to_dict() == d
+
+
+def test_arrays_in_labels_come_back_as_arrays():
+    mask = np.arange(6, dtype=np.uint8).reshape(2, 3)
+    back = label_from_dict(dc.Segmentation(mask=mask).to_dict())
+    assert back.mask.dtype == np.uint8 and (back.mask == mask).all()
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda: dc.Classification(label=100), r"Classification.label must be a string"),
+        (lambda: dc.Classification(label="a", confidence="high"), r"confidence must be a number"),
+        (lambda: dc.Detection(bounding_box=["a", 0, 1, 1]), r"bounding_box must be \[x, y, w, h\]"),
+        (lambda: dc.Polyline(closed="yes"), r"closed must be True or False"),
+        (lambda: dc.Detections(detections=[dc.Classification()]), r"must be a Detection"),
+        (lambda: dc.Segmentation(mask=[[1, 2]]), r"mask must be a numpy array"),
+        (lambda: dc.Classification(tags="x"), r"tags must be a list of strings"),
+    ],
+)
+def test_bad_label_attributes_raise_value_errors(make, message):
+    with pytest.raises(dc.LabelValidationError, match=message) as info:
+        make()
+    assert isinstance(info.value, ValueError)
+
+
+def test_setting_a_declared_attribute_is_checked_and_dynamic_ones_are_kept():
+    det = dc.Detection(label="a", foo="bar")
+    with pytest.raises(ValueError, match="label must be a string"):
+        det.label = 3
+    det.area = 0.25
+    det.set_field("spam", "eggs")
+    assert det.has_field("area") and det.get_field("spam") == "eggs" and not det.has_field("x")
+    d = det.to_dict()
+    assert d["area"] == 0.25 and d["foo"] == "bar" and d["spam"] == "eggs"
+    assert label_from_dict(d).area == 0.25
+
+
+def test_label_copy_gets_a_new_id_and_equal_content():
+    det = dc.Detection(label="a", tags=["x"])
+    twin = det.copy()
+    assert twin.id != det.id and twin == det
+    twin.tags.append("y")
+    assert det.tags == ["x"]

@@ -1,0 +1,78 @@
+"""to_patches: one sample per label, edits written back to the source labels."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+import dataset_core as dc
+from dataset_core import F
+
+
+@pytest.fixture
+def ds(database, tmp_path):
+    def det(label, conf):
+        return dc.Detection(label=label, bounding_box=[0.1, 0.1, 0.5, 0.5], confidence=conf)
+
+    dataset = dc.Dataset("patches")
+    dataset.add_samples([
+        dc.Sample(tmp_path / "a.jpg",
+                  gt=dc.Detections(detections=[det("cat", 0.9), det("dog", 0.3)])),
+        dc.Sample(tmp_path / "b.jpg", gt=dc.Detections(detections=[det("cat", 0.6)])),
+        dc.Sample(tmp_path / "c.jpg", gt=dc.Detections(detections=[])),
+        dc.Sample(tmp_path / "d.jpg"),
+    ])  # fmt: skip
+    return dataset
+
+
+def test_one_patch_per_label_with_its_sample_id(ds):
+    patches = ds.to_patches("gt")
+    assert len(patches) == 3
+    first = patches.first()
+    assert isinstance(first.gt, dc.Detection)
+    assert first.sample_id == ds.first().id
+    assert sorted(patches.values("gt.label")) == ["cat", "cat", "dog"]
+    assert patches.values("id") == [i for v in ds.values("gt.detections.id") for i in v or []]
+    assert len(patches.match(F("gt.confidence") > 0.5)) == 2
+    assert len(patches.filter_labels("gt", F("label") == "dog")) == 1
+    assert not [n for n in dc.list_datasets() if "patches-" in n]
+
+
+def test_patches_of_a_filtered_view_hold_only_its_labels(ds):
+    patches = ds.filter_labels("gt", F("label") == "cat").to_patches("gt")
+    assert patches.values("gt.label") == ["cat", "cat"]
+
+
+def test_edits_through_patches_reach_the_source(ds):
+    patches = ds.to_patches("gt")
+    patch = patches.match(F("gt.label") == "dog").first()
+    patch.gt.label = "wolf"
+    patch.save()
+    assert ds.values("gt.detections.label")[0] == ["cat", "wolf"]
+    patches.set_values("gt.checked", [True, False, True])
+    assert ds.values("gt.detections.checked") == [[True, False], [True], [], None]
+    patches.match(F("gt.confidence") > 0.5).tag_labels("sure")
+    assert ds.count_label_tags() == {"sure": 2}
+    assert ds.values("gt.detections.tags")[0] == [["sure"], []]
+
+
+def test_to_patches_needs_a_label_list_field(ds):
+    ds.add_sample_field("cls", dc.Classification)
+    with pytest.raises(dc.ViewError, match="to_patches works on Detections"):
+        ds.to_patches("cls")
+    with pytest.raises(dc.FieldNotFoundError):
+        ds.to_patches("nope")
+
+
+def test_patch_collection_is_dropped_with_the_view(ds, database):
+    def samples():
+        return {n for n in database.list_collection_names() if n.startswith("samples.")}
+
+    before = samples()
+    patches = ds.to_patches("gt")
+    assert len(samples() - before) == 1
+    del patches
+    gc.collect()
+    assert samples() == before
+    assert database["_staging"].count_documents({}) == 0
