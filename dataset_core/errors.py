@@ -63,6 +63,14 @@ class SchemaError(DatasetCoreError, TypeError):
     http_status = 400
 
 
+class FieldValueError(SchemaError, ValueError):
+    """A value of the wrong type for its declared field (``"a"`` into an IntField).
+
+    Also a ValueError, as FiftyOne raises for these."""
+
+    http_status = 400
+
+
 class DuplicateSampleError(DatasetCoreError, ValueError):
     """Samples whose filepath is already in the dataset."""
 

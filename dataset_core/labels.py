@@ -15,10 +15,21 @@ from typing import Any, ClassVar
 
 from bson import ObjectId
 
+from .documents import DynamicEmbeddedDocument
 from .errors import SchemaError
+from .fields import (
+    EmbeddedDocumentField,
+    Field,
+    FloatField,
+    IntField,
+    ListField,
+    ObjectIdField,
+    StringField,
+)
+from .values import from_mongo, to_mongo
 
 
-class Label:
+class Label(DynamicEmbeddedDocument):
     """Base of every label class: declared fields, an id, dict round trip."""
 
     _fields: ClassVar[tuple[str, ...]] = ()
@@ -38,6 +49,38 @@ class Label:
         for name in self._fields:
             setattr(self, name, kwargs.pop(name, None))
         self._extra = kwargs  # attributes a user added, e.g. ``area``
+
+    @classmethod
+    def _declared_fields(cls) -> dict[str, Field]:
+        declared = super()._declared_fields()
+        return {"id": ObjectIdField(), **declared} if cls._has_id else declared
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or name in self._fields:
+            object.__setattr__(self, name, value)
+        else:  # ``detection.iscrowd = 1``: a dynamic attribute, stored with the label
+            self._extra[name] = value
+
+    def has_field(self, name: str) -> bool:
+        return name in self._fields or name in self._extra or (name == "id" and self._has_id)
+
+    def set_field(self, name: str, value: Any, create: bool = True) -> None:
+        if name not in self._fields and name not in self._extra and not create:
+            raise AttributeError(f"{type(self).__name__} has no field {name!r}")
+        setattr(self, name, value)
+
+    def clear_field(self, name: str) -> None:
+        if name in self._fields:
+            object.__setattr__(self, name, None)
+        else:
+            self._extra.pop(name, None)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return (*(("id",) if self._has_id else ()), *self._fields, *self._extra)
+
+    def iter_fields(self) -> Any:
+        return iter([(k, getattr(self, k)) for k in self.field_names])
 
     @property
     def id(self) -> str:
@@ -65,13 +108,15 @@ class Label:
             value = getattr(self, name)
             if value is not None:
                 d[name] = value.to_dict() if isinstance(value, Label) else value
-        d.update(self._extra)
+        if self._extra:
+            d.update({k: to_mongo(v) for k, v in self._extra.items()})
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Label:
         """Rebuild a label from its Mongo document."""
-        kwargs = {k: v for k, v in d.items() if k != "_cls"}
+        fields = cls._fields
+        kwargs = {k: (v if k in fields else from_mongo(v)) for k, v in d.items() if k != "_cls"}
         return cls(**kwargs)
 
     def __eq__(self, other: object) -> bool:
@@ -96,6 +141,8 @@ class Classification(Label):
     """
 
     _fields = ("label", "confidence")
+    label = StringField()
+    confidence = FloatField()
 
     def __init__(self, label: str | None = None, confidence: float | None = None, **kw: Any):
         super().__init__(label=label, confidence=confidence, **kw)
@@ -105,6 +152,9 @@ class Detection(Label):
     """An object in an image: a label and a box ``[x, y, w, h]`` relative to 0-1."""
 
     _fields = ("label", "bounding_box", "confidence")
+    label = StringField()
+    bounding_box = ListField(field=FloatField())
+    confidence = FloatField()
 
     def __init__(
         self,
@@ -128,6 +178,7 @@ class Detections(Label):
     """The objects of one image: ``Detections(detections=[Detection(...), ...])``."""
 
     _fields = ("detections",)
+    detections = ListField(field=EmbeddedDocumentField(Detection))
 
     def __init__(self, detections: list[Detection] | None = None, **kw: Any):
         items = [
@@ -145,10 +196,17 @@ class ImageMetadata(Label):
     """What ``compute_metadata`` reads from an image's header."""
 
     _fields = ("size_bytes", "mime_type", "width", "height", "num_channels")
+    size_bytes = IntField()
+    mime_type = StringField()
+    width = IntField()
+    height = IntField()
+    num_channels = IntField()
     _has_id = False
 
 
 def label_from_dict(d: dict[str, Any]) -> Any:
     """A label object for a document with a known ``_cls``; else ``d`` itself."""
-    cls = Label._registry.get(d.get("_cls", ""))
+    from .fields import _DOCUMENT_TYPES
+
+    cls = _DOCUMENT_TYPES.get(d.get("_cls", ""))
     return cls.from_dict(d) if cls else d

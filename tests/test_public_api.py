@@ -24,6 +24,11 @@ DATASET_CORE = [
     "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
     "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
     "parse_image_classification_dir_tree",
+    # issue 13: FiftyOne's typed fields, embedded documents, schema aggregations
+    "ArrayField", "BooleanField", "DateField", "DateTimeField", "DictField",
+    "DynamicEmbeddedDocument", "EmbeddedDocument", "EmbeddedDocumentField",
+    "EmbeddedDocumentListField", "FieldValueError", "FloatField", "IntField", "ListField",
+    "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
