@@ -19,11 +19,12 @@ from . import aggregations as aggs
 from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import SampleNotFoundError, ViewError
-from .fields import from_mongo
+from .errors import FieldNotFoundError, SampleNotFoundError, ViewError
+from .fields import DateField
 from .label_ops import LabelsMixin, label_values
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .schema_methods import CollectionSchemaMixin
 from .stages import (
     Exclude,
     ExcludeFields,
@@ -45,6 +46,7 @@ from .stages import (
     ViewStage,
 )
 from .stages.base import check_names
+from .values import as_date, from_mongo
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
@@ -59,7 +61,7 @@ ITER_BATCH_SIZE = 10_000
 UPDATE_ID_CHUNK = 100_000
 
 
-class SampleCollection(LabelsMixin):
+class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     """Base of :class:`Dataset` and its views: the read API over one pipeline."""
 
     # -- what subclasses provide ---------------------------------------------
@@ -227,10 +229,14 @@ class SampleCollection(LabelsMixin):
         docs = self._aggregate([{"$project": {"_id": 0, "v": "$" + path}}])
         if "." in path:
             return [d.get("v") for d in docs]
+        if type(self._dataset._schema.get(path)) is DateField:
+            return [as_date(d.get("v")) for d in docs]
         return [from_mongo(d.get("v")) for d in docs]
 
     @translate_errors
-    def set_values(self, field: str, values: Any, key_field: str = "id") -> None:
+    def set_values(self, field: str, values: Any, key_field: str = "id",
+                   dynamic: bool = False, expand_schema: bool = True,
+                   validate: bool = True) -> None:  # fmt: skip
         """Set ``field`` on many samples in one bulk write.
 
         Args:
@@ -238,6 +244,9 @@ class SampleCollection(LabelsMixin):
             values: a list aligned with this collection's order, or a dict
                 keyed by ``key_field`` values (ids by default).
             key_field: with a dict, the field its keys refer to.
+            dynamic: also declare the attributes of the embedded documents set.
+            expand_schema: allow a new field (False: a new field is an error).
+            validate: accepted for FiftyOne's signature; values are always checked.
 
         Raises:
             ValueError: a list whose length differs from the collection's.
@@ -269,7 +278,14 @@ class SampleCollection(LabelsMixin):
         elif items and rest in ("", items) and self._filters_labels(top):
             self._merge_label_values(field, pairs)  # hidden labels stay
         else:
+            if not expand_schema and dataset.get_field(top) is None:
+                raise FieldNotFoundError(
+                    f"Field {top!r} is not in the schema of dataset {dataset.name!r} and "
+                    "expand_schema=False; declare it with add_sample_field"
+                )
             dataset._set_values_by_id(field, pairs)
+        if dynamic:
+            dataset._add_dynamic_of([top])
 
     def _filters_labels(self, name: str) -> bool:
         """Whether a stage of this view may hide some labels of ``name``."""
@@ -290,8 +306,8 @@ class SampleCollection(LabelsMixin):
         each sample's stored list keeps the labels the view hid (merged by label id)."""
         from pymongo import UpdateOne
 
-        from .fields import to_mongo
         from .partial import get_path, merge_labels
+        from .values import to_mongo
 
         top = field.split(".", 1)[0]
         items = top + "." + (list_field_of(self._dataset._schema[top].document_type) or "")
@@ -327,7 +343,7 @@ class SampleCollection(LabelsMixin):
         of the list as this collection shows it; each label is written by its id."""
         from pymongo import UpdateOne
 
-        from .fields import to_mongo
+        from .values import to_mongo
 
         top, _, rest = field.partition(".")
         list_field = list_field_of(self._dataset._schema[top].document_type) or ""

@@ -32,20 +32,25 @@ from .errors import (
     DatasetNotFoundError,
     DuplicateSampleError,
     FieldNotFoundError,
+    FieldValueError,
     SampleNotFoundError,
     SchemaError,
 )
 from .fields import (
     DEFAULT_FIELDS,
+    DateTimeField,
+    EmbeddedDocumentField,
     Field,
-    field_of_mongo,
-    parse_ftype,
-    to_mongo,
+    ListField,
+    ObjectIdField,
+    StringField,
     validate_field_name,
 )
 from .odm import DatasetDocument
 from .progress import progress_bar
 from .sample import Sample, utcnow
+from .schema_methods import DatasetSchemaMixin
+from .values import coerce, field_of_mongo, to_mongo
 
 #: samples per insert_many call: large enough to amortise round trips, small
 #: enough that a progress bar moves and memory stays bounded
@@ -55,14 +60,27 @@ ID_CHUNK = 100_000
 #: below this many samples a bulk call finishes too fast for a progress bar
 PROGRESS_MIN_SAMPLES = 10_000
 
-_BASE_SCHEMA = {
-    "id": Field("objectid"),
-    "filepath": Field("string"),
-    "tags": Field("list", subfield="string"),
-    "metadata": Field("embedded", "ImageMetadata"),
-    "created_at": Field("datetime"),
-    "last_modified_at": Field("datetime"),
+_BASE_SCHEMA: dict[str, Field] = {
+    "id": ObjectIdField(),
+    "filepath": StringField(),
+    "tags": ListField(field=StringField()),
+    "metadata": EmbeddedDocumentField("ImageMetadata"),
+    "created_at": DateTimeField(),
+    "last_modified_at": DateTimeField(),
 }
+for _name, _field in _BASE_SCHEMA.items():
+    _field.name = _name
+
+
+def _load_schema(stored: dict[str, Any]) -> dict[str, Field]:
+    """The base fields, then the stored ones (each named)."""
+    schema = dict(_BASE_SCHEMA)
+    for k, v in stored.items():
+        f = Field.from_dict(v)
+        f.name = k
+        schema[k] = f
+    return schema
+
 
 _BINARY = operator.attrgetter("binary")  # ObjectIds compared as bytes, in C
 _instances: weakref.WeakValueDictionary[tuple[str, str], Dataset] = weakref.WeakValueDictionary()
@@ -77,7 +95,7 @@ def _default_name() -> str:
     return name
 
 
-class Dataset(SampleCollection):
+class Dataset(DatasetSchemaMixin, SampleCollection):
     """A named collection of image samples stored in MongoDB.
 
     Args:
@@ -110,8 +128,7 @@ class Dataset(SampleCollection):
         self._doc = _doc
         self._deleted = False
         self._staging = False
-        self._schema: dict[str, Field] = dict(_BASE_SCHEMA)
-        self._schema.update({k: Field.from_dict(v) for k, v in _doc.sample_fields.items()})
+        self._schema: dict[str, Field] = _load_schema(_doc.sample_fields)
         _instances[(config.database_name, _doc.name)] = self
 
     @classmethod
@@ -126,8 +143,7 @@ class Dataset(SampleCollection):
         cached = _instances.get((config.database_name, name))
         if cached is not None and cached._doc.id == doc.id:
             cached._doc = doc
-            cached._schema = dict(_BASE_SCHEMA)
-            cached._schema.update({k: Field.from_dict(v) for k, v in doc.sample_fields.items()})
+            cached._schema = _load_schema(doc.sample_fields)
             return cached
         return cls(_doc=doc)
 
@@ -202,15 +218,11 @@ class Dataset(SampleCollection):
 
     # -- schema -----------------------------------------------------------------
 
-    def get_field_schema(self) -> dict[str, Field]:
-        """Field name -> :class:`Field` for every sample field."""
-        return dict(self._schema)
-
     def _check_value(self, name: str, stored: Any) -> Field | None:
         found = field_of_mongo(stored)
         known = self._schema.get(name)
         if found is not None and known is not None and not known.accepts(found):
-            raise SchemaError(
+            raise FieldValueError(
                 f"Field {name!r} of dataset {self.name!r} holds {known}; cannot store "
                 f"{found} value {stored!r:.60}. Use another field name, or delete the "
                 "field first"
@@ -249,33 +261,18 @@ class Dataset(SampleCollection):
             return False
         stored = raw.get("sample_fields") or {}
         self._doc.sample_fields = dict(stored)
-        self._schema = dict(_BASE_SCHEMA)
-        self._schema.update({k: Field.from_dict(v) for k, v in stored.items()})
+        self._schema = _load_schema(stored)
         return name is not None and name in self._schema
 
     def _merge_schema(self, fields: dict[str, Field]) -> None:
         new = {k: f for k, f in fields.items() if k not in self._schema}
         if not new:
             return
+        for k, f in new.items():
+            f.name = k
         self._update_doc({"$set": {f"sample_fields.{k}": f.to_dict() for k, f in new.items()}})
         self._schema.update(new)
         self._doc.sample_fields.update({k: f.to_dict() for k, f in new.items()})
-
-    @translate_errors
-    def add_sample_field(self, name: str, ftype: Any, document_type: Any = None) -> None:
-        """Declare a field (``"float"``, ``float``, ``Classification``...).
-
-        Raises:
-            SchemaError: the name is invalid, or declared with another type.
-        """
-        validate_field_name(name)
-        field = parse_ftype(ftype, document_type)
-        known = self._schema.get(name)
-        if known is not None and known != field:
-            raise SchemaError(
-                f"Field {name!r} already exists as {known}; cannot redeclare as {field}"
-            )
-        self._merge_schema({name: field})
 
     def _check_user_field(self, name: str) -> None:
         if name in DEFAULT_FIELDS:
@@ -332,17 +329,30 @@ class Dataset(SampleCollection):
 
     # -- adding and reading samples -------------------------------------------
 
-    def add_sample(self, sample: Sample) -> str:
-        """Add one sample; it becomes bound to this dataset. Returns its id."""
-        return self.add_samples([sample], progress=False)[0]
+    def add_sample(self, sample: Sample, expand_schema: bool = True,
+                   dynamic: bool = False, validate: bool = True) -> str:  # fmt: skip
+        """Add one sample; it becomes bound to this dataset. Returns its id.
+
+        ``expand_schema`` and ``dynamic`` are as in :meth:`add_samples`."""
+        return self.add_samples([sample], expand_schema=expand_schema, dynamic=dynamic,
+                                progress=False)[0]  # fmt: skip
 
     @translate_errors
-    def add_samples(self, samples: Iterable[Sample], progress: bool | None = None) -> list[str]:
+    def add_samples(self, samples: Iterable[Sample], expand_schema: bool = True,
+                    dynamic: bool = False, validate: bool = True,
+                    progress: bool | None = None, num_samples: int | None = None,
+                    ) -> list[str]:  # fmt: skip
         """Add samples in bulk. All or nothing: on any error, none are kept.
 
         Args:
             samples: :class:`Sample` objects; a sample already in a dataset is copied.
+            expand_schema: declare new fields (False: a new field is an error).
+            dynamic: also declare the attributes of embedded documents that the
+                schema lacks (``ground_truth.detections.iscrowd``).
+            validate: accepted for FiftyOne's signature; values are always checked
+                against their declared types.
             progress: show a progress bar (default: when adding over 10,000).
+            num_samples: accepted for FiftyOne's signature (a progress hint).
 
         Returns:
             The new sample ids, in order.
@@ -359,6 +369,7 @@ class Dataset(SampleCollection):
         fields: dict[str, Field] = {}
         seen_sigs: set[tuple[Any, ...]] = set()
         paths: set[str] = set()
+        converted: dict[str, Field] = {}  # fields whose values are stored converted
         for s in samples:
             if not isinstance(s, Sample):
                 raise TypeError(f"add_samples takes Sample objects; got {type(s).__name__}")
@@ -373,6 +384,14 @@ class Dataset(SampleCollection):
                     seen_sigs.add(sig)
                     if not k.startswith("_"):
                         found = self._check_value(k, v)
+                        known = self._schema.get(k)
+                        if known is not None and coerce(known, v) is not v:
+                            converted[k] = known
+                        if found is not None and k not in self._schema and not expand_schema:
+                            raise FieldValueError(
+                                f"Field {k!r} is not in the schema of dataset {self.name!r} "
+                                "and expand_schema=False; declare it with add_sample_field"
+                            )
                         if found is not None and k not in self._schema:
                             prev = fields.get(k)
                             if prev is None or found.accepts(prev):  # first, or int -> float
@@ -382,6 +401,9 @@ class Dataset(SampleCollection):
                                     f"Field {k!r} holds both {prev} and {found} values "
                                     "in this batch; use one type per field"
                                 )
+            for k, known in converted.items():
+                if k in doc:
+                    doc[k] = coerce(known, doc[k])
             fp = doc["filepath"]
             if fp in paths:
                 raise DuplicateSampleError(f"{fp!r} is given twice; each filepath may appear once")
@@ -431,7 +453,17 @@ class Dataset(SampleCollection):
         for s, doc in zip(bind, docs, strict=True):
             if s._dataset is None:
                 s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+        if dynamic:
+            self._add_dynamic_of({k for sig in seen_sigs for k in sig[:1]})
         return [str(d["_id"]) for d in docs]
+
+    def _add_dynamic_of(self, names: Iterable[str]) -> None:
+        """Declare the dynamic attributes of the embedded documents in fields ``names``."""
+        from .schema import document_of
+
+        roots = [n for n in names if document_of(self._schema.get(n)) is not None]
+        if roots:
+            self.add_dynamic_sample_fields(fields=roots)
 
     def _rollback(self, docs: list[dict[str, Any]]) -> None:
         ids = [d["_id"] for d in docs if "_id" in d]
@@ -643,11 +675,14 @@ class Dataset(SampleCollection):
         validate_field_name(top)
         now = utcnow()
         ops, found = [], None
+        known = self._schema.get(field)
         for oid, value in pairs:
             stored = to_mongo(value)
             if top == field:
                 f = self._check_value(field, stored)
                 found = found or f
+                if known is not None:
+                    stored = coerce(known, stored)
             ops.append(UpdateOne({"_id": oid}, {"$set": {field: stored, "last_modified_at": now}}))
         op = None
         if top == field and found is not None:

@@ -65,11 +65,11 @@ class SchemaError(DatasetCoreError, TypeError):
     http_status = 400
 
 
-class LabelValidationError(SchemaError, ValueError, _MongoValidationError):
-    """A label attribute of the wrong type (``Classification(label=100)``).
+class FieldValueError(SchemaError, ValueError, _MongoValidationError):
+    """A value of the wrong type for its declared field (``"a"`` into an IntField).
 
     Also a ``ValueError`` and mongoengine's ``ValidationError``, which is what
-    FiftyOne raises for the same input.
+    FiftyOne raises for these.
     """
 
     http_status = 400
@@ -79,6 +79,10 @@ class LabelValidationError(SchemaError, ValueError, _MongoValidationError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class LabelValidationError(FieldValueError):
+    """A label attribute of the wrong type (``Classification(label=100)``)."""
 
 
 class DuplicateSampleError(DatasetCoreError, ValueError):

@@ -31,7 +31,21 @@ from typing import Any, ClassVar
 import numpy as np
 from bson import Binary, ObjectId
 
+from .documents import DynamicEmbeddedDocument, EmbeddedDocument
 from .errors import LabelValidationError
+from .fields import (
+    ArrayField,
+    BooleanField,
+    EmbeddedDocumentField,
+    Field,
+    FloatField,
+    IntField,
+    ListField,
+    ObjectIdField,
+    StringField,
+    _DOCUMENT_TYPES,
+    document_type_named,
+)
 
 #: the first bytes of every ``.npy`` file: how a stored array is recognised
 _NPY_MAGIC = b"\x93NUMPY"
@@ -94,7 +108,7 @@ def _numbers(where: str, value: Any, n: int | None = None) -> list[Any]:
 def _box(where: str, value: Any) -> list[Any]:
     if (type(value) is list and len(value) == 4 and all(type(v) in _PLAIN_NUMBERS for v in value)
             and all(-1e-6 <= v <= 1 + 1e-6 for v in value)):  # fmt: skip
-        return list(value)  # the common case, checked cheaply
+        return [v if type(v) is float else float(v) for v in value]  # the common case
     expected = "[x, y, w, h]: 4 numbers relative to the image (0-1)"
     try:
         box = _numbers(where, value, 4)
@@ -103,7 +117,7 @@ def _box(where: str, value: Any) -> list[Any]:
     # relative coordinates; a little slack for float noise from converters
     if any(v < -1e-6 or v > 1 + 1e-6 for v in box):
         raise _fail(where, value, expected)
-    return box
+    return [float(v) for v in box]  # stored as floats, as FloatFields
 
 
 def _points(where: str, value: Any) -> list[Any]:
@@ -152,6 +166,7 @@ def _labels_of(element: str) -> Check:
             out.append(v)
         return out
 
+    check.element = element  # type: ignore[attr-defined]  # read by _field_of_check
     return check
 
 
@@ -166,7 +181,7 @@ def encode(value: Any) -> Any:
         return value
     if t is list and all(type(v) in _SCALARS for v in value):
         return list(value)
-    if isinstance(value, Label):
+    if isinstance(value, EmbeddedDocument):
         return value.to_dict()
     if isinstance(value, np.ndarray):
         buf = io.BytesIO()
@@ -185,12 +200,14 @@ def decode(value: Any) -> Any:
     """Inverse of :func:`encode` (label dicts stay dicts unless declared)."""
     if isinstance(value, bytes) and value[:6] == _NPY_MAGIC:
         return np.load(io.BytesIO(value), allow_pickle=False)
-    if type(value) is dict and value.get("_cls") in Label._registry:
-        return Label._registry[value["_cls"]].from_dict(value)
+    if type(value) is dict and value.get("_cls") in _DOCUMENT_TYPES:
+        return _DOCUMENT_TYPES[value["_cls"]].from_dict(value)
+    if type(value) is list and value and type(value[0]) is dict:
+        return [decode(v) for v in value]
     return value
 
 
-class Label:
+class Label(DynamicEmbeddedDocument):
     """Base of every label class: checked attributes, an id, tags, dict round trip.
 
     Subclasses declare their attributes in ``_checks`` (name -> check) and
@@ -206,8 +223,19 @@ class Label:
     _registry: ClassVar[dict[str, type[Label]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+        super().__init_subclass__(**kwargs)  # registers the class as a document type
         Label._registry[cls.__name__] = cls
+
+    @classmethod
+    def _declared_fields(cls) -> dict[str, Field]:
+        """Name -> Field of the declared attributes, as the schema reports them."""
+        out: dict[str, Field] = {}
+        if cls._has_id:
+            out["id"] = ObjectIdField()
+            out["tags"] = ListField(field=StringField())
+        for name, check in cls._checks.items():
+            out[name] = _field_of_check(check)
+        return out
 
     def __init__(self, **kwargs: Any) -> None:
         _id = kwargs.pop("_id", None) or kwargs.pop("id", None)
@@ -506,6 +534,27 @@ LABEL_CLASSES = ("Regression", "Classification", "Classifications", "Detection",
                  "Segmentation", "Heatmap")  # fmt: skip
 
 
+def _field_of_check(check: Check) -> Field:
+    element = getattr(check, "element", None)
+    if element is not None:  # the labels of a list type
+        return ListField(field=EmbeddedDocumentField(document_type_named(element)))
+    factory = _CHECK_FIELDS.get(check)
+    return factory() if factory is not None else Field()
+
+
+_CHECK_FIELDS: dict[Any, Callable[[], Field]] = {
+    _string: StringField,
+    _number: FloatField,
+    _integer: IntField,
+    _boolean: BooleanField,
+    _array: ArrayField,
+    _box: lambda: ListField(field=FloatField()),
+    _points: ListField,
+    _shapes: ListField,
+    _keypoint_confidence: lambda: ListField(field=FloatField()),
+}
+
+
 def list_field_of(document_type: str | None) -> str | None:
     """The attribute holding the labels of a list type (``"detections"``), else None."""
     cls = Label._registry.get(document_type or "")
@@ -513,6 +562,6 @@ def list_field_of(document_type: str | None) -> str | None:
 
 
 def label_from_dict(d: dict[str, Any]) -> Any:
-    """A label object for a document with a known ``_cls``; else ``d`` itself."""
-    cls = Label._registry.get(d.get("_cls", ""))
-    return cls.from_dict(d) if cls else d
+    """A label or document object for a document with a ``_cls``; else ``d`` itself."""
+    cls = _DOCUMENT_TYPES.get(d.get("_cls", ""))
+    return cls.from_dict(d) if cls is not None else d

@@ -36,8 +36,9 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from .errors import DuplicateSampleError, ExportError, MediaError, SchemaError
 from .exporters import ExportReport, UniqueNames, write_media
-from .fields import Field, field_of_mongo
+from .fields import Field
 from .sample import utcnow
+from .values import field_of_mongo
 
 if TYPE_CHECKING:
     from .collection import SampleCollection

@@ -13,9 +13,10 @@ import pprint
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from .errors import DatasetCoreError, FieldNotFoundError, SchemaError
-from .fields import from_mongo, to_mongo, validate_field_name
+from .errors import DatasetCoreError, FieldNotFoundError, FieldValueError, SchemaError
+from .fields import DateField, validate_field_name
 from .labels import Label
+from .values import from_mongo, to_mongo
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -28,6 +29,29 @@ _ABSENT = object()
 def utcnow() -> datetime:
     """Naive UTC now, as MongoDB stores datetimes."""
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _abspath(filepath: Any) -> str:
+    if not isinstance(filepath, (str, os.PathLike)):
+        raise FieldValueError(
+            f"A sample's filepath is a string or path; got {type(filepath).__name__} "
+            f"{filepath!r:.60}"
+        )
+    return os.path.abspath(os.fspath(filepath))
+
+
+def _tag_list(tags: Any) -> list[str]:
+    """``tags`` as a new list of strings; a clear error for anything else."""
+    if tags is None:
+        return []
+    if isinstance(tags, (str, bytes)) or not isinstance(tags, (list, tuple, set, frozenset)):
+        raise FieldValueError(
+            f"A sample's tags are a list of strings; got {type(tags).__name__} {tags!r:.60}"
+        )
+    bad = [t for t in tags if not isinstance(t, str)]
+    if bad:
+        raise FieldValueError(f"A sample's tags are strings; got {bad[0]!r:.60} in {tags!r:.80}")
+    return list(tags)
 
 
 def _detach(value: Any) -> Any:
@@ -60,8 +84,8 @@ class Sample:
         **fields: Any,
     ):
         self._doc: dict[str, Any] = {
-            "filepath": os.path.abspath(os.fspath(filepath)),
-            "tags": list(tags) if tags else [],
+            "filepath": _abspath(filepath),
+            "tags": _tag_list(tags),
             "metadata": None,
         }
         self._dataset: Dataset | None = None
@@ -128,7 +152,7 @@ class Sample:
 
     @tags.setter
     def tags(self, value: list[str]) -> None:
-        self["tags"] = list(value)
+        self["tags"] = _tag_list(value)
 
     @property
     def metadata(self) -> Any:
@@ -174,6 +198,9 @@ class Sample:
             raise FieldNotFoundError(
                 f"Sample has no field {name!r}; fields: {self.field_names()}"
             ) from None
+        if type(value) is datetime and self._dataset is not None:
+            if type(self._dataset._schema.get(name)) is DateField:
+                return value.date()  # a DateField is stored as midnight UTC
         if isinstance(value, _MUTABLE):
             # handed out mutable: the caller may edit it in place before save(),
             # so keep a detached copy and compare it with the stored form then
@@ -198,7 +225,9 @@ class Sample:
             raise SchemaError(f"Invalid field name {name!r}: a sample's id cannot be changed")
         validate_field_name(name)
         if name == "filepath":
-            value = os.path.abspath(os.fspath(value))
+            value = _abspath(value)
+        elif name == "tags":
+            value = _tag_list(value)
         stored = to_mongo(value)
         if self._dataset is not None:
             self._dataset._check_value(name, stored)

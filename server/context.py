@@ -15,7 +15,7 @@ from dataset_core.stages import view_from_untrusted
 from dataset_core.view import DatasetView
 
 #: schema types the grid never needs (embeddings): left out of sample pages
-_HEAVY_FTYPES = ("array",)
+_HEAVY_FTYPES = ("array", "vector")
 
 
 def get_dataset(name: str) -> dc.Dataset:

@@ -28,6 +28,11 @@ DATASET_CORE = [
     "Classifications", "ExcludeLabels", "Heatmap", "Keypoint", "Keypoints",
     "LabelValidationError", "MatchLabels", "Polyline", "Polylines", "Regression",
     "SelectLabels", "Segmentation",
+    # issue 13: FiftyOne's typed fields, embedded documents, schema aggregations
+    "ArrayField", "BooleanField", "DateField", "DateTimeField", "DictField",
+    "DynamicEmbeddedDocument", "EmbeddedDocument", "EmbeddedDocumentField",
+    "EmbeddedDocumentListField", "FieldValueError", "FloatField", "IntField", "ListField",
+    "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [

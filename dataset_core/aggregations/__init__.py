@@ -23,6 +23,7 @@ from .base import Aggregation
 from .counting import Count, CountValues, Distinct, Values
 from .numeric import Bounds, HistogramValues, Mean, Std, Sum
 from .run import aggregate, run_aggregations, run_pipeline
+from .schema import ListSchema, Schema
 
 __all__ = [
     "Aggregation",
@@ -31,7 +32,9 @@ __all__ = [
     "CountValues",
     "Distinct",
     "HistogramValues",
+    "ListSchema",
     "Mean",
+    "Schema",
     "Std",
     "Sum",
     "Values",

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 
 from ..errors import ViewError
-from ..fields import from_mongo
+from ..values import from_mongo
 from .base import Aggregation, check_leaf, may_be_list
 
 if TYPE_CHECKING:

@@ -9,6 +9,7 @@ error the next call reconnects, restarting the embedded server if it died.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import threading
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 import mongoengine
 import pymongo
 import pymongo.errors
+from bson.codec_options import TypeRegistry
 from pymongo.database import Database
 
 from ..config import config
@@ -28,6 +30,17 @@ SERVER_SELECTION_TIMEOUT_MS = 5000
 MONGOENGINE_ALIAS = "default"
 
 _lock = threading.RLock()
+
+
+def _encode_fallback(value: Any) -> Any:
+    """Values BSON has no type for: a ``date`` (a DateField's value) is stored as
+    the datetime at midnight UTC, as FiftyOne stores it. Called by pymongo only
+    for values it cannot encode, so the common types pay nothing."""
+    if isinstance(value, datetime.date):
+        return datetime.datetime(value.year, value.month, value.day)
+    return value
+
+
 _client: pymongo.MongoClient[dict[str, Any]] | None = None
 _client_uri: str | None = None
 _mongoengine_key: tuple[str, str] | None = None
@@ -59,6 +72,7 @@ def get_client() -> pymongo.MongoClient[dict[str, Any]]:
                 journal=True,
                 tz_aware=False,
                 uuidRepresentation="standard",
+                type_registry=TypeRegistry(fallback_encoder=_encode_fallback),
             )
             _client_uri = uri
         return _client

@@ -56,7 +56,8 @@ def test_unknown_label_attribute_lists_fields():
         ([1, 2], "list", "int"),
         ({"a": 1}, "dict", None),
         (dc.Classification(label="a"), "embedded", "Classification"),
-        (np.zeros(3), "array", None),
+        (np.zeros(3), "vector", None),  # 1-D arrays are vectors, as in FiftyOne
+        (np.zeros((2, 3)), "array", None),
         (np.float32(1), "float", None),
     ],
 )
