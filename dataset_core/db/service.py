@@ -90,7 +90,7 @@ def _paths() -> tuple[Path, Path, Path]:
 def _service_lock() -> Iterator[None]:
     db_dir, _, lock_path = _paths()
     try:
-        db_dir.mkdir(parents=True, exist_ok=True)
+        db_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as e:
         raise DatabaseError(
@@ -227,7 +227,13 @@ def _login_works(uri: str) -> bool:
     except pymongo.errors.OperationFailure as e:
         if e.code == AUTHENTICATION_FAILED:
             return False
-        raise
+        raise DatabaseError(f"The embedded mongod refused the login check: {e.details}") from None
+    except pymongo.errors.PyMongoError as e:
+        first = str(e).split(", Timeout:")[0][:200]
+        raise DatabaseError(
+            f"The embedded mongod stopped answering right after its start ({first}); "
+            f"see {config.database_dir / LOG_FILE}"
+        ) from None
     finally:
         client.close()
 
