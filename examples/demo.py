@@ -137,7 +137,8 @@ def main() -> None:
     print()
     for sample in dataset.head(2):
         print(sample)
-    print(f"\nDataset '{dataset.name}' is stored in MongoDB ({dc.db.database_uri()}).")
+    where = dc.db.mask_uri(dc.db.database_uri())
+    print(f"\nDataset '{dataset.name}' is stored in MongoDB ({where}).")
     print(f"Saved views: {dataset.list_saved_views()}")
     print(f"Inspect it again with: .venv/bin/dsc datasets info {dataset.name}")
     if args.no_serve:

@@ -22,14 +22,14 @@ def _db(args: argparse.Namespace) -> None:
     if args.action == "status":
         print(json.dumps(db.status(), indent=2))
     elif args.action == "start":
-        print(f"MongoDB running at {db.ensure_running()}")
+        print(f"MongoDB running at {db.mask_uri(db.ensure_running())}")
     elif args.action == "stop":
         print("stopped" if db.stop() else "not running")
     elif args.action == "install":
         binary = db.find_mongod()
         lib = install.install_libssl()
         print(f"mongod: {binary}\nOpenSSL 1.1 libraries: {lib}")
-        print(f"MongoDB running at {db.ensure_running()}")
+        print(f"MongoDB running at {db.mask_uri(db.ensure_running())}")
 
 
 def _datasets(args: argparse.Namespace) -> None:

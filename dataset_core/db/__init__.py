@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .connection import database_uri, get_client, get_db, reset, translate_errors
+from .credentials import mask_uri
 from .service import ensure_running, find_mongod, status, stop
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "find_mongod",
     "get_client",
     "get_db",
+    "mask_uri",
     "reset",
     "status",
     "stop",

@@ -1,8 +1,8 @@
 """The connection: one pymongo client per process, and the error boundary.
 
-``get_db()`` connects lazily (starting the embedded mongod when
-``DATASET_CORE_DATABASE_URI`` is unset) and registers the same connection with
-mongoengine for the dataset documents. ``translate_errors`` turns pymongo's
+``get_db()`` connects lazily (starting the embedded mongod and logging in to it
+when ``DATASET_CORE_DATABASE_URI`` is unset) and registers the same connection
+with mongoengine for the dataset documents. ``translate_errors`` turns pymongo's
 connection errors into one-line :class:`DatabaseError` messages; after such an
 error the next call reconnects, restarting the embedded server if it died.
 """
@@ -24,6 +24,7 @@ from pymongo.database import Database
 from ..config import config
 from ..errors import DatabaseError
 from . import service
+from .credentials import mask_uri
 
 #: how long a call waits for an unreachable server before it reports it
 SERVER_SELECTION_TIMEOUT_MS = 5000
@@ -54,7 +55,11 @@ def register_document(cls: type[mongoengine.Document]) -> type[mongoengine.Docum
 
 
 def database_uri() -> str:
-    """The URI in use: ``DATASET_CORE_DATABASE_URI`` or the embedded server's."""
+    """The URI in use: ``DATASET_CORE_DATABASE_URI`` or the embedded server's.
+
+    It may hold a password (the embedded server's always does): show users
+    ``mask_uri(database_uri())``.
+    """
     return config.database_uri or service.ensure_running()
 
 
@@ -111,7 +116,7 @@ def reset() -> None:
 
 
 def _unreachable_message(err: Exception) -> str:
-    where = config.database_uri or _client_uri or "the embedded MongoDB"
+    where = mask_uri(config.database_uri or _client_uri or "the embedded MongoDB")
     if config.database_uri:
         todo = "check that server, or unset DATASET_CORE_DATABASE_URI to use the embedded one"
     else:

@@ -46,6 +46,21 @@ def test_db_status(database, capsys):
     assert '"mode": "embedded"' in capsys.readouterr().out
 
 
+def test_db_start_and_status_never_show_the_password(database, capsys):
+    from dataset_core.config import config
+    from dataset_core.db import credentials
+
+    if config.database_uri:
+        pytest.skip("the suite runs against an external MongoDB")
+    creds = credentials.load(config.database_dir)
+    assert creds is not None
+    assert main(["db", "start"]) == 0
+    assert main(["db", "status"]) == 0
+    out = capsys.readouterr().out
+    assert "MongoDB running at mongodb://dataset_core:***@127.0.0.1:" in out
+    assert '"auth": true' in out and creds.password not in out
+
+
 def test_brain_duplicates_and_dedup_from_the_shell(database, tmp_path, capsys):
     import shutil
 
