@@ -8,6 +8,7 @@ dataset's pipeline is empty, which lets it take faster ``find`` paths.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -423,27 +424,43 @@ class SampleCollection:
     @translate_errors
     def export(
         self,
-        export_dir: str,
-        dataset_type: str | None = None,
+        export_dir: str | os.PathLike[str] | None = None,
+        dataset_type: Any = None,
+        data_path: str | os.PathLike[str] | None = None,
+        labels_path: str | os.PathLike[str] | None = None,
+        export_media: bool | str | None = None,
+        rel_dir: str | None = None,
         label_field: str | None = None,
-        export_media: bool | str = True,
         overwrite: bool = False,
+        **kwargs: Any,
     ) -> exporters.ExportReport:
-        """Write these samples to ``export_dir`` in a standard layout.
+        """Write these samples to disk in one format (FiftyOne's arguments).
 
         Args:
             export_dir: the directory; created if missing.
-            dataset_type: ``"image-classification-dir-tree"`` (``<label>/<image>``,
-                unlabeled samples in ``_unlabeled/``), ``"images-dir"`` (flat) or
-                ``"manifest"`` (every field, re-importable with
-                ``Dataset.from_dir(dir, dataset_type="manifest")``). Default: the
-                classification tree when ``label_field`` is given, else the manifest.
-            label_field: the Classification field of a classification tree
-                (optional when the dataset has only one).
-            export_media: True copies the images, ``"symlink"`` links them, False
-                (manifest only) keeps the original filepaths.
-            overwrite: write into a non-empty ``export_dir``; files the export
-                does not write are kept, never deleted.
+            dataset_type: a :mod:`dataset_core.types` class or instance
+                (``ImageDirectory``, ``ImageClassificationDirectoryTree``,
+                ``FiftyOneImageClassificationDataset``,
+                ``FiftyOneImageDetectionDataset``, ``CSVDataset``,
+                ``FiftyOneDataset``) or our key (``"images-dir"``,
+                ``"image-classification-dir-tree"``, ``"manifest"``...).
+                Default: the classification tree when ``label_field`` is
+                given, else the manifest.
+            data_path: where the media go (absolute, or relative to ``export_dir``).
+            labels_path: the labels file (absolute, or relative to ``export_dir``);
+                alone, a labels-only export.
+            export_media: True (default with ``export_dir``) copies the images,
+                ``"symlink"`` links them, False writes labels only and keeps
+                the original paths. ``"move"`` is refused: an export never
+                moves your files.
+            rel_dir: exported media keep their path relative to this folder.
+            label_field: the label field, for formats with one (default: the
+                first field of a fitting type).
+            overwrite: write into a non-empty ``export_dir`` (or over an
+                existing labels file); files the export does not write are
+                kept, never deleted.
+            **kwargs: the format's own options (e.g. ``include_confidence``,
+                ``abs_paths``, CSV ``fields``).
 
         Returns:
             An :class:`~dataset_core.exporters.ExportReport` (counts, renamed files).
@@ -454,12 +471,13 @@ class SampleCollection:
             MediaError: some images could not be copied (the message names them).
 
         Example:
-            >>> dataset.export("/tmp/export", "image-classification-dir-tree",
+            >>> dataset.export("/tmp/export", fo.types.ImageClassificationDirectoryTree,
             ...                label_field="ground_truth")
         """
         return exporters.export_collection(
-            self, export_dir, dataset_type, label_field, export_media, overwrite
-        )
+            self, export_dir, dataset_type, data_path, labels_path, export_media, rel_dir,
+            label_field, overwrite, **kwargs,
+        )  # fmt: skip
 
     # -- end export -----------------------------------------------------------------
 
