@@ -609,27 +609,42 @@ class SampleCollection:
     # -- end view stages --------------------------------------------------------------
 
     def sort_by_similarity(
-        self, query: Any, k: int | None = None, brain_key: str = "sim",
-        dist_field: str | None = None,
+        self, query: Any, k: int | None = None, reverse: bool = False,
+        dist_field: str | None = None, brain_key: str | None = None,
     ) -> DatasetView:  # fmt: skip
         """The ``k`` samples of this collection most similar to ``query``, nearest first.
 
         Uses the saved similarity index ``brain_key`` (``brain.compute_similarity``),
-        loaded for this collection as it is now: the result never holds a
-        sample outside it. ``query`` is a sample id, a list of ids, an image
-        path or a vector.
+        or the dataset's only similarity run when no key is given, loaded for
+        this collection as it is now: the result never holds a sample outside
+        it. ``query`` is a sample id, a list of ids, an image path or a vector;
+        ``reverse`` puts the farthest first (``k`` then counts from there).
+
+        Raises:
+            ViewError: no key given and zero or several similarity runs, or a
+                key that is not a similarity run.
         """
+        sims = self.list_brain_runs("similarity")
+        if brain_key is None:
+            if len(sims) != 1:
+                what = "no similarity run" if not sims else f"several similarity runs: {sims}"
+                raise ViewError(
+                    f"sort_by_similarity needs brain_key: {self._describe()} has {what}; "
+                    "compute one with brain.compute_similarity(...) or pass brain_key="
+                )
+            brain_key = sims[0]
         index = self.load_brain_results(brain_key)
         if not hasattr(index, "sort_by_similarity"):
-            sims = self.list_brain_runs("similarity")
             raise ViewError(f"Brain run {brain_key!r} is not a similarity index; those: {sims}")
-        return index.sort_by_similarity(query, k=k, dist_field=dist_field)
+        return index.sort_by_similarity(query, k=k, reverse=reverse, dist_field=dist_field)
 
     # -- brain runs (dataset_core/runs.py) ------------------------------------------
 
-    def list_brain_runs(self, method: str | None = None) -> list[str]:
-        """The brain keys of the dataset, optionally only those of one method."""
-        return runs.list_brain_runs(self, method)
+    def list_brain_runs(self, type: Any = None, method: str | None = None,  # noqa: A002
+                        **kwargs: Any) -> list[str]:  # fmt: skip
+        """The brain keys of the dataset, sorted; ``type`` (``"similarity"``...),
+        ``method`` (``"umap"``...) and config values filter them (see runs)."""
+        return runs.list_brain_runs(self, type, method, **kwargs)
 
     def has_brain_run(self, brain_key: str) -> bool:
         """Whether the dataset has a brain run ``brain_key``."""
@@ -639,9 +654,11 @@ class SampleCollection:
         """The record of brain run ``brain_key`` (method, config, time, view)."""
         return runs.get_brain_info(self, brain_key)
 
-    def load_brain_results(self, brain_key: str) -> Any:
-        """The results of brain run ``brain_key``, for this collection as it is now."""
-        return runs.load_brain_results(self, brain_key)
+    def load_brain_results(self, brain_key: str, cache: bool = True, load_view: bool = True,
+                           **kwargs: Any) -> Any:  # fmt: skip
+        """The results of brain run ``brain_key``, for this collection as it is now
+        (a similarity run: its index; a visualization: its points)."""
+        return runs.load_brain_results(self, brain_key, cache, load_view, **kwargs)
 
     def rename_brain_run(self, brain_key: str, new_brain_key: str) -> None:
         """Rename brain run ``brain_key`` to ``new_brain_key``."""

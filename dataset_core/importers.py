@@ -8,6 +8,7 @@ leaves no half-filled dataset behind, and running it again just works.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -214,13 +215,24 @@ def parse_dir(dataset_dir: str | None = None, dataset_type: Any = None,
     if key in LOSSLESS:
         from .formats.fiftyone_dataset import parse_lossless
 
+        _check_options(parse_lossless, 1, key, kwargs)
         parsed = parse_lossless(dataset_dir, **kwargs)
     else:
+        _check_options(PARSERS[key], 4, key, kwargs)
         parsed = PARSERS[key](dataset_dir, data_path, labels_path, label_field, **kwargs)
     if tags:
         for sample in parsed.samples:
             sample.tags = sorted(set(sample.tags) | set(tags))
     return parsed
+
+
+def _check_options(parser: Callable[..., Any], skip: int, key: str,
+                   kwargs: dict[str, Any]) -> None:  # fmt: skip
+    """Refuse, in one line, options the format's parser does not take."""
+    accepted = list(inspect.signature(parser).parameters)[skip:]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise MediaError(f"Importing {key} does not take {unknown}; its options: {accepted}")
 
 
 def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,

@@ -78,6 +78,12 @@ class FiftyOneImageDetectionDataset(ImageDetectionDataset):
     key = "fiftyone-image-detection"
 
 
+class COCODetectionDataset(ImageDetectionDataset):
+    """``data/`` and a COCO ``labels.json`` of object boxes (detections only)."""
+
+    key = "coco-detection"
+
+
 class CSVDataset(LabeledImageDataset):
     """``data/`` and ``labels.csv``: one row per sample, one column per chosen field."""
 
@@ -102,6 +108,7 @@ FORMATS: dict[str, type[Dataset]] = {
         ImageClassificationDirectoryTree,
         FiftyOneImageClassificationDataset,
         FiftyOneImageDetectionDataset,
+        COCODetectionDataset,
         CSVDataset,
         FiftyOneDataset,
     )

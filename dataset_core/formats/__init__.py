@@ -6,6 +6,7 @@ One module per format family, each with its exporter (a
 
 - :mod:`.labels_json`: ``FiftyOneImageClassificationDataset`` and
   ``FiftyOneImageDetectionDataset`` (``data/`` + ``labels.json``);
+- :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
 - :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one.
 
@@ -24,9 +25,9 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import csv_format, fiftyone_dataset, labels_json
+    from . import coco, csv_format, fiftyone_dataset, labels_json
 
-    for module in (labels_json, csv_format, fiftyone_dataset):
+    for module in (labels_json, coco, csv_format, fiftyone_dataset):
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))

@@ -342,3 +342,46 @@ def test_labels_only_export_never_replaces_a_file_without_overwrite(classified, 
 def test_unknown_import_type_is_a_value_error(database, tmp_path):
     with pytest.raises(ValueError, match="Unknown dataset_type"):
         fo.Dataset.from_dir(str(tmp_path), dataset_type="NoSuchFormat")
+
+
+def test_coco_detections_round_trip_with_scores_and_attributes(detected, tmp_path):
+    kind = fo.types.COCODetectionDataset
+    out = tmp_path / "coco"
+    detected.export(export_dir=str(out), dataset_type=kind)
+    coco = json.loads((out / "labels.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == ["cat", "dog"]
+    assert coco["images"][0]["width"] == 32 and coco["annotations"][0]["bbox"][2] == 0.4 * 32
+    back = fo.Dataset.from_dir(
+        dataset_dir=str(out), dataset_type=kind, label_types="detections",
+        label_field="predictions",
+    )  # fmt: skip
+    assert len(back) == 2 and back.count("predictions") == 1
+    for attr in ("confidence", "age", "mood"):
+        assert back.distinct(f"predictions.detections.{attr}") == detected.distinct(
+            f"predictions.detections.{attr}"
+        )
+    box = back.first().predictions.detections[1].bounding_box
+    assert np.allclose(box, [0.5, 0.5, 0.4, 0.4])
+    out = tmp_path / "bare"
+    detected.export(export_dir=str(out), dataset_type=kind, extra_attrs=False)
+    back = fo.Dataset.from_dir(str(out), kind, label_types="detections", name="bare")
+    assert back.distinct("ground_truth.detections.age") == []
+
+
+def test_coco_exports_a_classification_as_a_whole_image_box(classified, tmp_path):
+    out = tmp_path / "coco"
+    classified.export(export_dir=str(out), dataset_type=fo.types.COCODetectionDataset,
+                      label_field="predictions")  # fmt: skip
+    back = fo.Dataset.from_dir(dataset_dir=str(out), dataset_type=fo.types.COCODetectionDataset,
+                               label_types="detections", label_field="animal")  # fmt: skip
+    box = back.first().animal.detections[0].bounding_box
+    assert np.allclose(box, [0, 0, 1, 1])
+
+
+def test_import_options_a_format_does_not_take_are_refused(classified, tmp_path):
+    classified.export(export_dir=str(tmp_path / "c"), dataset_type=fo.types.COCODetectionDataset)
+    with pytest.raises(fo.MediaError, match="does not take \\['dynamic'\\]; its options"):
+        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset, dynamic=True)
+    with pytest.raises(fo.MediaError, match="only 'detections'"):
+        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset,
+                            label_types="segmentations")  # fmt: skip
