@@ -116,25 +116,34 @@ class SimilarityIndex:
                 rows.append(self.embeddings[row])
         return np.stack(rows).mean(0, keepdims=True), {str(q) for q in ids}
 
-    def query(self, query: Any, k: int | None = None) -> tuple[list[str], list[float]]:
+    def query(self, query: Any, k: int | None = None,
+              reverse: bool = False) -> tuple[list[str], list[float]]:  # fmt: skip
         """The ``k`` nearest samples to ``query`` (ids, cosine distances), nearest first.
 
         Args:
             query: a sample id, a list of ids (their mean), an image path or a vector.
             k: how many (default: all).
+            reverse: the ``k`` farthest instead, farthest first.
         """
         vec, _ = self._query_vectors(query)
         n = len(self.sample_ids)
         k = n if k is None else min(int(k), n)
         if k <= 0:
             raise BrainError(f"k must be positive; got {k}")
-        d, i = search(self.embeddings, vec, k, metric=self.config.get("metric", "cosine"))
+        d, i = search(self.embeddings, vec, n if reverse else k,
+                      metric=self.config.get("metric", "cosine"))  # fmt: skip
         keep = i[0] >= 0
-        return [self.sample_ids[j] for j in i[0][keep]], [float(x) for x in d[0][keep]]
+        ids = [self.sample_ids[j] for j in i[0][keep]]
+        dists = [float(x) for x in d[0][keep]]
+        if reverse:
+            ids, dists = ids[::-1][:k], dists[::-1][:k]
+        return ids, dists
 
-    def sort_by_similarity(self, query: Any, k: int | None = None, dist_field: str | None = None):
-        """A view of the ``k`` samples nearest to ``query``, nearest first."""
-        ids, dists = self.query(query, k)
+    def sort_by_similarity(self, query: Any, k: int | None = None, reverse: bool = False,
+                           dist_field: str | None = None):  # fmt: skip
+        """A view of the ``k`` samples nearest to ``query``, nearest first
+        (``reverse``: the farthest, farthest first)."""
+        ids, dists = self.query(query, k, reverse)
         if dist_field:
             self._samples.dataset.set_values(dist_field, dict(zip(ids, dists, strict=True)))
         return self._samples.select(ids, ordered=True)

@@ -1,13 +1,15 @@
 """2-D maps of the embeddings, stored as runs, for the dashboard's scatter plot.
 
-``compute_visualization`` reduces a similarity run's embeddings to 2-D points
-with UMAP (the ``umap-learn`` extra), t-SNE or PCA (scikit-learn) and saves them
-as a run: ids and an ``(N, 2)`` float32 array, never inline JSON.
+``compute_visualization`` reduces embeddings (a similarity run's, or given)
+to 2-D points with UMAP (the ``umap-learn`` extra), t-SNE or PCA
+(scikit-learn), or stores given points, and saves them as a run: ids and an
+``(N, 2)`` float32 array, never inline JSON.
 :func:`load_points` reads them back for any dataset or view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -79,48 +81,156 @@ def reduce(x: np.ndarray, method: str = "pca", seed: int = 51) -> np.ndarray:
     return np.asarray(pts, dtype=np.float32)
 
 
+class VisualizationResults:
+    """The 2-D points of a visualization run, for the collection it was loaded for.
+
+    Unpacks as ``ids, points = results`` (what ``compute_visualization``
+    returned before it returned this).
+
+    Attributes:
+        key: the run's brain key.
+        config: the run's config (``method``, ``num_dims``...).
+        sample_ids: ids (str) of every sample of the run, aligned with ``points``.
+        points: ``(N, 2)`` float32, one row per sample of the run.
+    """
+
+    def __init__(self, samples: SampleCollection, key: str, config: dict[str, Any],
+                 sample_ids: list[str], points: np.ndarray) -> None:  # fmt: skip
+        self._samples = samples
+        self.key = key
+        self.config = config
+        self.sample_ids = list(sample_ids)
+        self.points = points
+
+    @property
+    def current_sample_ids(self) -> list[str]:
+        """The ids of the run's samples in the collection, in its order."""
+        return load_points(self._samples, self.key)[0]
+
+    @property
+    def current_points(self) -> np.ndarray:
+        """The points of :attr:`current_sample_ids`."""
+        return load_points(self._samples, self.key)[1]
+
+    @property
+    def index_size(self) -> int:
+        """How many points the run holds."""
+        return len(self.sample_ids)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.sample_ids, self.points))
+
+    def __len__(self) -> int:
+        return 2
+
+    def __getitem__(self, i: int) -> Any:
+        return (self.sample_ids, self.points)[i]
+
+    def __repr__(self) -> str:
+        return f"VisualizationResults(key={self.key!r}, points={self.points.shape})"
+
+    @classmethod
+    def load(cls, samples: SampleCollection, key: str) -> VisualizationResults:
+        """The results of run ``key`` (what ``load_brain_results`` returns)."""
+        info = runs.get_brain_info(samples, key)
+        arrays = runs.load_run_arrays(samples, key)
+        ids = [str(i) for i in arrays["ids"]]
+        return cls(samples, key, info.config, ids, np.asarray(arrays["points"], np.float32))
+
+
+def _embeddings(samples: SampleCollection, embeddings: Any, embeddings_key: str,
+                neighbors: Neighbors | None,
+                similarity_kwargs: dict[str, Any]) -> tuple[list[str], np.ndarray]:  # fmt: skip
+    """``(ids, (N, D) rows)`` of the samples that have an embedding."""
+    if embeddings is None:
+        nb = get_neighbors(samples, embeddings_key, k=1, neighbors=neighbors,
+                           **similarity_kwargs)  # fmt: skip
+        valid = nb.valid
+        ids = [sid for sid, ok in zip(nb.sample_ids, valid, strict=True) if ok]
+        return ids, nb.embeddings[valid]
+    ids = samples.values("id")
+    if isinstance(embeddings, str):  # a field of vectors
+        rows = [None if v is None else np.asarray(v, np.float32).ravel()
+                for v in samples.values(embeddings)]  # fmt: skip
+        keep = [i for i, r in enumerate(rows) if r is not None]
+        return [ids[i] for i in keep], np.stack([rows[i] for i in keep]) if keep else np.zeros(
+            (0, 2), np.float32
+        )
+    if isinstance(embeddings, dict):  # sample id -> vector
+        keep_ids = [i for i in ids if i in embeddings]
+        rows = [np.asarray(embeddings[i], np.float32).ravel() for i in keep_ids]
+        return keep_ids, np.stack(rows) if rows else np.zeros((0, 2), np.float32)
+    x = np.asarray(embeddings, dtype=np.float32)
+    if x.ndim != 2 or len(x) != len(ids):
+        raise BrainError(f"embeddings must be ({len(ids)}, D), one row per sample; got {x.shape}")
+    return ids, x
+
+
 def compute_visualization(
-    samples: SampleCollection, method: str = "umap", brain_key: str = "visualization",
+    samples: SampleCollection, embeddings: Any = None, points: Any = None,
+    brain_key: str = "visualization", num_dims: int = 2, method: str | None = None,
     embeddings_key: str = "sim", seed: int = 51, neighbors: Neighbors | None = None,
     **similarity_kwargs: Any,
-) -> tuple[list[str], np.ndarray]:  # fmt: skip
-    """Reduce the embeddings to 2-D points and save them as run ``brain_key``.
+) -> VisualizationResults:  # fmt: skip
+    """2-D points of the samples, saved as run ``brain_key`` (FiftyOne's arguments).
 
     Args:
         samples: a dataset or view.
-        method: ``"umap"`` (needs ``pip install umap-learn``), ``"tsne"`` or ``"pca"``.
+        embeddings: precomputed ``(N, D)`` embeddings aligned with ``samples``,
+            a dict of sample id -> vector, or the name of a field of vectors;
+            default: the similarity run ``embeddings_key`` (computed when missing).
+        points: precomputed ``(N, 2)`` points aligned with ``samples``: stored
+            as they are (``method="manual"``), nothing is computed.
         brain_key: the run's key (what :func:`load_points` and the app read).
-        embeddings_key: the similarity run of the embeddings (computed when missing).
+        num_dims: 2 (the only map the app draws).
+        method: ``"umap"`` (default; needs ``pip install umap-learn``), ``"tsne"``
+            or ``"pca"`` (scikit-learn), or ``"manual"`` with ``points``.
+        embeddings_key: the similarity run whose embeddings are reduced.
         seed: the random seed, so a rerun draws the same map.
         neighbors: a shared :class:`~brain.neighbors.Neighbors` to reuse its embeddings.
 
     Returns:
-        ``(sample ids, (N, 2) float32 points)`` of the samples that have an
-        embedding (images that could not be read are left out).
+        :class:`VisualizationResults` (unpacks as ``ids, points``) of the
+        samples that have an embedding (unreadable images are left out).
 
     Raises:
-        ValueError: an unknown method.
+        BrainError: an unknown method, ``num_dims`` other than 2, or points or
+            embeddings of the wrong shape.
         ImportError: ``"umap"`` without umap-learn; the message says what to install.
 
     Example:
-        >>> ids, points = brain.compute_visualization(dataset, method="pca")
-        >>> points.shape
+        >>> results = brain.compute_visualization(dataset, method="pca")
+        >>> results.points.shape
         (1000, 2)
     """
-    if method not in METHODS:
-        raise BrainError(f"Unknown visualization method {method!r}; use one of {METHODS}")
+    if points is not None:
+        method = method or "manual"
+    method = method or "umap"
+    if method not in METHODS + ("manual",) or (method == "manual") != (points is not None):
+        raise BrainError(
+            f"Unknown visualization method {method!r}; use one of {METHODS}, or pass "
+            "points= (method 'manual')"
+        )
+    if num_dims != 2:
+        raise BrainError(f"num_dims={num_dims}: only 2-D maps are supported")
     if method == "umap":
         try:
             import umap  # noqa: F401
         except ImportError:
             raise ImportError(UMAP_INSTALL_HINT) from None
-    nb = get_neighbors(samples, embeddings_key, k=1, neighbors=neighbors, **similarity_kwargs)
-    valid = nb.valid
-    ids = [sid for sid, ok in zip(nb.sample_ids, valid, strict=True) if ok]
-    points = reduce(nb.embeddings[valid], method, seed)
-    config = {"method": method, "embeddings_key": embeddings_key, "seed": seed, "num_dims": 2}
-    runs.save_run(samples, brain_key, METHOD, config, {"ids": np.array(ids), "points": points})
-    return ids, points
+    config: dict[str, Any] = {"method": method, "num_dims": 2}
+    if points is not None:
+        ids = samples.values("id")
+        pts = np.asarray(points, dtype=np.float32)
+        if pts.shape != (len(ids), 2):
+            raise BrainError(f"points must be ({len(ids)}, 2), one row per sample; got {pts.shape}")
+    else:
+        ids, x = _embeddings(samples, embeddings, embeddings_key, neighbors, similarity_kwargs)
+        pts = reduce(x, method, seed)
+        config.update(seed=seed, embeddings_key=embeddings_key if embeddings is None else None)
+    runs.save_run(samples, brain_key, METHOD, config, {"ids": np.array(ids), "points": pts},
+                  results_cls=f"{__name__}:VisualizationResults")  # fmt: skip
+    return VisualizationResults(samples, brain_key, config, list(ids), pts)
 
 
 def load_points(samples: SampleCollection, brain_key: str = "visualization") -> tuple[

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import types
 from .aggregations import (
     Aggregation,
     Bounds,
@@ -241,4 +242,5 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "parse_image_classification_dir_tree",
+    "types",
 ]

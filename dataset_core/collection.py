@@ -8,6 +8,7 @@ dataset's pipeline is empty, which lets it take faster ``find`` paths.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -449,27 +450,43 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     @translate_errors
     def export(
         self,
-        export_dir: str,
-        dataset_type: str | None = None,
+        export_dir: str | os.PathLike[str] | None = None,
+        dataset_type: Any = None,
+        data_path: str | os.PathLike[str] | None = None,
+        labels_path: str | os.PathLike[str] | None = None,
+        export_media: bool | str | None = None,
+        rel_dir: str | None = None,
         label_field: str | None = None,
-        export_media: bool | str = True,
         overwrite: bool = False,
+        **kwargs: Any,
     ) -> exporters.ExportReport:
-        """Write these samples to ``export_dir`` in a standard layout.
+        """Write these samples to disk in one format (FiftyOne's arguments).
 
         Args:
             export_dir: the directory; created if missing.
-            dataset_type: ``"image-classification-dir-tree"`` (``<label>/<image>``,
-                unlabeled samples in ``_unlabeled/``), ``"images-dir"`` (flat) or
-                ``"manifest"`` (every field, re-importable with
-                ``Dataset.from_dir(dir, dataset_type="manifest")``). Default: the
-                classification tree when ``label_field`` is given, else the manifest.
-            label_field: the Classification field of a classification tree
-                (optional when the dataset has only one).
-            export_media: True copies the images, ``"symlink"`` links them, False
-                (manifest only) keeps the original filepaths.
-            overwrite: write into a non-empty ``export_dir``; files the export
-                does not write are kept, never deleted.
+            dataset_type: a :mod:`dataset_core.types` class or instance
+                (``ImageDirectory``, ``ImageClassificationDirectoryTree``,
+                ``FiftyOneImageClassificationDataset``,
+                ``FiftyOneImageDetectionDataset``, ``CSVDataset``,
+                ``FiftyOneDataset``) or our key (``"images-dir"``,
+                ``"image-classification-dir-tree"``, ``"manifest"``...).
+                Default: the classification tree when ``label_field`` is
+                given, else the manifest.
+            data_path: where the media go (absolute, or relative to ``export_dir``).
+            labels_path: the labels file (absolute, or relative to ``export_dir``);
+                alone, a labels-only export.
+            export_media: True (default with ``export_dir``) copies the images,
+                ``"symlink"`` links them, False writes labels only and keeps
+                the original paths. ``"move"`` is refused: an export never
+                moves your files.
+            rel_dir: exported media keep their path relative to this folder.
+            label_field: the label field, for formats with one (default: the
+                first field of a fitting type).
+            overwrite: write into a non-empty ``export_dir`` (or over an
+                existing labels file); files the export does not write are
+                kept, never deleted.
+            **kwargs: the format's own options (e.g. ``include_confidence``,
+                ``abs_paths``, CSV ``fields``).
 
         Returns:
             An :class:`~dataset_core.exporters.ExportReport` (counts, renamed files).
@@ -480,12 +497,13 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             MediaError: some images could not be copied (the message names them).
 
         Example:
-            >>> dataset.export("/tmp/export", "image-classification-dir-tree",
+            >>> dataset.export("/tmp/export", fo.types.ImageClassificationDirectoryTree,
             ...                label_field="ground_truth")
         """
         return exporters.export_collection(
-            self, export_dir, dataset_type, label_field, export_media, overwrite
-        )
+            self, export_dir, dataset_type, data_path, labels_path, export_media, rel_dir,
+            label_field, overwrite, **kwargs,
+        )  # fmt: skip
 
     # -- end export -----------------------------------------------------------------
 
@@ -618,27 +636,42 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     # -- end view stages --------------------------------------------------------------
 
     def sort_by_similarity(
-        self, query: Any, k: int | None = None, brain_key: str = "sim",
-        dist_field: str | None = None,
+        self, query: Any, k: int | None = None, reverse: bool = False,
+        dist_field: str | None = None, brain_key: str | None = None,
     ) -> DatasetView:  # fmt: skip
         """The ``k`` samples of this collection most similar to ``query``, nearest first.
 
         Uses the saved similarity index ``brain_key`` (``brain.compute_similarity``),
-        loaded for this collection as it is now: the result never holds a
-        sample outside it. ``query`` is a sample id, a list of ids, an image
-        path or a vector.
+        or the dataset's only similarity run when no key is given, loaded for
+        this collection as it is now: the result never holds a sample outside
+        it. ``query`` is a sample id, a list of ids, an image path or a vector;
+        ``reverse`` puts the farthest first (``k`` then counts from there).
+
+        Raises:
+            ViewError: no key given and zero or several similarity runs, or a
+                key that is not a similarity run.
         """
+        sims = self.list_brain_runs("similarity")
+        if brain_key is None:
+            if len(sims) != 1:
+                what = "no similarity run" if not sims else f"several similarity runs: {sims}"
+                raise ViewError(
+                    f"sort_by_similarity needs brain_key: {self._describe()} has {what}; "
+                    "compute one with brain.compute_similarity(...) or pass brain_key="
+                )
+            brain_key = sims[0]
         index = self.load_brain_results(brain_key)
         if not hasattr(index, "sort_by_similarity"):
-            sims = self.list_brain_runs("similarity")
             raise ViewError(f"Brain run {brain_key!r} is not a similarity index; those: {sims}")
-        return index.sort_by_similarity(query, k=k, dist_field=dist_field)
+        return index.sort_by_similarity(query, k=k, reverse=reverse, dist_field=dist_field)
 
     # -- brain runs (dataset_core/runs.py) ------------------------------------------
 
-    def list_brain_runs(self, method: str | None = None) -> list[str]:
-        """The brain keys of the dataset, optionally only those of one method."""
-        return runs.list_brain_runs(self, method)
+    def list_brain_runs(self, type: Any = None, method: str | None = None,  # noqa: A002
+                        **kwargs: Any) -> list[str]:  # fmt: skip
+        """The brain keys of the dataset, sorted; ``type`` (``"similarity"``...),
+        ``method`` (``"umap"``...) and config values filter them (see runs)."""
+        return runs.list_brain_runs(self, type, method, **kwargs)
 
     def has_brain_run(self, brain_key: str) -> bool:
         """Whether the dataset has a brain run ``brain_key``."""
@@ -648,9 +681,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         """The record of brain run ``brain_key`` (method, config, time, view)."""
         return runs.get_brain_info(self, brain_key)
 
-    def load_brain_results(self, brain_key: str) -> Any:
-        """The results of brain run ``brain_key``, for this collection as it is now."""
-        return runs.load_brain_results(self, brain_key)
+    def load_brain_results(self, brain_key: str, cache: bool = True, load_view: bool = True,
+                           **kwargs: Any) -> Any:  # fmt: skip
+        """The results of brain run ``brain_key``, for this collection as it is now
+        (a similarity run: its index; a visualization: its points)."""
+        return runs.load_brain_results(self, brain_key, cache, load_view, **kwargs)
 
     def rename_brain_run(self, brain_key: str, new_brain_key: str) -> None:
         """Rename brain run ``brain_key`` to ``new_brain_key``."""

@@ -832,12 +832,40 @@ class Dataset(DatasetSchemaMixin, SampleCollection):
         )
 
     @classmethod
-    def from_dir(cls, dataset_dir: str, dataset_type: str = "images", name: str | None = None,
-                 **kwargs: Any) -> Dataset:  # fmt: skip
-        """A dataset from a folder in a known layout; see importers."""
+    def from_dir(cls, dataset_dir: str | None = None, dataset_type: Any = None,
+                 data_path: str | None = None, labels_path: str | None = None,
+                 name: str | None = None, label_field: str | None = None,
+                 tags: list[str] | None = None, **kwargs: Any) -> Dataset:  # fmt: skip
+        """A dataset from a folder in one format; see :func:`dataset_core.importers.from_dir`."""
         from .importers import from_dir
 
-        return from_dir(dataset_dir, dataset_type=dataset_type, name=name, **kwargs)
+        return from_dir(dataset_dir, dataset_type, data_path, labels_path, name=name,
+                        label_field=label_field, tags=tags, **kwargs)  # fmt: skip
+
+    def add_dir(self, dataset_dir: str | None = None, dataset_type: Any = None,
+                data_path: str | None = None, labels_path: str | None = None,
+                label_field: str | None = None, tags: list[str] | None = None,
+                **kwargs: Any) -> list[str]:  # fmt: skip
+        """Add the samples of a folder in one format (the arguments of :meth:`from_dir`).
+
+        Returns:
+            The new samples' ids.
+        """
+        from .importers import add_dir
+
+        return add_dir(self, dataset_dir, dataset_type, data_path, labels_path, label_field,
+                       tags, **kwargs)  # fmt: skip
+
+    def merge_dir(self, dataset_dir: str | None = None, dataset_type: Any = None,
+                  data_path: str | None = None, labels_path: str | None = None,
+                  label_field: str | None = None, tags: list[str] | None = None,
+                  **kwargs: Any) -> None:  # fmt: skip
+        """Merge the samples of a folder into this dataset by filepath: samples
+        already here get the imported fields, new ones are added; re-runnable."""
+        from .importers import merge_dir
+
+        merge_dir(self, dataset_dir, dataset_type, data_path, labels_path, label_field, tags,
+                  **kwargs)  # fmt: skip
 
 
 def _create_document(name: str, save: bool = True) -> DatasetDocument:

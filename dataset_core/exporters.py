@@ -69,13 +69,26 @@ class UniqueNames:
         ('cat/0.jpg', 'cat/0-1.jpg')
     """
 
-    def __init__(self) -> None:
+    def __init__(self, rel_dir: str | None = None, dedupe: bool = False) -> None:
         self._taken: set[str] = set()
         self.renamed: list[tuple[str, str]] = []
+        self.rel_dir = None if rel_dir is None else os.path.abspath(os.path.expanduser(rel_dir))
+        #: one source file, one exported file: a path shared by two samples is written once
+        self._seen: dict[tuple[str, str], str] | None = {} if dedupe else None
 
     def assign(self, folder: str, filepath: str) -> str:
-        """The export-relative path (``/`` separated) for ``filepath`` in ``folder``."""
+        """The export-relative path (``/`` separated) for ``filepath`` in ``folder``.
+
+        With ``rel_dir``, a file under it keeps its path relative to it
+        (``<folder>/<sub>/<name>``), as FiftyOne's ``rel_dir`` does.
+        """
+        if self._seen is not None and (folder, filepath) in self._seen:
+            return self._seen[(folder, filepath)]
         base = os.path.basename(filepath)
+        if self.rel_dir is not None:
+            rel = os.path.relpath(filepath, self.rel_dir)
+            if not rel.startswith(".."):
+                base = rel.replace(os.sep, "/")
         stem, ext = os.path.splitext(base)
         prefix = f"{folder}/" if folder else ""
         name, k = base, 0
@@ -86,6 +99,8 @@ class UniqueNames:
         self._taken.add(rel.lower())
         if k:
             self.renamed.append((filepath, rel))
+        if self._seen is not None:
+            self._seen[(folder, filepath)] = rel
         return rel
 
 
@@ -93,11 +108,17 @@ def media_mode(export_media: Any) -> str:
     """``"copy"``, ``"symlink"`` or ``"none"`` for an ``export_media`` argument.
 
     Raises:
-        ExportError: any other value.
+        ExportError: any other value; ``"move"`` is refused: an export never
+            moves the user's files.
     """
     modes = {True: "copy", "copy": "copy", "symlink": "symlink", False: "none", "none": "none"}
     if isinstance(export_media, (bool, str)) and export_media in modes:
         return modes[export_media]
+    if export_media == "move":
+        raise ExportError(
+            "export_media='move' is refused: an export never moves your images out of "
+            "your dataset; use True (copy) or 'symlink', then delete the originals yourself"
+        )
     raise ExportError(
         f"export_media={export_media!r} is not valid; use True (copy), 'symlink', or "
         "False (manifest only: keep the original filepaths)"
@@ -178,6 +199,21 @@ def _place(src: str, dst: str, link: bool) -> None:
 # -- the formats -----------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where an export writes.
+
+    Attributes:
+        root: the export directory, or None for a labels-only export.
+        data_dir: the folder of the exported media, or None when none are written.
+        labels_path: the labels file (formats that have one).
+    """
+
+    root: str | None
+    data_dir: str | None
+    labels_path: str | None = None
+
+
 class Exporter:
     """One export format: the constructor validates, :meth:`write` writes.
 
@@ -185,20 +221,37 @@ class Exporter:
         collection: the dataset or view to export.
         label_field: the label field, for formats that have one.
         mode: ``"copy"``, ``"symlink"`` or ``"none"`` (see :func:`media_mode`).
+        rel_dir: exported media keep their path relative to this folder.
+        **options: the format's own options (:attr:`options` lists them).
 
     Raises:
         ExportError: arguments the format cannot honour.
     """
 
     name = ""
+    #: "media": the images are the export (one folder); "labels": a labels file
+    #: with optional media in ``data/``; "dir": a whole directory (manifest)
+    kind = "media"
+    #: the labels file's name under the export directory (kind "labels")
+    labels_name = ""
+    #: format-specific keyword arguments and their defaults
+    options: dict[str, Any] = {}
 
-    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str) -> None:
+    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
+                 rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         self.collection = collection
         self.label_field = label_field
         self.mode = mode
+        self.rel_dir = rel_dir
+        unknown = sorted(set(options) - set(self.options))
+        if unknown:
+            raise ExportError(
+                f"{self.name} does not take {unknown}; its options: {sorted(self.options)}"
+            )
+        self.opts = {**self.options, **options}
 
-    def write(self, root: str) -> ExportReport:
-        """Write the export into the (prepared) directory ``root``."""
+    def write(self, layout: Layout) -> ExportReport:
+        """Write the export into the (prepared) ``layout``."""
         raise NotImplementedError
 
     def _media_only(self) -> None:
@@ -209,33 +262,53 @@ class Exporter:
             )
 
 
+def label_fields_of(collection: SampleCollection, document_types: tuple[str, ...]) -> list[str]:
+    """The top-level fields of ``collection`` holding one of ``document_types``, in schema order."""
+    schema = collection._dataset._schema
+    return [k for k, f in schema.items() if f.document_type in document_types]
+
+
+def pick_label_field(collection: SampleCollection, label_field: str | None,
+                     document_types: tuple[str, ...], fmt: str) -> str:  # fmt: skip
+    """``label_field`` checked, or the first field of a fitting type (as FiftyOne picks).
+
+    Raises:
+        ExportError: no such field, or one of another type.
+    """
+    schema = collection._dataset._schema
+    found = label_fields_of(collection, document_types)
+    if label_field is None and found:
+        return found[0]
+    field = schema.get(label_field) if label_field is not None else None
+    if field is None or field.document_type not in document_types:
+        what = "no label_field given" if label_field is None else f"{label_field!r} is {field}"
+        kinds = "/".join(document_types)
+        raise ExportError(
+            f"{fmt} needs a {kinds} field ({what}); {kinds} fields "
+            f"of dataset {collection._dataset.name!r}: {found}"
+        )
+    return label_field
+
+
 class ClassificationDirTreeExporter(Exporter):
     """``<root>/<label>/<image>``; samples without a label go to ``_unlabeled/``.
 
-    ``label_field`` may be omitted when the dataset has exactly one
-    Classification field.
+    ``label_field`` defaults to the first Classification field. An image of
+    two samples is written once per sample (its folder is its label).
     """
 
     name = "image-classification-dir-tree"
 
-    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str) -> None:
-        super().__init__(collection, label_field, mode)
+    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
+                 rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
+        super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
-        schema = collection._dataset._schema
-        found = [k for k, f in schema.items() if f.document_type == "Classification"]
-        if label_field is None and len(found) == 1:
-            label_field = found[0]
-        field = schema.get(label_field) if label_field is not None else None
-        if field is None or field.document_type != "Classification":
-            what = "no label_field given" if label_field is None else f"{label_field!r} is {field}"
-            raise ExportError(
-                f"{self.name} needs a Classification field ({what}); Classification fields "
-                f"of dataset {collection._dataset.name!r}: {found}"
-            )
-        self.label_field = label_field
+        self.label_field = pick_label_field(collection, label_field, ("Classification",),
+                                            self.name)  # fmt: skip
 
-    def write(self, root: str) -> ExportReport:
-        names, jobs = UniqueNames(), []
+    def write(self, layout: Layout) -> ExportReport:
+        root = layout.data_dir or ""
+        names, jobs = UniqueNames(self.rel_dir), []
         project = {"$project": {"filepath": 1, "label": f"${self.label_field}.label"}}
         for doc in self.collection._aggregate([project]):
             folder = _label_folder(doc.get("label"), doc["_id"])
@@ -264,47 +337,54 @@ def _label_folder(label: Any, sample_id: Any) -> str:
 
 
 class ImagesDirExporter(Exporter):
-    """Every image, flat, in ``<root>/``."""
+    """Every image, flat, in ``<root>/``; an image of several samples is written once."""
 
     name = "images-dir"
 
-    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str) -> None:
-        super().__init__(collection, label_field, mode)
+    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
+                 rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
+        super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
         if label_field is not None:
             raise ExportError(
                 f"{self.name} exports images only and has no place for labels; drop "
-                "label_field, or use 'image-classification-dir-tree' or 'manifest'"
+                "label_field, or use 'image-classification-dir-tree' or 'manifest' "
+                "(exporting object patches is not supported)"
             )
 
-    def write(self, root: str) -> ExportReport:
-        names, jobs = UniqueNames(), []
+    def write(self, layout: Layout) -> ExportReport:
+        root = layout.data_dir or ""
+        names, jobs, count = UniqueNames(self.rel_dir, dedupe=True), {}, 0
         for doc in self.collection._aggregate([{"$project": {"filepath": 1}}]):
-            jobs.append((doc["filepath"], os.path.join(root, names.assign("", doc["filepath"]))))
-        written = write_media(jobs, self.mode)
-        return ExportReport(root, self.name, len(jobs), written, tuple(names.renamed))
+            count += 1
+            jobs[doc["filepath"]] = os.path.join(root, names.assign("", doc["filepath"]))
+        written = write_media(list(jobs.items()), self.mode)
+        return ExportReport(root, self.name, count, written, tuple(names.renamed))
 
 
 class ManifestExporter(Exporter):
     """Every field of every sample, losslessly; see :mod:`dataset_core.manifest`."""
 
     name = "manifest"
+    kind = "dir"
 
-    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str) -> None:
-        super().__init__(collection, label_field, mode)
+    def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
+                 rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
+        super().__init__(collection, label_field, mode, rel_dir, **options)
         if label_field is not None:
             raise ExportError(
                 "A manifest holds every field, so label_field does not apply; drop it, or "
                 "use dataset_type='image-classification-dir-tree'"
             )
 
-    def write(self, root: str) -> ExportReport:
+    def write(self, layout: Layout) -> ExportReport:
         from .manifest import write_manifest
 
-        return write_manifest(self.collection, root, self.mode)
+        assert layout.root is not None  # kind "dir": export_collection requires it
+        return write_manifest(self.collection, layout.root, self.mode, self.rel_dir)
 
 
-#: dataset_type -> exporter class
+#: dataset_type -> exporter class; :mod:`dataset_core.formats` registers the rest
 EXPORT_TYPES: dict[str, type[Exporter]] = {
     "image-classification-dir-tree": ClassificationDirTreeExporter,
     "classification-dir-tree": ClassificationDirTreeExporter,
@@ -314,24 +394,78 @@ EXPORT_TYPES: dict[str, type[Exporter]] = {
 }
 
 
+def _layout(exporter: Exporter, export_dir: Any, data_path: Any, labels_path: Any,
+            overwrite: bool) -> Layout:  # fmt: skip
+    """Resolve FiftyOne's ``export_dir``/``data_path``/``labels_path`` and prepare them."""
+
+    def absolute(path: Any, base: str | None) -> str | None:
+        if path is None:
+            return None
+        path = os.path.expanduser(os.fspath(path))
+        return os.path.abspath(os.path.join(base, path) if base else path)
+
+    root = absolute(export_dir, None)
+    name = exporter.name
+    if exporter.kind == "media":
+        folder = root or absolute(data_path, None)
+        if folder is None:
+            raise ExportError(f"{name} needs export_dir (the folder the images go to)")
+        return Layout(root, prepare_dir(folder, overwrite))
+    if exporter.kind == "dir":
+        if root is None:
+            raise ExportError(f"{name} needs export_dir (a directory for the whole export)")
+        return Layout(prepare_dir(root, overwrite), None)
+    labels = absolute(labels_path if labels_path is not None else exporter.labels_name, root)
+    if root is None and labels_path is None:
+        raise ExportError(f"{name} needs export_dir, or labels_path for a labels-only export")
+    data = None
+    if exporter.mode != "none":
+        data = absolute(data_path if data_path is not None else "data", root)
+        if root is None and data_path is None:
+            raise ExportError(
+                f"{name}: exporting media needs export_dir or data_path; pass "
+                "export_media=False for labels only"
+            )
+    if root is not None:
+        prepare_dir(root, overwrite)
+    assert labels is not None
+    if os.path.exists(labels) and not overwrite:
+        raise ExportError(
+            f"Labels file {labels!r} exists; pass overwrite=True to replace it, or choose "
+            "another labels_path"
+        )
+    if os.path.isdir(labels):
+        raise ExportError(f"labels_path {labels!r} is a directory; pass a file path")
+    os.makedirs(os.path.dirname(labels), exist_ok=True)
+    if data is not None and os.path.abspath(data) != root:
+        os.makedirs(data, exist_ok=True)
+    return Layout(root, data, labels)
+
+
 def export_collection(
     collection: SampleCollection,
-    export_dir: str | os.PathLike[str],
-    dataset_type: str | None = None,
+    export_dir: str | os.PathLike[str] | None = None,
+    dataset_type: Any = None,
+    data_path: str | os.PathLike[str] | None = None,
+    labels_path: str | os.PathLike[str] | None = None,
+    export_media: bool | str | None = None,
+    rel_dir: str | None = None,
     label_field: str | None = None,
-    export_media: bool | str = True,
     overwrite: bool = False,
+    **kwargs: Any,
 ) -> ExportReport:
-    """Export ``collection`` to ``export_dir``; see ``SampleCollection.export``.
+    """Export ``collection``; see ``SampleCollection.export``.
 
     Every argument is checked before anything is written.
     """
+    from . import formats  # registers the formats of dataset_core.formats
+    from .types import format_key
+
+    formats.register()
     if dataset_type is None:
         dataset_type = "image-classification-dir-tree" if label_field else "manifest"
-    cls = EXPORT_TYPES.get(dataset_type) if isinstance(dataset_type, str) else None
-    if cls is None:
-        raise ExportError(
-            f"Unknown dataset_type {dataset_type!r}; use one of {sorted(EXPORT_TYPES)}"
-        )
-    exporter = cls(collection, label_field, media_mode(export_media))
-    return exporter.write(prepare_dir(export_dir, overwrite))
+    cls = EXPORT_TYPES[format_key(dataset_type, EXPORT_TYPES)]
+    if export_media is None:
+        export_media = export_dir is not None or (cls.kind == "media" and data_path is not None)
+    exporter = cls(collection, label_field, media_mode(export_media), rel_dir, **kwargs)
+    return exporter.write(_layout(exporter, export_dir, data_path, labels_path, overwrite))

@@ -8,8 +8,10 @@ leaves no half-filled dataset behind, and running it again just works.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from .dataset import Dataset, staged_dataset
@@ -138,7 +140,7 @@ def from_image_classification_dir_tree(dataset_dir: str, name: str | None = None
     return from_image_classification_samples(samples, name=name, classes=classes, **kwargs)
 
 
-#: dataset_type -> importer; issue formats register here
+#: dataset_type -> importer (the legacy string keys and their own arguments)
 DATASET_TYPES: dict[str, Callable[..., Dataset]] = {
     "images": from_images_dir,
     "images-dir": from_images_dir,
@@ -148,17 +150,193 @@ DATASET_TYPES: dict[str, Callable[..., Dataset]] = {
 }
 
 
-def from_dir(dataset_dir: str, dataset_type: str = "images", name: str | None = None,
+@dataclass
+class Parsed:
+    """What a format's parser read: samples not yet in any dataset, and the classes."""
+
+    samples: list[Sample]
+    classes: list[str] | None = None
+
+
+def _parse_images(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
+                  label_field: str | None, recursive: bool = True) -> Parsed:  # fmt: skip
+    root = _check_dir(_data_dir(dataset_dir, data_path, "."))
+    report = scan_images(root, recursive=recursive)
+    _report(report)
+    return Parsed([Sample(p) for p in report.images])
+
+
+def _parse_tree(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
+                label_field: str | None) -> Parsed:  # fmt: skip
+    pairs, classes = parse_image_classification_dir_tree(_data_dir(dataset_dir, data_path, "."))
+    field = label_field or "ground_truth"
+    samples = [Sample(p, **{field: None if lab is None else Classification(label=lab)})
+               for p, lab in pairs]  # fmt: skip
+    return Parsed(samples, classes)
+
+
+def _data_dir(dataset_dir: str | None, data_path: str | None, default: str) -> str:
+    """FiftyOne's rule: ``data_path`` is absolute, or relative to ``dataset_dir``."""
+    if data_path is not None and os.path.isabs(os.path.expanduser(os.fspath(data_path))):
+        return os.path.expanduser(os.fspath(data_path))
+    if dataset_dir is None:
+        if data_path is None:
+            raise MediaError("Pass dataset_dir (or data_path) to say where the images are")
+        return os.fspath(data_path)
+    return os.path.join(os.fspath(dataset_dir), data_path if data_path is not None else default)
+
+
+#: format key -> parser(dataset_dir, data_path, labels_path, label_field, **kwargs) -> Parsed;
+#: :mod:`dataset_core.formats` registers the rest
+PARSERS: dict[str, Callable[..., Parsed]] = {
+    "images": _parse_images,
+    "images-dir": _parse_images,
+    "image-classification-dir-tree": _parse_tree,
+    "classification-dir-tree": _parse_tree,
+}
+#: formats read whole, ids, runs and saved views included (no Parsed step)
+LOSSLESS: dict[str, Callable[..., Dataset]] = {"manifest": from_manifest}
+
+
+def _key(dataset_type: Any) -> str:
+    from . import formats
+    from .types import format_key
+
+    formats.register()
+    return format_key(dataset_type, set(PARSERS) | set(LOSSLESS))
+
+
+def parse_dir(dataset_dir: str | None = None, dataset_type: Any = None,
+              data_path: str | None = None, labels_path: str | None = None,
+              label_field: str | None = None, tags: list[str] | None = None,
+              **kwargs: Any) -> Parsed:  # fmt: skip
+    """The samples of a folder in any format, not yet in a dataset (see :func:`from_dir`)."""
+    key = _key("images-dir" if dataset_type is None else dataset_type)
+    if key in LOSSLESS:
+        from .formats.fiftyone_dataset import parse_lossless
+
+        _check_options(parse_lossless, 1, key, kwargs)
+        parsed = parse_lossless(dataset_dir, **kwargs)
+    else:
+        _check_options(PARSERS[key], 4, key, kwargs)
+        parsed = PARSERS[key](dataset_dir, data_path, labels_path, label_field, **kwargs)
+    if tags:
+        for sample in parsed.samples:
+            sample.tags = sorted(set(sample.tags) | set(tags))
+    return parsed
+
+
+def _check_options(parser: Callable[..., Any], skip: int, key: str,
+                   kwargs: dict[str, Any]) -> None:  # fmt: skip
+    """Refuse, in one line, options the format's parser does not take."""
+    accepted = list(inspect.signature(parser).parameters)[skip:]
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        raise MediaError(f"Importing {key} does not take {unknown}; its options: {accepted}")
+
+
+def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
+             data_path: str | None = None, labels_path: str | None = None,
+             name: str | None = None, label_field: str | None = None,
+             tags: list[str] | None = None, overwrite: bool = False,
              **kwargs: Any) -> Dataset:  # fmt: skip
-    """A dataset from a folder in one of the layouts of :data:`DATASET_TYPES`.
+    """A dataset from a folder in one format (FiftyOne's ``Dataset.from_dir``).
+
+    Args:
+        dataset_dir: the folder of the dataset.
+        dataset_type: a :mod:`dataset_core.types` class (or instance), or a key
+            of :data:`DATASET_TYPES`; default: a folder of images.
+        data_path: the media folder, absolute or relative to ``dataset_dir``.
+        labels_path: the labels file, absolute or relative to ``dataset_dir``.
+        name: the new dataset's name.
+        label_field: the field the labels go to (default ``ground_truth``).
+        tags: tags added to every sample.
+        overwrite: replace an existing dataset called ``name``.
+        **kwargs: the format's own options.
 
     Raises:
-        ValueError: an unknown ``dataset_type``.
+        ExportError: an unknown ``dataset_type`` (a ValueError).
+        MediaError: a missing folder or file, or an unreadable labels file.
+
+    Example:
+        >>> ds = Dataset.from_dir("/tmp/pets", dataset_type=fo.types.FiftyOneDataset)
     """
-    try:
-        importer = DATASET_TYPES[dataset_type]
-    except KeyError:
-        raise ValueError(
-            f"Unknown dataset_type {dataset_type!r}; use one of {sorted(DATASET_TYPES)}"
-        ) from None
-    return importer(dataset_dir, name=name, **kwargs)
+    key = _key("images" if dataset_type is None else dataset_type)
+    plain = data_path is None and labels_path is None and label_field is None and not tags
+    if key in DATASET_TYPES and plain:  # the legacy importers, with their own kwargs
+        return DATASET_TYPES[key](dataset_dir, name=name, overwrite=overwrite, **kwargs)
+    if key in LOSSLESS:
+        if label_field is not None or data_path is not None or labels_path is not None:
+            raise MediaError(f"{key} holds every field as it was: label_field, data_path "
+                             "and labels_path do not apply")  # fmt: skip
+        dataset = LOSSLESS[key](dataset_dir, name=name, overwrite=overwrite, **kwargs)
+        if tags:
+            dataset.tag_samples(tags)
+        return dataset
+    parsed = parse_dir(dataset_dir, key, data_path, labels_path, label_field, tags, **kwargs)
+    return _build(name, parsed.samples, overwrite, classes=parsed.classes)
+
+
+def add_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any = None,
+            data_path: str | None = None, labels_path: str | None = None,
+            label_field: str | None = None, tags: list[str] | None = None,
+            **kwargs: Any) -> list[str]:  # fmt: skip
+    """Add the samples of a folder to ``dataset``; see ``Dataset.add_dir``.
+
+    All or nothing, like ``add_samples``. Classes the dataset lacks are added.
+    """
+    parsed = parse_dir(dataset_dir, dataset_type, data_path, labels_path, label_field, tags,
+                       **kwargs)  # fmt: skip
+    ids = dataset.add_samples(parsed.samples)
+    _add_classes(dataset, parsed.classes)
+    return ids
+
+
+def merge_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any = None,
+              data_path: str | None = None, labels_path: str | None = None,
+              label_field: str | None = None, tags: list[str] | None = None,
+              insert_new: bool = True, **kwargs: Any) -> None:  # fmt: skip
+    """Merge the samples of a folder into ``dataset`` by filepath; see ``Dataset.merge_dir``.
+
+    A sample whose filepath is already there gets the imported fields (tags are
+    added to its own); the others are added unless ``insert_new`` is False.
+    Running it twice gives the same dataset as running it once.
+    """
+    parsed = parse_dir(dataset_dir, dataset_type, data_path, labels_path, label_field, tags,
+                       **kwargs)  # fmt: skip
+    ids_by_path = dict(zip(dataset.values("filepath"), dataset.values("id"), strict=True))
+    new, updates = [], {}
+    for sample in parsed.samples:
+        sid = ids_by_path.get(sample.filepath)
+        if sid is None:
+            new.append(sample)
+            continue
+        for name, value in sample.to_dict().items():
+            if name in ("id", "filepath", "created_at", "last_modified_at"):
+                continue
+            if name == "metadata" and value is None:
+                continue
+            updates.setdefault(name, {})[sid] = value
+    new_tags = updates.pop("tags", {})
+    for name, values in updates.items():
+        dataset.set_values(name, {sid: _object(v) for sid, v in values.items()})
+    if new_tags:
+        old = dict(zip(dataset.values("id"), dataset.values("tags"), strict=True))
+        merged = {sid: sorted(set(old.get(sid) or []) | set(t)) for sid, t in new_tags.items()}
+        dataset.set_values("tags", merged)
+    if new and insert_new:
+        dataset.add_samples(new)
+    _add_classes(dataset, parsed.classes)
+
+
+def _object(value: Any) -> Any:
+    from .labels import label_from_dict
+
+    return label_from_dict(value) if isinstance(value, dict) and "_cls" in value else value
+
+
+def _add_classes(dataset: Dataset, classes: list[str] | None) -> None:
+    if classes:
+        missing = [c for c in classes if c not in dataset.classes]
+        if missing:
+            dataset.classes = list(dataset.classes) + missing

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from bson import json_util
@@ -78,22 +79,29 @@ def _dumps(value: Any, where: str) -> str:
         ) from None
 
 
-def write_manifest(collection: SampleCollection, root: str, mode: str) -> ExportReport:
+def write_manifest(collection: SampleCollection, root: str, mode: str,
+                   rel_dir: str | None = None) -> ExportReport:  # fmt: skip
     """Write ``dataset.json``, ``manifest.jsonl`` and (unless mode is "none") ``data/``.
 
-    The manifest is written to a temporary name and renamed at the end, so an
-    interrupted export never leaves a truncated ``manifest.jsonl``.
+    With ``rel_dir``, exported media keep their path below it under ``data/``;
+    without media, filepaths are written relative to ``rel_dir`` (the import
+    then needs ``rel_dir``). The manifest is written to a temporary name and
+    renamed at the end, so an interrupted export never leaves a truncated
+    ``manifest.jsonl``.
     """
     dataset = collection._dataset
-    names, jobs = UniqueNames(), []
+    names, jobs = UniqueNames(rel_dir, dedupe=True), {}
     tmp = os.path.join(root, MANIFEST_FILE + ".tmp")
     count = 0
+    relative_to = os.path.abspath(os.path.expanduser(rel_dir)) if rel_dir else None
     with open(tmp, "w", encoding="utf-8") as out:
         for doc in collection._aggregate():
             if mode != "none":
                 rel = names.assign(MEDIA_DIR, doc["filepath"])
-                jobs.append((doc["filepath"], os.path.join(root, rel)))
+                jobs[doc["filepath"]] = os.path.join(root, rel)
                 doc["filepath"] = rel
+            elif relative_to is not None:
+                doc["filepath"] = os.path.relpath(doc["filepath"], relative_to)
             out.write(_dumps(doc, f"sample {doc.get('_id')}"))
             out.write("\n")
             count += 1
@@ -107,12 +115,13 @@ def write_manifest(collection: SampleCollection, root: str, mode: str) -> Export
         "sample_fields": {k: f.to_dict() for k, f in dataset._schema.items()},
         "num_samples": count,
         "media": mode,
+        "rel_dir": mode == "none" and relative_to is not None,
         "exported_at": utcnow(),
     }
     text = _dumps(header, f"dataset {dataset.name!r} info")
     with open(os.path.join(root, DATASET_FILE), "w", encoding="utf-8") as f:
         f.write(json.dumps(json.loads(text), indent=2) + "\n")
-    written = write_media(jobs, mode)
+    written = write_media(list(jobs.items()), mode)
     os.replace(tmp, os.path.join(root, MANIFEST_FILE))
     return ExportReport(root, "manifest", count, written, tuple(names.renamed))
 
@@ -147,16 +156,20 @@ def read_header(root: str) -> dict[str, Any]:
     return header
 
 
-def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = False) -> Dataset:
+def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = False,
+                  rel_dir: str | None = None) -> Dataset:  # fmt: skip
     """A dataset from a manifest export, identical to the exported one but for filepaths.
 
     Args:
         dataset_dir: the export directory (holding ``dataset.json``).
         name: the new dataset's name; a timestamp when omitted.
         overwrite: replace an existing dataset of that name.
+        rel_dir: the folder that relative filepaths of a labels-only export
+            (written with ``rel_dir``) are relative to.
 
     Raises:
-        MediaError: not a manifest export, or a malformed line (named by number).
+        MediaError: not a manifest export, or a malformed line (named by number),
+            or a labels-only export with ``rel_dir`` read without one.
         DuplicateSampleError: two samples with one filepath.
         SchemaError: a value that conflicts with the recorded schema.
 
@@ -169,16 +182,47 @@ def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = F
 
     root = _check_dir(dataset_dir)
     header = read_header(root)
+    base = paths_base(header, root, rel_dir)
     with staged_dataset(name, overwrite=overwrite) as dataset:  # all or nothing
-        fields = {k: Field.from_dict(v) for k, v in header.get("sample_fields", {}).items()}
-        dataset._merge_schema(fields)
-        dataset.classes = list(header.get("classes") or [])
-        dataset.info.update(header.get("info") or {})
-        _insert(dataset, root)
+        fill_manifest(dataset, header, root, base)
     return dataset
 
 
-def _insert(dataset: Dataset, root: str) -> None:
+def paths_base(header: dict[str, Any], root: str, rel_dir: str | None) -> str:
+    """The folder the manifest's relative filepaths are relative to.
+
+    Raises:
+        MediaError: the export was written relative to a ``rel_dir`` and none is given.
+    """
+    if header.get("rel_dir"):
+        if rel_dir is None:
+            raise MediaError(
+                f"{root!r} holds filepaths relative to the rel_dir it was exported with; "
+                "pass rel_dir=<that folder> to import it"
+            )
+        return os.path.abspath(os.path.expanduser(rel_dir))
+    return root
+
+
+def fill_manifest(dataset: Dataset, header: dict[str, Any], root: str, base: str) -> None:
+    """Insert a manifest's schema, classes, info and samples into a (staged) dataset."""
+    fields = {k: Field.from_dict(v) for k, v in header.get("sample_fields", {}).items()}
+    dataset._merge_schema(fields)
+    dataset.classes = list(header.get("classes") or [])
+    dataset.info.update(header.get("info") or {})
+    _insert(dataset, root, base)
+
+
+def read_docs(root: str, base: str | None = None) -> Iterator[dict[str, Any]]:
+    """The sample documents of a manifest, filepaths made absolute against ``base``."""
+    path = os.path.join(root, MANIFEST_FILE)
+    with open(path, encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line.strip():
+                yield _parse_line(line, path, lineno, base or root)
+
+
+def _insert(dataset: Dataset, root: str, base: str | None = None) -> None:
     coll = dataset._sample_coll()
     seen: set[tuple[Any, ...]] = set()
     new_fields: dict[str, Field] = {}
@@ -188,7 +232,7 @@ def _insert(dataset: Dataset, root: str) -> None:
         for lineno, line in enumerate(f, 1):
             if not line.strip():
                 continue
-            doc = _parse_line(line, path, lineno, root)
+            doc = _parse_line(line, path, lineno, base or root)
             for key, value in doc.items():
                 sig = (key, type(value), value.get("_cls") if type(value) is dict else None)
                 if key.startswith("_") or sig in seen:

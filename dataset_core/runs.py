@@ -16,6 +16,7 @@ layer loads it by that recorded name and names no upper floor itself.
 
 from __future__ import annotations
 
+import builtins
 import importlib
 import io
 import json
@@ -153,10 +154,38 @@ def _delete_file(results_id: str) -> None:
         pass
 
 
-def list_brain_runs(samples: SampleCollection, method: str | None = None) -> list[str]:
-    """The brain keys of the dataset, optionally only those of one method."""
+def _run_type(type: Any) -> str:  # noqa: A002 - FiftyOne's argument name
+    """A run type given as a string, or a class (or instance) named after it."""
+    if isinstance(type, str):
+        return type.rsplit(".", 1)[-1].lower()
+    cls = type if isinstance(type, builtins.type) else builtins.type(type)
+    return str(getattr(cls, "run_type", cls.__name__)).lower()
+
+
+def list_brain_runs(samples: SampleCollection, type: Any = None,  # noqa: A002
+                    method: str | None = None, **kwargs: Any) -> list[str]:  # fmt: skip
+    """The brain keys of the dataset, sorted, optionally only some (FiftyOne's filters).
+
+    Args:
+        samples: a dataset or view.
+        type: the kind of run, e.g. ``"similarity"``, ``"visualization"``,
+            ``"uniqueness"`` (or a class named so).
+        method: the run's kind, or the method of its config (``"umap"``, ``"pca"``).
+        **kwargs: config values the runs must have, e.g. ``metric="cosine"``.
+    """
     runs = samples._dataset._doc.brain_runs
-    return sorted(k for k, r in runs.items() if method is None or r.get("method") == method)
+    kind = None if type is None else _run_type(type)
+    keys = []
+    for key, run in runs.items():
+        config = run.get("config") or {}
+        if kind is not None and str(run.get("method", "")).lower() != kind:
+            continue
+        if method is not None and method not in (run.get("method"), config.get("method")):
+            continue
+        if any(config.get(k) != v for k, v in kwargs.items()):
+            continue
+        keys.append(key)
+    return sorted(keys)
 
 
 def get_brain_info(samples: SampleCollection, key: str) -> BrainRunInfo:
@@ -217,12 +246,15 @@ def has_brain_run(samples: SampleCollection, key: str) -> bool:
     return key in samples._dataset._doc.brain_runs
 
 
-def load_brain_results(samples: SampleCollection, key: str) -> Any:
+def load_brain_results(samples: SampleCollection, key: str, cache: bool = True,
+                       load_view: bool = True, **kwargs: Any) -> Any:  # fmt: skip
     """The results of run ``key`` for ``samples`` (a dataset or view, as it is now).
 
     A run that recorded its results class returns that class's
     ``load(samples, key)`` (a similarity run: its index, answering only for
-    ``samples``); any other returns its arrays.
+    ``samples``); any other returns its arrays. ``cache``, ``load_view`` and
+    other keywords of FiftyOne's signature are accepted: results are always
+    read for ``samples`` as they are now, and the last run's arrays stay cached.
 
     Raises:
         BrainRunNotFoundError: no such run; the message lists the runs there are.

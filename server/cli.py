@@ -161,8 +161,12 @@ def _app(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``dsc``."""
+    from dataset_core import formats
     from dataset_core.exporters import EXPORT_TYPES
-    from dataset_core.importers import DATASET_TYPES
+    from dataset_core.importers import DATASET_TYPES, LOSSLESS, PARSERS
+
+    formats.register()  # the labeled formats (fo.types) too
+    import_types = sorted(set(DATASET_TYPES) | set(PARSERS) | set(LOSSLESS))
 
     parser = argparse.ArgumentParser(prog="dsc", description="Image datasets in MongoDB")
     parser.add_argument("--traceback", action="store_true", help="show full tracebacks")
@@ -185,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="make a dataset from a folder")
     p.add_argument("dir")
     p.add_argument("--name", required=True)
-    p.add_argument("--type", default="images", choices=sorted(DATASET_TYPES))
+    p.add_argument("--type", default="images", choices=import_types)
     p.add_argument("--overwrite", action="store_true")
     p.set_defaults(func=_import)
 

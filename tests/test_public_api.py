@@ -23,7 +23,7 @@ DATASET_CORE = [
     "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression", "ViewField",
     "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
     "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
-    "parse_image_classification_dir_tree",
+    "parse_image_classification_dir_tree", "types",
     # issue 13: FiftyOne's label types and label stages
     "Classifications", "ExcludeLabels", "Heatmap", "Keypoint", "Keypoints",
     "LabelValidationError", "MatchLabels", "Polyline", "Polylines", "Regression",

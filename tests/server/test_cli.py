@@ -79,3 +79,13 @@ def test_brain_duplicates_and_dedup_from_the_shell(database, tmp_path, capsys):
     assert len(dc.load_dataset("t")) == 3
     assert main(["brain", "dedup", "t", "--kind", "exact", "--apply"]) == 0
     assert len(dc.load_dataset("t")) == 2
+
+
+def test_export_and_import_a_fiftyone_dataset_from_the_shell(database, image_tree, tmp_path):
+    tree = ["import", str(image_tree), "--name", "t", "--type", "classification-dir-tree"]
+    assert main(tree) == 0
+    saved = dc.load_dataset("t").values("ground_truth.label")
+    out = str(tmp_path / "fo")
+    assert main(["export", "t", out, "--type", "fiftyone-dataset"]) == 0
+    assert main(["import", out, "--name", "copy", "--type", "fiftyone-dataset"]) == 0
+    assert dc.load_dataset("copy").values("ground_truth.label") == saved

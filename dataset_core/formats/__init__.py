@@ -1,0 +1,34 @@
+"""The labeled formats of FiftyOne by their names, beyond the folder layouts.
+
+One module per format family, each with its exporter (a
+:class:`~dataset_core.exporters.Exporter`) and its parser (folder ->
+:class:`~dataset_core.importers.Parsed`):
+
+- :mod:`.labels_json`: ``FiftyOneImageClassificationDataset`` and
+  ``FiftyOneImageDetectionDataset`` (``data/`` + ``labels.json``);
+- :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
+- :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
+- :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one.
+
+:func:`register` adds them to the export and import registries; the
+registries' users call it, so importing ``dataset_core`` stays light.
+"""
+
+from __future__ import annotations
+
+_registered = False
+
+
+def register() -> None:
+    """Add this package's formats to ``EXPORT_TYPES``, ``PARSERS`` and ``LOSSLESS``."""
+    global _registered
+    if _registered:
+        return
+    from .. import exporters, importers
+    from . import coco, csv_format, fiftyone_dataset, labels_json
+
+    for module in (labels_json, coco, csv_format, fiftyone_dataset):
+        exporters.EXPORT_TYPES.update(module.EXPORTERS)
+        importers.PARSERS.update(getattr(module, "PARSERS", {}))
+        importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))
+    _registered = True

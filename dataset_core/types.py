@@ -1,0 +1,142 @@
+"""Dataset formats by FiftyOne's names: ``fo.types.ImageDirectory`` and the rest.
+
+Each format is a class (as in FiftyOne); ``export(dataset_type=...)`` and
+``Dataset.from_dir(dataset_type=...)`` take the class, an instance of it, or
+our short string for it (``"images-dir"``, ``"fiftyone-dataset"``...).
+The classes only name a format: the code that reads and writes it lives in
+:mod:`dataset_core.exporters`, :mod:`dataset_core.importers` and
+:mod:`dataset_core.formats`, registered under the class's ``key``.
+
+Example:
+    >>> import dataset_core as fo
+    >>> dataset.export("/tmp/pets", dataset_type=fo.types.FiftyOneDataset)
+    >>> copy = fo.Dataset.from_dir("/tmp/pets", fo.types.FiftyOneDataset, name="pets-copy")
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from .errors import ExportError
+
+
+class Dataset:
+    """Base of every dataset format."""
+
+    #: the format's key in the import and export registries ("" = abstract)
+    key: ClassVar[str] = ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class UnlabeledDataset(Dataset):
+    """Media without labels."""
+
+
+class LabeledDataset(Dataset):
+    """Media with labels."""
+
+
+class UnlabeledImageDataset(UnlabeledDataset):
+    """Images without labels."""
+
+
+class LabeledImageDataset(LabeledDataset):
+    """Images with labels."""
+
+
+class ImageClassificationDataset(LabeledImageDataset):
+    """Images with one Classification each."""
+
+
+class ImageDetectionDataset(LabeledImageDataset):
+    """Images with Detections."""
+
+
+class ImageDirectory(UnlabeledImageDataset):
+    """A folder of images, flat (nested folders are read on import)."""
+
+    key = "images-dir"
+
+
+class ImageClassificationDirectoryTree(ImageClassificationDataset):
+    """``<dir>/<class>/<image>``; images without a label in ``_unlabeled/``."""
+
+    key = "image-classification-dir-tree"
+
+
+class FiftyOneImageClassificationDataset(ImageClassificationDataset):
+    """``data/`` and ``labels.json``: ``{"classes": [...], "labels": {uuid: target}}``."""
+
+    key = "fiftyone-image-classification"
+
+
+class FiftyOneImageDetectionDataset(ImageDetectionDataset):
+    """``data/`` and ``labels.json``: ``{"classes": [...], "labels": {uuid: [objects]}}``."""
+
+    key = "fiftyone-image-detection"
+
+
+class COCODetectionDataset(ImageDetectionDataset):
+    """``data/`` and a COCO ``labels.json`` of object boxes (detections only)."""
+
+    key = "coco-detection"
+
+
+class CSVDataset(LabeledImageDataset):
+    """``data/`` and ``labels.csv``: one row per sample, one column per chosen field."""
+
+    key = "csv"
+
+
+class FiftyOneDataset(LabeledImageDataset):
+    """Every field, id, saved view and brain run of a dataset, losslessly.
+
+    Written as our manifest (``dataset.json``, ``manifest.jsonl``, ``data/``)
+    plus ``views.json`` and ``brain/``; see :mod:`dataset_core.formats.fiftyone_dataset`.
+    """
+
+    key = "fiftyone-dataset"
+
+
+#: every concrete format, by class name (what ``dataset_type`` strings may also say)
+FORMATS: dict[str, type[Dataset]] = {
+    c.__name__: c
+    for c in (
+        ImageDirectory,
+        ImageClassificationDirectoryTree,
+        FiftyOneImageClassificationDataset,
+        FiftyOneImageDetectionDataset,
+        COCODetectionDataset,
+        CSVDataset,
+        FiftyOneDataset,
+    )
+}
+
+
+def format_key(dataset_type: Any, known: Any) -> str:
+    """The registry key of ``dataset_type``: a format class, an instance, or a string.
+
+    Args:
+        dataset_type: e.g. ``fo.types.ImageDirectory``, ``ImageDirectory()``,
+            ``"ImageDirectory"`` or ``"images-dir"``.
+        known: the keys the caller accepts (for the error message and checks).
+
+    Raises:
+        ExportError: anything else, or a format the caller does not handle.
+    """
+    key = None
+    if isinstance(dataset_type, type) and issubclass(dataset_type, Dataset):
+        key = dataset_type.key or None
+    elif isinstance(dataset_type, Dataset):
+        key = type(dataset_type).key or None
+    elif isinstance(dataset_type, str):
+        cls = FORMATS.get(dataset_type) or FORMATS.get(dataset_type.rsplit(".", 1)[-1])
+        key = cls.key if cls is not None else dataset_type
+    if key is None or key not in known:
+        raise ExportError(
+            f"Unknown dataset_type {dataset_type!r}; use one of {sorted(FORMATS)} "
+            f"(as dataset_core.types.<Name>) or {sorted(known)}"
+        )
+    return key
