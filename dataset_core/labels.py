@@ -34,6 +34,7 @@ from bson import Binary, ObjectId
 from .documents import DynamicEmbeddedDocument, EmbeddedDocument
 from .errors import LabelValidationError
 from .fields import (
+    _DOCUMENT_TYPES,
     ArrayField,
     BooleanField,
     EmbeddedDocumentField,
@@ -43,7 +44,6 @@ from .fields import (
     ListField,
     ObjectIdField,
     StringField,
-    _DOCUMENT_TYPES,
     document_type_named,
 )
 
