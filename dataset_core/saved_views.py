@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from bson import json_util
 from bson.errors import InvalidDocument
 
+from .db import translate_errors
 from .errors import DatasetNotFoundError, SavedViewNotFoundError, ViewError
 from .manifest import JSON_OPTIONS
 from .odm import DatasetDocument
@@ -185,3 +186,51 @@ def delete_saved_view(dataset: Dataset, name: str) -> None:
     )
     if not result.matched_count:
         raise _not_found(dataset, name, _entries(dataset))
+
+
+class SavedViewsMixin:
+    """The saved-view methods of :class:`~dataset_core.dataset.Dataset`."""
+
+    @translate_errors
+    def save_view(self, name: str, view: Any, description: str | None = None,
+                  overwrite: bool = False) -> None:  # fmt: skip
+        """Store a view of this dataset under ``name``, in the database.
+
+        Saved views survive restarts and still load after fields are added.
+
+        Raises:
+            ViewError: ``name`` is taken (pass ``overwrite=True``), ``view`` is
+                not a view of this dataset, or it holds a value with no JSON form.
+
+        Example:
+            >>> dataset.save_view("exact_dup_view", dup_view, description="same hash")
+        """
+        save_view(self, name, view, description=description, overwrite=overwrite)
+
+    @translate_errors
+    def load_saved_view(self, name: str) -> Any:
+        """The view saved under ``name``, rebuilt on the current dataset.
+
+        Raises:
+            SavedViewNotFoundError: no such saved view (the message lists them).
+        """
+        return load_saved_view(self, name)
+
+    @translate_errors
+    def list_saved_views(self, info: bool = False) -> list[Any]:
+        """The saved views' names, or dicts of name, description and times."""
+        return list_saved_views(self, info=info)
+
+    @translate_errors
+    def has_saved_view(self, name: str) -> bool:
+        """Whether a view is saved under ``name``."""
+        return has_saved_view(self, name)
+
+    @translate_errors
+    def delete_saved_view(self, name: str) -> None:
+        """Delete the saved view ``name`` (the samples are untouched).
+
+        Raises:
+            SavedViewNotFoundError: no such saved view (the message lists them).
+        """
+        delete_saved_view(self, name)

@@ -185,9 +185,9 @@ def test_restore_an_interrupted_dedup_without_rerunning(child, dup_folder, tmp_p
 # -- imports, appends, set_values -------------------------------------------------------
 
 SMALL_BATCHES = """
-import dataset_core.dataset as dsmod
+import dataset_core.adding as adding
 from dataset_core import recovery
-dsmod.INSERT_BATCH_SIZE = 50
+adding.INSERT_BATCH_SIZE = 50
 recovery.progress_hook = {hook}
 """
 
@@ -250,12 +250,7 @@ print("set")
 def test_set_values_of_new_field_killed_leaves_before(child, database):
     ds = dc.Dataset("setv")
     ds.add_samples([dc.Sample(f"/data/{i}.jpg") for i in range(300)])
-    code, out = child(
-        SMALL_BATCHES.format(hook="die_at('set_values', 100)").replace(
-            "INSERT_BATCH_SIZE = 50", "INSERT_BATCH_SIZE = 50"
-        )
-        + SET_VALUES
-    )
+    code, out = child(SMALL_BATCHES.format(hook="die_at('set_values', 100)") + SET_VALUES)
     assert code == KILLED, out
     state = fresh_state(child)["setv"]
     assert "score" not in state["schema"] and state["undeclared"] == []

@@ -9,8 +9,8 @@ import pymongo
 import pytest
 
 import dataset_core as dc
+from dataset_core import adding, db, recovery
 from dataset_core import dataset as dataset_module
-from dataset_core import db, recovery
 from dataset_core.config import config
 from dataset_core.db import service
 
@@ -52,7 +52,7 @@ def test_set_values_failing_midway_writes_nothing_on_a_replica_set(replica_set, 
     assert recovery.is_replica_set()
     ds = dc.Dataset("rs")
     ds.add_samples([dc.Sample(f"/data/{i}.jpg", score=0.0) for i in range(300)])
-    monkeypatch.setattr(dataset_module, "INSERT_BATCH_SIZE", 50)
+    monkeypatch.setattr(adding, "INSERT_BATCH_SIZE", 50)
 
     def fail(kind, n):
         if kind == "set_values" and n == 150:
