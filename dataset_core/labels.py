@@ -351,8 +351,14 @@ class Label(DynamicEmbeddedDocument):
         if self._id is not None:
             d["_id"] = self._id
         for name, value in self._values.items():
-            if value is not None:
-                d[name] = value if type(value) in _SCALARS else encode(value)
+            if value is None:
+                continue
+            if type(value) in _SCALARS:
+                d[name] = value
+            elif name == "tags":  # checked to be a list of str when set
+                d[name] = list(value)
+            else:
+                d[name] = encode(value)
         for name, value in self._extra.items():
             d[name] = encode(value)
         return d
