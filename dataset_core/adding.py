@@ -79,6 +79,7 @@ class AddSamplesMixin:
         seen_sigs: set[tuple[Any, ...]] = set()
         paths: set[str] = set()
         converted: dict[str, Field] = {}  # fields whose values are stored converted
+        unique = self._doc.unique_filepaths
         for s in samples:
             if not isinstance(s, Sample):
                 raise TypeError(f"add_samples takes Sample objects; got {type(s).__name__}")
@@ -113,10 +114,14 @@ class AddSamplesMixin:
             for k, known in converted.items():
                 if k in doc:
                     doc[k] = coerce(known, doc[k])
-            fp = doc["filepath"]
-            if fp in paths:
-                raise DuplicateSampleError(f"{fp!r} is given twice; each filepath may appear once")
-            paths.add(fp)
+            if unique:
+                fp = doc["filepath"]
+                if fp in paths:
+                    raise DuplicateSampleError(
+                        f"{fp!r} is given twice; each filepath may appear once in dataset "
+                        f"{self.name!r} (it was created with unique_filepaths=True)"
+                    )
+                paths.add(fp)
             docs.append(doc)
             bind.append(s)
         if not docs:
@@ -159,9 +164,11 @@ class AddSamplesMixin:
             recovery.end(self, op)
             raise
         recovery.end(self, op)
+        note = self._live.note
         for s, doc in zip(bind, docs, strict=True):
             if s._dataset is None:
                 s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+                note(s)  # dataset[s.id] is s from now on
         if dynamic:
             self._add_dynamic_of({k for sig in seen_sigs for k in sig[:1]})
         return [str(d["_id"]) for d in docs]

@@ -9,6 +9,7 @@ dataset's pipeline is empty, which lets it take faster ``find`` paths.
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ from .label_ops import LabelsMixin, label_values
 from .labels import list_field_of
 from .sample import Sample, utcnow
 from .schema_methods import CollectionSchemaMixin
+from .singletons import PENDING_MAX
 from .stages import (
     Exclude,
     ExcludeFields,
@@ -167,10 +169,31 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
             cursor = progress_bar(cursor, total=len(self), desc="samples")
         from_doc = Sample._from_doc
-        partial = bool(pipeline)
         try:
+            if pipeline:  # a view's samples are its own (projected) objects
+                for doc in cursor:
+                    yield from_doc(doc, dataset, True)
+                return
+            # the dataset's: the live object when one is held, else a new one,
+            # noted (not yet filed by id: that costs a Python-level hash) so that
+            # dataset[id] and bulk writes find it later; see singletons.py
+            live = dataset._live
+            refs, pending = live.refs, live.pending
+            ref, note, limit = weakref.ref, pending.append, PENDING_MAX
+            live.sweep()
             for doc in cursor:
-                yield from_doc(doc, dataset, partial)
+                if refs:
+                    r = refs.get(doc["_id"])
+                    if r is not None:
+                        s = r()
+                        if s is not None:
+                            yield s
+                            continue
+                s = from_doc(doc, dataset, False)
+                note(ref(s))
+                if len(pending) >= limit:
+                    live.sweep()
+                yield s
         except ConnectionFailure as e:
             raise database_error(e) from e
 
@@ -187,7 +210,7 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         docs = list(self._aggregate([{"$limit": 1}]))
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[0], self._dataset, bool(self._pipeline()))
+        return self._make_sample(docs[0])
 
     @translate_errors
     def last(self) -> Sample:
@@ -203,14 +226,20 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             docs = [g["d"] for g in groups]
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[-1], self._dataset, bool(self._pipeline()))
+        return self._make_sample(docs[-1])
 
     @translate_errors
     def head(self, num_samples: int = 3) -> list[Sample]:
         """The first ``num_samples`` samples, as a list."""
         docs = self._aggregate([{"$limit": int(num_samples)}])
-        partial = bool(self._pipeline())
-        return [Sample._from_doc(d, self._dataset, partial) for d in docs]
+        return [self._make_sample(d) for d in docs]
+
+    def _make_sample(self, doc: dict[str, Any]) -> Sample:
+        """A sample of a document this collection returned: a dataset's is its live
+        singleton; a view's is its own (partial) object."""
+        if self._pipeline():
+            return Sample._from_doc(doc, self._dataset, True)
+        return self._dataset._sample_of(doc)
 
     @translate_errors
     def values(self, field: str) -> list[Any]:
@@ -287,6 +316,7 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             dataset._set_values_by_id(field, pairs)
         if dynamic:
             dataset._add_dynamic_of([top])
+        dataset._reload_samples([oid for oid, _ in pairs])
 
     def _filters_labels(self, name: str) -> bool:
         """Whether a stage of this view may hide some labels of ``name``."""
@@ -627,11 +657,13 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         coll = self._coll
         if not self._pipeline():
             coll.update_many(query, update)
+            self._dataset._reload_samples()
             return
         docs = self._aggregate([{"$match": query}, {"$project": {"_id": 1}}])
         ids = [d["_id"] for d in docs]
         for i in range(0, len(ids), UPDATE_ID_CHUNK):
             coll.update_many({"_id": {"$in": ids[i : i + UPDATE_ID_CHUNK]}}, update)
+        self._dataset._reload_samples(ids)
 
     # -- end view stages --------------------------------------------------------------
 

@@ -16,10 +16,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import mongoengine
+import numpy as np
 from bson import ObjectId
 from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from . import adding, recovery, runs
 from .adding import ID_CHUNK, AddSamplesMixin
@@ -32,6 +33,7 @@ from .errors import (
     DatasetNotFoundError,
     FieldNotFoundError,
     FieldValueError,
+    SampleIndexError,
     SampleNotFoundError,
     SchemaError,
 )
@@ -49,6 +51,7 @@ from .odm import DatasetDocument
 from .sample import Sample, utcnow
 from .saved_views import SavedViewsMixin
 from .schema_methods import DatasetSchemaMixin
+from .singletons import LiveSamples, detach_samples, reload_samples
 from .values import coerce, field_of_mongo, to_mongo
 
 _BASE_SCHEMA: dict[str, Field] = {
@@ -91,7 +94,13 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     Args:
         name: the dataset's name; a timestamp when omitted.
+        persistent: keep the dataset when the process ends (our default; FiftyOne's
+            is False). Non-persistent datasets are removed by
+            :func:`delete_non_persistent_datasets`.
         overwrite: delete an existing dataset of that name first.
+        unique_filepaths: refuse a second sample with a filepath already in the
+            dataset (FiftyOne allows it; importers create datasets with it on, so
+            that running one twice never duplicates).
 
     Raises:
         DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
@@ -102,7 +111,9 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
     """
 
     @translate_errors
-    def __init__(self, name: str | None = None, overwrite: bool = False, _doc: Any = None):
+    def __init__(self, name: str | None = None, persistent: bool = True,
+                 overwrite: bool = False, unique_filepaths: bool = False,
+                 _doc: Any = None):  # fmt: skip
         if _doc is None:
             if name is None:
                 name = _default_name()
@@ -115,10 +126,12 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
                         f"dc.load_dataset({name!r}) or pass overwrite=True"
                     )
                 delete_dataset(name)
-            _doc = _create_document(name)
+            _doc = _create_document(name, persistent=persistent,
+                                    unique_filepaths=unique_filepaths)  # fmt: skip
         self._doc = _doc
         self._deleted = False
         self._staging = False
+        self._live = LiveSamples()
         self._schema: dict[str, Field] = _load_schema(_doc.sample_fields)
         _instances[(config.database_name, _doc.name)] = self
 
@@ -149,8 +162,44 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @property
     def name(self) -> str:
-        """The dataset's name."""
+        """The dataset's name; assign to rename the dataset.
+
+        Raises:
+            DatasetExistsError: (on assignment) another dataset has that name.
+        """
         return self._doc.name
+
+    @name.setter
+    @translate_errors
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise DatasetCoreError(f"A dataset name must be a non-empty string; got {value!r}")
+        old = self._doc.name
+        if value == old:
+            return
+        self._sample_coll()
+        if dataset_exists(value):
+            raise DatasetExistsError(
+                f"Cannot rename dataset {old!r} to {value!r}: that name is taken; "
+                "delete that dataset first or pick another name"
+            )
+        try:
+            self._update_doc({"$set": {"name": value}})
+        except DuplicateKeyError:
+            raise DatasetExistsError(
+                f"Cannot rename dataset {old!r} to {value!r}: another process took that name"
+            ) from None
+        self._doc.name = value
+        _instances.pop((config.database_name, old), None)
+        _instances[(config.database_name, value)] = self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return self._doc.id == other._doc.id
+
+    def __hash__(self) -> int:
+        return hash(self._doc.id)
 
     @property
     def media_type(self) -> str:
@@ -159,8 +208,24 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @property
     def persistent(self) -> bool:
-        """Datasets persist until deleted."""
+        """Whether the dataset outlives the process (True unless set otherwise);
+        assign to change it. Non-persistent ones are removed by
+        :func:`delete_non_persistent_datasets`."""
         return bool(self._doc.persistent)
+
+    @persistent.setter
+    @translate_errors
+    def persistent(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise DatasetCoreError(f"persistent is True or False; got {value!r}")
+        self._sample_coll()
+        self._update_doc({"$set": {"persistent": value}})
+        self._doc.persistent = value
+
+    @property
+    def unique_filepaths(self) -> bool:
+        """Whether each filepath may appear in one sample only (set at creation)."""
+        return bool(self._doc.unique_filepaths)
 
     @property
     def created_at(self) -> Any:
@@ -281,6 +346,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         self._update_doc({"$unset": {f"sample_fields.{name}": ""}})
         self._schema.pop(name)
         self._doc.sample_fields.pop(name, None)
+        self._reload_samples()
 
     def delete_sample_fields(self, names: Iterable[str]) -> None:
         """:meth:`delete_sample_field` for each name."""
@@ -305,6 +371,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         self._doc.sample_fields.pop(name, None)
         self._doc.sample_fields[new_name] = field.to_dict()
         self._schema[new_name] = field
+        self._reload_samples()
 
     @translate_errors
     def create_index(self, field: str, unique: bool = False) -> str:
@@ -397,6 +464,13 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         )
 
     def __getitem__(self, key: Any) -> Any:
+        """``dataset[id]`` or ``dataset[filepath]``: the sample (the live object, if
+        one is held); ``dataset[a:b]``: a view.
+
+        Raises:
+            SampleNotFoundError: no such sample.
+            SampleIndexError: a number (samples are looked up by id or filepath).
+        """
         if isinstance(key, slice):  # dataset[:10] is a view
             return self._slice(key)
         if isinstance(key, Sample):
@@ -404,15 +478,34 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         if isinstance(key, str) and ObjectId.is_valid(key):
             key = ObjectId(key)
         if isinstance(key, ObjectId):
-            return Sample._from_doc(self._get_doc(key), self)
+            return self._sample_of(self._get_doc(key))
         if isinstance(key, str):
             doc = translate_errors(self._sample_coll().find_one)({"filepath": key})
             if doc is None:
                 raise SampleNotFoundError(
                     f"No sample with id or filepath {key!r} in dataset {self.name!r}"
                 )
-            return Sample._from_doc(doc, self)
+            return self._sample_of(doc)
+        if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+            raise SampleIndexError(
+                f"Samples are not looked up by position (got {key!r}); use an id or a "
+                f"filepath, a slice such as dataset[{key}:{key + 1}], or dataset.skip({key})"
+                ".first()"
+            )
         raise SampleNotFoundError(f"Samples are looked up by id or filepath; got {key!r}")
+
+    def _sample_of(self, doc: dict[str, Any]) -> Sample:
+        """The live sample of a stored document, or a new one, registered."""
+        live = self._live.get(doc["_id"])
+        if live is not None:
+            return live
+        sample = Sample._from_doc(doc, self)
+        self._live.refs[doc["_id"]] = weakref.ref(sample)
+        return sample
+
+    def _reload_samples(self, ids: Iterable[Any] | None = None) -> None:
+        """Refresh the live samples of ``ids`` (ObjectIds; all when None) after a bulk write."""
+        reload_samples(self, ids)
 
     def __delitem__(self, key: Any) -> None:
         self.delete_samples([key])
@@ -445,10 +538,8 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         coll = self._sample_coll()
         for i in range(0, len(oids), ID_CHUNK):
             deleted += coll.delete_many({"_id": {"$in": oids[i : i + ID_CHUNK]}}).deleted_count
-        for item in items:
-            if isinstance(item, Sample) and item._dataset is self:
-                item._dataset = None
-                item._doc.pop("_id", None)
+        gone = [s for s in items if isinstance(s, Sample) and s._dataset is self]
+        detach_samples(self, gone + self._live.alive(oids))
         return deleted
 
     @translate_errors
@@ -476,8 +567,9 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @translate_errors
     def clear(self) -> None:
-        """Delete every sample (never their files)."""
+        """Delete every sample (never their files); live samples leave the dataset."""
         self._sample_coll().delete_many({})
+        detach_samples(self)
 
     @translate_errors
     def delete_labels(self, labels: Any = None, ids: Any = None, tags: Any = None,
@@ -570,6 +662,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         runs.delete_dataset_results(str(self._doc.id))
         DatasetDocument.objects(id=self._doc.id).delete()
         self._deleted = True
+        detach_samples(self)
         _instances.pop((config.database_name, self._doc.name), None)
 
     # -- importers (defined in importers.py) -------------------------------------
@@ -638,7 +731,8 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
                   **kwargs)  # fmt: skip
 
 
-def _create_document(name: str, save: bool = True) -> DatasetDocument:
+def _create_document(name: str, save: bool = True, persistent: bool = True,
+                     unique_filepaths: bool = True) -> DatasetDocument:  # fmt: skip
     get_db()
     now = utcnow()
     doc = DatasetDocument(
@@ -646,24 +740,29 @@ def _create_document(name: str, save: bool = True) -> DatasetDocument:
         sample_collection_name=f"samples.{ObjectId()}",
         created_at=now,
         last_loaded_at=now,
+        persistent=bool(persistent),
+        unique_filepaths=bool(unique_filepaths),
     )
     if not save:
         recovery.stage(doc.sample_collection_name, name)
     coll = get_db()[doc.sample_collection_name]
-    coll.create_index([("filepath", ASCENDING)], unique=True)
+    # unique or not, the index makes lookups by filepath (merges, dataset[path]) fast
+    coll.create_index([("filepath", ASCENDING)], unique=bool(unique_filepaths))
     if save:
         doc.save()
     return doc
 
 
 @contextlib.contextmanager
-def staged_dataset(name: str | None = None, overwrite: bool = False) -> Iterator[Dataset]:
+def staged_dataset(name: str | None = None, overwrite: bool = False,
+                   unique_filepaths: bool = True) -> Iterator[Dataset]:  # fmt: skip
     """A new dataset that becomes visible under ``name`` only when the block completes.
 
     Importers fill it inside the block; if the block raises, or the process is
     killed, no dataset of that name appears (a killed import's samples are
     dropped by the next import), and with ``overwrite`` the old dataset stays
     until the new one is complete. Run again, the same import simply works.
+    ``unique_filepaths`` is on by default: an importer never adds a file twice.
 
     Raises:
         DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
@@ -682,8 +781,9 @@ def staged_dataset(name: str | None = None, overwrite: bool = False) -> Iterator
             "pass overwrite=True"
         )
     ds = object.__new__(Dataset)
-    ds._doc = _create_document(name, save=False)
+    ds._doc = _create_document(name, save=False, unique_filepaths=unique_filepaths)
     ds._deleted, ds._staging = False, True
+    ds._live = LiveSamples()
     ds._schema = dict(_BASE_SCHEMA)
     coll_name = ds._doc.sample_collection_name
     try:
@@ -750,3 +850,19 @@ def delete_dataset(name: str) -> None:
         DatasetNotFoundError: no such dataset.
     """
     load_dataset(name).delete()
+
+
+@translate_errors
+def delete_non_persistent_datasets() -> list[str]:
+    """Delete every dataset whose ``persistent`` is False; returns their names.
+
+    FiftyOne runs this when its database service stops; ours keeps running for
+    every process of the user, so call it yourself (datasets are persistent by
+    default here).
+    """
+    get_db()
+    names = sorted(d.name for d in DatasetDocument.objects(persistent=False).only("name"))
+    for name in names:
+        with contextlib.suppress(DatasetNotFoundError):  # deleted meanwhile elsewhere
+            delete_dataset(name)
+    return names

@@ -10,12 +10,16 @@ from __future__ import annotations
 import copy
 import os
 import pprint
+import weakref
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
 
 from .errors import DatasetCoreError, FieldNotFoundError, FieldValueError, SchemaError
 from .fields import DateField, validate_field_name
 from .labels import Label
+from .singletons import reload_samples
 from .values import from_mongo, to_mongo
 
 if TYPE_CHECKING:
@@ -54,6 +58,25 @@ def _tag_list(tags: Any) -> list[str]:
     return list(tags)
 
 
+#: fields a copied sample does not take: the dataset sets them when it is added
+_NOT_COPIED = frozenset({"id", "created_at", "last_modified_at"})
+
+
+def _new_label_ids(value: Any) -> Any:
+    """``value`` (stored form) with a fresh ``_id`` in every label: a copy is a new label."""
+    if type(value) is dict:
+        if "_cls" in value and "_id" in value:
+            value["_id"] = ObjectId()
+        for v in value.values():
+            if type(v) in (dict, list):
+                _new_label_ids(v)
+    elif type(value) is list:
+        for v in value:
+            if type(v) in (dict, list):
+                _new_label_ids(v)
+    return value
+
+
 def _detach(value: Any) -> Any:
     if type(value) is list and all(type(v) in (str, int, float, bool) for v in value):
         return list(value)
@@ -75,7 +98,7 @@ class Sample:
         'cat'
     """
 
-    __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig")
+    __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig", "__weakref__")
 
     def __init__(
         self,
@@ -144,6 +167,11 @@ class Sample:
     def filepath(self) -> str:
         """The absolute path of the image."""
         return self._doc["filepath"]
+
+    @property
+    def filename(self) -> str:
+        """The basename of the image's path (``"cat.jpg"``)."""
+        return os.path.basename(self._doc["filepath"])
 
     @property
     def tags(self) -> list[str]:
@@ -295,13 +323,27 @@ class Sample:
                 "This sample is not in a dataset; add it with dataset.add_sample(sample)"
             )
         changed = self._sync_objects()
+        dataset = self._dataset
         if changed:
-            self._dataset._save_sample(self, changed)
+            dataset._save_sample(self, changed)
         self._dirty = None
         self._orig = None
+        oid = self._doc["_id"]
+        live = dataset._live.get(oid)
+        if live is None and not self._partial:
+            dataset._live.refs[oid] = weakref.ref(self)  # the singleton from now on
+        elif live is not None and live is not self and changed:
+            reload_samples(dataset, [oid], skip=self)  # the other handle sees the edit
 
-    def reload(self) -> None:
-        """Re-read the sample from the database, dropping unsaved changes."""
+    def reload(self, hard: bool = False) -> None:
+        """Re-read the sample from the database, dropping unsaved changes.
+
+        ``hard`` is accepted for FiftyOne's signature (every reload reads the
+        database). A sample read through a view becomes the whole stored sample.
+
+        Raises:
+            SampleNotFoundError: the sample was deleted from its dataset meanwhile.
+        """
         if self._dataset is None:
             return
         self._doc = self._dataset._get_doc(self._doc["_id"])
@@ -321,9 +363,47 @@ class Sample:
                 d[k] = v
         return d
 
-    def copy(self) -> Sample:
-        """A new sample, not in any dataset, with the same fields."""
-        doc = {k: v for k, v in self.to_mongo_dict().items() if not k.startswith("_")}
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sample:
+        """A new sample (not in a dataset) from a dict such as :meth:`to_dict` returns.
+
+        Labels may be given as label objects or as their dicts (``{"_cls":
+        "Classification", ...}``); ``id``, ``created_at``, ``last_modified_at``
+        and ``_``-prefixed keys are not copied (the dataset sets them).
+
+        Raises:
+            FieldValueError: ``d`` has no ``filepath``, or bad tags.
+
+        Example:
+            >>> s2 = Sample.from_dict(s.to_dict())
+        """
+        if not isinstance(d, dict) or "filepath" not in d:
+            raise FieldValueError(
+                f"Sample.from_dict takes a dict with a 'filepath'; got {d!r:.80}"
+            )
+        fields = {
+            k: from_mongo(v) for k, v in d.items()
+            if k not in _NOT_COPIED and not k.startswith("_")
+        }  # fmt: skip
+        return cls(**fields)
+
+    def copy(self, fields: Any = None, omit_fields: Any = None) -> Sample:
+        """A new sample, not in any dataset, with the same fields and new label ids.
+
+        Args:
+            fields: only these fields (besides filepath and tags).
+            omit_fields: all fields but these.
+        """
+        keep = None if fields is None else set([fields] if isinstance(fields, str) else fields)
+        omit = set([omit_fields] if isinstance(omit_fields, str) else omit_fields or ())
+        doc = {}
+        for k, v in self.to_mongo_dict().items():
+            if k.startswith("_") or k in _NOT_COPIED:
+                continue
+            if k not in ("filepath", "tags") and ((keep is not None and k not in keep)
+                                                  or k in omit):  # fmt: skip
+                continue
+            doc[k] = _new_label_ids(copy.deepcopy(v))
         return Sample._from_doc(doc, None)
 
     def __eq__(self, other: object) -> bool:

@@ -228,6 +228,7 @@ class DatasetSchemaMixin:
         self._sample_coll().update_many(  # type: ignore[attr-defined]
             {}, [{"$set": {clean_path(new_field_name): "$" + src}}]
         )
+        self._reload_samples()  # type: ignore[attr-defined]
 
     def clone_sample_fields(self, field_mapping: dict[str, str]) -> None:
         """:meth:`clone_sample_field` for each ``old -> new`` pair."""
@@ -245,6 +246,7 @@ class DatasetSchemaMixin:
                 f"fields: {list(self._schema)}"
             )
         self._sample_coll().update_many({}, {"$set": {clean_path(field_name): None}})  # type: ignore[attr-defined]
+        self._reload_samples()  # type: ignore[attr-defined]
 
     def clear_sample_fields(self, field_names: Any) -> None:
         """:meth:`clear_sample_field` for each name."""

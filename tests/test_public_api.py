@@ -33,6 +33,8 @@ DATASET_CORE = [
     "DynamicEmbeddedDocument", "EmbeddedDocument", "EmbeddedDocumentField",
     "EmbeddedDocumentListField", "FieldValueError", "FloatField", "IntField", "ListField",
     "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
+    # issue 13: dataset and sample semantics
+    "SampleIndexError", "delete_non_persistent_datasets",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
