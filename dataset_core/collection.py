@@ -412,7 +412,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         from .dataset import staged_dataset
 
         src = self._dataset
-        with staged_dataset(name) as new:  # visible only once every sample is copied
+        # a dataset holding a filepath twice clones into one that allows it too
+        with staged_dataset(name, unique_filepaths=src.unique_filepaths) as new:  # visible only once every sample is copied
             target = new._doc.sample_collection_name
             self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}],
                                  allowDiskUse=True)  # fmt: skip

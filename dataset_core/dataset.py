@@ -47,6 +47,7 @@ from .fields import (
     StringField,
     validate_field_name,
 )
+from .merging import MergeMixin
 from .odm import DatasetDocument
 from .sample import Sample, utcnow
 from .saved_views import SavedViewsMixin
@@ -89,7 +90,8 @@ def _default_name() -> str:
     return name
 
 
-class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollection):
+class Dataset(AddSamplesMixin, MergeMixin, SavedViewsMixin, DatasetSchemaMixin,
+              SampleCollection):  # fmt: skip
     """A named collection of image samples stored in MongoDB.
 
     Args:
