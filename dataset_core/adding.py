@@ -11,6 +11,7 @@ samples), and on any error the inserted samples are removed again.
 from __future__ import annotations
 
 import random
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,7 @@ from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, Sch
 from .fields import Field
 from .progress import progress_bar
 from .sample import Sample, utcnow
+from .singletons import PENDING_MAX
 from .values import coerce
 
 #: samples per insert_many call: large enough to amortise round trips, small
@@ -164,11 +166,13 @@ class AddSamplesMixin:
             recovery.end(self, op)
             raise
         recovery.end(self, op)
-        note = self._live.note
+        ref, note = weakref.ref, self._live.pending.append
         for s, doc in zip(bind, docs, strict=True):
             if s._dataset is None:
                 s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
-                note(s)  # dataset[s.id] is s from now on
+                note(ref(s))  # dataset[s.id] is s from now on (see singletons.py)
+        if len(self._live.pending) >= PENDING_MAX:
+            self._live.sweep()
         if dynamic:
             self._add_dynamic_of({k for sig in seen_sigs for k in sig[:1]})
         return [str(d["_id"]) for d in docs]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import Iterator
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
@@ -178,22 +179,26 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             # noted (not yet filed by id: that costs a Python-level hash) so that
             # dataset[id] and bulk writes find it later; see singletons.py
             live = dataset._live
-            refs, pending = live.refs, live.pending
-            ref, note, limit = weakref.ref, pending.append, PENDING_MAX
-            live.sweep()
-            for doc in cursor:
-                if refs:
-                    r = refs.get(doc["_id"])
-                    if r is not None:
-                        s = r()
-                        if s is not None:
-                            yield s
-                            continue
-                s = from_doc(doc, dataset, False)
-                note(ref(s))
-                if len(pending) >= limit:
-                    live.sweep()
-                yield s
+            live.sweep(clean=True)  # no dead entries: with nothing held, refs stays empty
+            refs, ref, note = live.refs, weakref.ref, live.pending.append
+            docs = iter(cursor)
+            while True:
+                done = True
+                for doc in islice(docs, PENDING_MAX):  # a sweep per chunk bounds pending
+                    done = False
+                    if refs:
+                        r = refs.get(doc["_id"])
+                        if r is not None:
+                            s = r()
+                            if s is not None:
+                                yield s
+                                continue
+                    s = from_doc(doc, dataset, False)
+                    note(ref(s))
+                    yield s
+                if done:
+                    break
+                live.sweep()
         except ConnectionFailure as e:
             raise database_error(e) from e
 
@@ -412,8 +417,9 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         from .dataset import staged_dataset
 
         src = self._dataset
-        # a dataset holding a filepath twice clones into one that allows it too
-        with staged_dataset(name, unique_filepaths=src.unique_filepaths) as new:  # visible only once every sample is copied
+        # visible only once every sample is copied; a dataset holding a filepath
+        # twice clones into one that allows it too
+        with staged_dataset(name, unique_filepaths=src.unique_filepaths) as new:
             target = new._doc.sample_collection_name
             self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}],
                                  allowDiskUse=True)  # fmt: skip

@@ -258,4 +258,3 @@ class MergeMixin:
                 "already here (it has unique_filepaths=True)"
             )
         return [str(o) for o in oids]
-

@@ -51,8 +51,9 @@ class LiveSamples:
         if len(pending) >= PENDING_MAX:
             self.sweep()
 
-    def sweep(self) -> None:
-        """File the pending samples still alive under their id; drop dead references.
+    def sweep(self, clean: bool = False) -> None:
+        """File the pending samples still alive under their id; drop dead references
+        (all of them with ``clean``, else once the filed ones doubled in number).
 
         Lists are changed in place: a running iteration holds them.
         """
@@ -68,7 +69,7 @@ class LiveSamples:
             if cur is None or cur() is None:
                 refs[oid] = r
         self.pending.clear()
-        if len(refs) > self._refs_limit:
+        if refs and (clean or len(refs) > self._refs_limit):
             for oid in [k for k, r in refs.items() if r() is None]:
                 del refs[oid]
             self._refs_limit = max(REFS_MIN, 2 * len(refs))

@@ -67,8 +67,17 @@ def test_a_dead_handle_is_forgotten(database):
         lambda ds: ds.delete_labels(fields="ground_truth"),
         lambda ds: ds.tag_labels("checked", label_fields="ground_truth"),
     ],
-    ids=["set_values", "set_values_path", "tag_samples", "tag_view", "rename_field",
-         "delete_field", "clear_field", "delete_labels", "tag_labels"],  # fmt: skip
+    ids=[
+        "set_values",
+        "set_values_path",
+        "tag_samples",
+        "tag_view",
+        "rename_field",
+        "delete_field",
+        "clear_field",
+        "delete_labels",
+        "tag_labels",
+    ],  # fmt: skip
 )
 def test_bulk_writes_refresh_held_samples(database, write):
     ds = _dataset()
