@@ -46,12 +46,17 @@ def test_iteration_returns_the_live_objects(database):
     assert all(ds[sid] is s for sid, s in held.items())
 
 
-def test_a_dead_handle_is_forgotten(database):
+def test_the_registry_does_not_keep_samples_alive(database):
+    import weakref
+
     ds = _dataset(1)
-    sid = ds.first().id
+    sample = ds.first()
+    sid, watch = sample.id, weakref.ref(sample)
+    del sample
     gc.collect()
-    sample = ds[sid]
-    assert sample.id == sid and sample.in_dataset
+    assert watch() is None
+    again = ds[sid]
+    assert again.id == sid and again.in_dataset
 
 
 @pytest.mark.parametrize(
