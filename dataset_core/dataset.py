@@ -268,8 +268,10 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
 
     @translate_errors
     def reload(self) -> None:
-        """Re-read the dataset's description (schema, runs) from the database."""
+        """Re-read the dataset's description (schema, runs) and its live samples
+        from the database (as FiftyOne's ``reload``)."""
         Dataset._load(self.name)
+        self._reload_samples()
 
     # -- schema -----------------------------------------------------------------
 

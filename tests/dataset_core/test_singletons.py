@@ -97,6 +97,14 @@ def test_bulk_writes_refresh_held_samples(database, write):
     assert [s.to_dict() for s in held] != before
 
 
+def test_dataset_reload_rereads_live_samples(database):
+    ds = _dataset(1)
+    sample = ds.first()
+    ds._sample_coll().update_many({}, {"$set": {"note": "from elsewhere"}})  # another process
+    ds.reload()
+    assert sample["note"] == "from elsewhere"
+
+
 def test_renamed_field_reads_through_held_sample(database):
     ds = _dataset(1)
     sample = ds.first()
