@@ -25,7 +25,7 @@ from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, Sch
 from .fields import Field
 from .progress import progress_bar
 from .sample import Sample, utcnow
-from .singletons import PENDING_MAX
+from .singletons import BIND_LIVE_MAX, PENDING_MAX
 from .values import coerce
 
 #: samples per insert_many call: large enough to amortise round trips, small
@@ -166,11 +166,13 @@ class AddSamplesMixin:
             recovery.end(self, op)
             raise
         recovery.end(self, op)
+        live = len(bind) <= BIND_LIVE_MAX  # dataset[s.id] is s from now on; see singletons
         ref, note = weakref.ref, self._live.pending.append
         for s, doc in zip(bind, docs, strict=True):
             if s._dataset is None:
                 s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
-                note(ref(s))  # dataset[s.id] is s from now on (see singletons.py)
+                if live:
+                    note(ref(s))
         if len(self._live.pending) >= PENDING_MAX:
             self._live.sweep()
         if dynamic:

@@ -154,3 +154,19 @@ def test_many_unheld_samples_do_not_pile_up(database):
     assert n == 3 * singletons.PENDING_MAX
     assert len(ds._live.pending) < singletons.PENDING_MAX
     assert ds._live.alive() == []
+
+
+def test_a_big_added_batch_is_bound_but_not_held_live(database, monkeypatch):
+    from dataset_core import adding
+
+    monkeypatch.setattr(adding, "BIND_LIVE_MAX", 2)
+    ds = dc.Dataset("big")
+    small = [dc.Sample("/d/s0.jpg"), dc.Sample("/d/s1.jpg")]
+    big = [dc.Sample(f"/d/b{i}.jpg") for i in range(3)]
+    ds.add_samples(small)
+    ds.add_samples(big)
+    assert all(ds[s.id] is s for s in small)
+    assert all(s.in_dataset and ds[s.id] == s and ds[s.id] is not s for s in big)
+    big[0]["score"] = 1.0
+    big[0].save()  # the edit is stored, and seen by the live handle
+    assert ds[big[0].id].score == 1.0
