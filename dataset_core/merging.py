@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pymongo import UpdateOne
 
 from .db import translate_errors
-from .errors import DuplicateSampleError, FieldNotFoundError, FieldValueError
+from .errors import DuplicateSampleError, FieldValueError
 from .fields import Field
 from .labels import list_field_of
 from .sample import Sample, _new_label_ids, utcnow
@@ -29,19 +29,22 @@ MERGE_BATCH = 10_000
 _KEPT = frozenset({"_id", "filepath", "created_at", "last_modified_at", "_rand"})
 
 
-def _docs_of(samples: Any) -> Iterator[dict[str, Any]]:
-    """Stored documents of a collection (as its view shows them) or of Samples."""
+def _docs_of(samples: Any, key_fcn: Callable[[Sample], Any] | None,
+             key: str) -> Iterator[tuple[Any, dict[str, Any]]]:  # fmt: skip
+    """``(key, stored document)`` of each incoming sample (as its view shows it)."""
     from .collection import SampleCollection
 
-    if isinstance(samples, SampleCollection):
-        yield from samples._aggregate()
+    if isinstance(samples, SampleCollection) and key_fcn is None:
+        for d in samples._aggregate():
+            yield d.get(key), d
         return
     if isinstance(samples, Sample):
         samples = [samples]
     for s in samples:
         if not isinstance(s, Sample):
             raise TypeError(f"merge_samples takes Samples or a collection; got {type(s).__name__}")
-        yield s.to_mongo_dict()
+        d = s.to_mongo_dict()
+        yield (key_fcn(s) if key_fcn is not None else d.get(key)), d
 
 
 def _field_map(fields: Any, omit_fields: Any) -> tuple[dict[str, str] | None, set[str]]:
@@ -93,6 +96,7 @@ class MergeMixin:
                       fields: Any = None, omit_fields: Any = None, merge_lists: bool = True,
                       overwrite: bool = True, expand_schema: bool = True,
                       dynamic: bool = False, include_info: bool = True,
+                      key_fcn: Callable[[Sample], Any] | None = None,
                       progress: bool | None = None) -> None:  # fmt: skip
         """Merge samples (a collection, or Samples) into this dataset by ``key_field``.
 
@@ -109,10 +113,12 @@ class MergeMixin:
             overwrite: replace existing values (False: only fill fields that
                 are unset or None here).
             expand_schema: allow new fields (False: a new field is an error).
+            key_fcn: instead of ``key_field``, a function of a sample giving its
+                key (applied to the samples here and to the incoming ones).
             dynamic, include_info, progress: accepted for FiftyOne's signature.
 
         Raises:
-            FieldNotFoundError: a new field and ``expand_schema=False``.
+            FieldValueError: a new field and ``expand_schema=False``.
             SchemaError: a value conflicting with the field's type here.
 
         Example:
@@ -120,15 +126,19 @@ class MergeMixin:
         """
         mapping, omit = _field_map(fields, omit_fields)
         key = "_id" if key_field in ("id", "_id") else key_field
-        if key != "_id":
-            self._check_path(key)
         stored_keys: dict[Any, Any] = {}  # key value -> stored id (the first, if repeated)
-        for d in self._sample_coll().find({}, {key: 1}):
-            stored_keys.setdefault(d.get(key) if key != "_id" else d["_id"], d["_id"])
+        if key_fcn is not None:
+            for sample in self:
+                stored_keys.setdefault(key_fcn(sample), sample._doc["_id"])
+        else:
+            if key != "_id":
+                self._check_path(key)
+            for d in self._sample_coll().find({}, {key: 1}):
+                stored_keys.setdefault(d.get(key) if key != "_id" else d["_id"], d["_id"])
         updates: list[tuple[Any, dict[str, Any]]] = []
         inserts: list[dict[str, Any]] = []
         new_fields: dict[str, Field] = {}
-        for src in _docs_of(samples):
+        for value, src in _docs_of(samples, key_fcn, key):
             doc = {}
             for k, v in src.items():
                 if k in _KEPT or v is None or k in omit:
@@ -137,7 +147,6 @@ class MergeMixin:
                     continue
                 name = mapping.get(k, k) if mapping is not None else k
                 doc[name] = v
-            value = src.get(key)
             dest = stored_keys.get(value) if value is not None else None
             if dest is not None:
                 if not skip_existing:
@@ -155,7 +164,7 @@ class MergeMixin:
                 else:
                     self._check_value(k, v)
         if new_fields and not expand_schema:
-            raise FieldNotFoundError(
+            raise FieldValueError(
                 f"merge_samples: fields {sorted(new_fields)} are not in the schema of dataset "
                 f"{self.name!r} and expand_schema=False; declare them with add_sample_field"
             )

@@ -109,3 +109,23 @@ def test_add_collection_keeps_ids_or_makes_new_ones(database):
     assert ds[new[0]].gt.id != other.first().gt.id
     with pytest.raises(TypeError, match="add_samples"):
         ds.add_collection([dc.Sample("/x.jpg")])
+
+
+def test_merge_by_key_function_and_no_new_fields(database):
+    import os
+
+    ds = _gt()
+    incoming = [dc.Sample("/elsewhere/a.jpg", score=0.3)]
+    with pytest.raises(ValueError, match="'score'.*expand_schema=False"):
+        ds.merge_samples(incoming, expand_schema=False)
+    ds.merge_samples(incoming, key_fcn=lambda s: os.path.basename(s.filepath))
+    assert len(ds) == 2 and ds["/d/a.jpg"].score == 0.3
+
+
+def test_merge_renamed_fields_merge_label_lists(database):
+    ds = dc.Dataset("r")
+    ds.add_sample(dc.Sample("/d/a.jpg", p1=dc.Detections(detections=[dc.Detection(label="x")])))
+    ds.merge_samples([dc.Sample("/d/a.jpg", p2=dc.Detections(detections=[dc.Detection(label="y")]),
+                                hello="bar")], fields={"p2": "p1", "hello": "hello2"})  # fmt: skip
+    assert ds.values("p1.detections.label") == [["x", "y"]]
+    assert ds.values("hello2") == ["bar"] and not ds.has_field("p2")
