@@ -21,8 +21,7 @@ from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
 from .errors import FieldNotFoundError, SampleNotFoundError, ViewError
-from .fields import DateField
-from .label_ops import LabelsMixin, label_values
+from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
 from .schema_methods import CollectionSchemaMixin
@@ -47,7 +46,6 @@ from .stages import (
     ViewStage,
 )
 from .stages.base import check_names
-from .values import as_date, from_mongo
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
@@ -128,18 +126,6 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         """One line naming this collection, e.g. ``Dataset 'cifar'`` or a view's stages."""
         return self._describe()
 
-    @translate_errors
-    def count(self, field: str | None = None) -> int:
-        """The number of samples, or of non-None values of ``field``."""
-        if field is None:
-            if not self._pipeline():
-                return self._coll.count_documents({})
-            docs = list(self._aggregate([{"$count": "n"}]))
-            return docs[0]["n"] if docs else 0
-        self._dataset._check_path(field)
-        docs = list(self._aggregate([{"$match": {field: {"$ne": None}}}, {"$count": "n"}]))
-        return docs[0]["n"] if docs else 0
-
     def __len__(self) -> int:
         return self.count()
 
@@ -211,28 +197,6 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         docs = self._aggregate([{"$limit": int(num_samples)}])
         partial = bool(self._pipeline())
         return [Sample._from_doc(d, self._dataset, partial) for d in docs]
-
-    @translate_errors
-    def values(self, field: str) -> list[Any]:
-        """The value of ``field`` (a dotted path is fine) for every sample, in order.
-
-        Example:
-            >>> labels = dataset.values("ground_truth.label")
-        """
-        if field in ("id", "_id"):
-            docs = self._aggregate([{"$project": {"_id": 1}}])
-            ids = [d["_id"] for d in docs]
-            return ids if field == "_id" else [str(i) for i in ids]
-        path = self._dataset._check_path(field)
-        labels = label_values(self, path)  # paths into label lists, label ids
-        if labels is not None:
-            return labels
-        docs = self._aggregate([{"$project": {"_id": 0, "v": "$" + path}}])
-        if "." in path:
-            return [d.get("v") for d in docs]
-        if type(self._dataset._schema.get(path)) is DateField:
-            return [as_date(d.get("v")) for d in docs]
-        return [from_mongo(d.get("v")) for d in docs]
 
     @translate_errors
     def set_values(self, field: str, values: Any, key_field: str = "id",
@@ -391,57 +355,96 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             new._doc.info = dict(src._doc.info)
         return new
 
-    # -- aggregations (dataset_core/aggregations.py) -----------------------------
+    # -- aggregations (dataset_core/aggregations/) ---------------------------------
 
     @translate_errors
-    def aggregate(self, aggs_or_pipeline: Any) -> Any:
+    def aggregate(self, aggregations: Any) -> Any:
         """Run typed aggregations, or a raw MongoDB pipeline, after this collection's stages.
 
         Args:
-            aggs_or_pipeline: an :class:`~dataset_core.aggregations.Aggregation`
-                (returns its value), a list of them (returns their values,
-                computed in one round trip), or a raw pipeline: a list of
-                ``{"$operator": ...}`` dicts (returns the output documents).
+            aggregations: an :class:`~dataset_core.aggregations.Aggregation`
+                (returns its value), a list of them (returns the list of their
+                values, computed in one database round trip), or a raw pipeline
+                (a list of ``{"$operator": ...}`` dicts; returns its documents).
 
         Raises:
-            ViewError: a malformed pipeline step, or one MongoDB rejects.
+            ViewError: anything else, or a pipeline MongoDB rejects.
             FieldNotFoundError: an aggregation of a field not in the schema.
 
         Example:
             >>> n, (lo, hi) = dataset.aggregate([dc.Count(), dc.Bounds("uniqueness")])
             >>> dataset.aggregate([{"$group": {"_id": "$file_hash", "n": {"$sum": 1}}}])
         """
-        return aggs.aggregate(self, aggs_or_pipeline)
+        return aggs.aggregate(self, aggregations)
 
-    def count_values(self, field: str) -> dict[Any, int]:
-        """Value -> count of ``field`` (list fields count elements); see CountValues."""
-        return self.aggregate(aggs.CountValues(field))
+    def count(self, field: str | None = None, safe: bool = False) -> int:
+        """The number of samples, or of the non-None values of ``field`` (values
+        inside lists one by one: ``count("tags")`` counts tags); see :class:`Count`."""
+        if field is None and not self._pipeline():
+            return self._count_documents()
+        return self.aggregate(aggs.Count(field, safe=safe))
 
-    def distinct(self, field: str) -> list[Any]:
-        """The sorted distinct non-None values of ``field``; see Distinct."""
-        return self.aggregate(aggs.Distinct(field))
+    @translate_errors
+    def _count_documents(self) -> int:
+        return self._coll.count_documents({})
 
-    def bounds(self, field: str) -> tuple[Any, Any]:
-        """``(min, max)`` of ``field``, ``(None, None)`` when unset; see Bounds."""
-        return self.aggregate(aggs.Bounds(field))
+    def count_values(self, field: str, safe: bool = False) -> dict[Any, int]:
+        """Value -> number of occurrences of ``field``; see :class:`CountValues`."""
+        return self.aggregate(aggs.CountValues(field, safe=safe))
 
-    def mean(self, field: str) -> float | None:
-        """The mean of ``field``'s numeric values; see Mean."""
-        return self.aggregate(aggs.Mean(field))
+    def distinct(self, field: str, safe: bool = False) -> list[Any]:
+        """The sorted distinct values of ``field``; see :class:`Distinct`."""
+        return self.aggregate(aggs.Distinct(field, safe=safe))
 
-    def sum(self, field: str) -> float:
-        """The sum of ``field``'s numeric values; see Sum."""
-        return self.aggregate(aggs.Sum(field))
+    def bounds(self, field: str, safe: bool = False) -> tuple[Any, Any]:
+        """``(min, max)`` of ``field``; see :class:`Bounds`."""
+        return self.aggregate(aggs.Bounds(field, safe=safe))
 
-    def std(self, field: str, sample: bool = False) -> float | None:
-        """The standard deviation of ``field``'s numeric values; see Std."""
-        return self.aggregate(aggs.Std(field, sample=sample))
+    def min(self, field: str, safe: bool = False) -> Any:
+        """The smallest value of ``field``; see :class:`Min`."""
+        return self.aggregate(aggs.Min(field, safe=safe))
+
+    def max(self, field: str, safe: bool = False) -> Any:
+        """The largest value of ``field``; see :class:`Max`."""
+        return self.aggregate(aggs.Max(field, safe=safe))
+
+    def mean(self, field: str, safe: bool = False) -> float:
+        """The mean of ``field``'s numeric values; see :class:`Mean`."""
+        return self.aggregate(aggs.Mean(field, safe=safe))
+
+    def sum(self, field: str, safe: bool = False) -> float:
+        """The sum of ``field``'s numeric values; see :class:`Sum`."""
+        return self.aggregate(aggs.Sum(field, safe=safe))
+
+    def std(self, field: str, safe: bool = False, sample: bool = False) -> float:
+        """The standard deviation of ``field``'s numeric values; see :class:`Std`."""
+        return self.aggregate(aggs.Std(field, safe=safe, sample=sample))
+
+    def quantiles(self, field: str, quantiles: Any, safe: bool = False) -> Any:
+        """The quantile(s) of ``field``'s numeric values; see :class:`Quantiles`."""
+        return self.aggregate(aggs.Quantiles(field, quantiles, safe=safe))
 
     def histogram_values(
-        self, field: str, bins: int = 10, range: tuple[float, float] | None = None
-    ) -> tuple[list[int], list[float]]:
-        """``(counts, edges)`` of ``field`` in equal bins, like numpy; see HistogramValues."""
+        self, field: str, bins: int = 10, range: tuple[Any, Any] | None = None
+    ) -> tuple[list[int], list[Any], int]:
+        """``(counts, edges, other)`` of ``field`` in equal bins; see :class:`HistogramValues`."""
         return self.aggregate(aggs.HistogramValues(field, bins=bins, range=range))
+
+    def values(self, field_or_fields: Any, missing_value: Any = None,
+               unwind: bool | int = False, _allow_missing: bool = False) -> list[Any]:  # fmt: skip
+        """The value of a field (a dotted path is fine) for every sample, in order.
+
+        A list of fields gives a list of such lists. Paths into lists keep them
+        per sample unless ``unwind``; see :class:`Values`.
+
+        Example:
+            >>> labels = dataset.values("ground_truth.label")
+            >>> ids, paths = dataset.values(["id", "filepath"])
+        """
+        if isinstance(field_or_fields, (list, tuple)):
+            # one streamed query each: a $facet would cap them all at 16 MB together
+            return [self.values(f, missing_value, unwind) for f in field_or_fields]
+        return self.aggregate(aggs.Values(field_or_fields, missing_value, unwind))
 
     # -- end aggregations ---------------------------------------------------------
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ViewError
+from .paths import FieldPath, resolve
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
 
-#: top-level field types whose values are never lists (no unwinding needed)
-_SCALAR_FTYPES = frozenset({"string", "int", "float", "bool", "datetime", "objectid"})
 #: field types whose values are whole documents: counting or bounding them is meaningless
 _DOCUMENT_FTYPES = frozenset({"embedded", "dict", "array"})
 
@@ -89,37 +88,22 @@ class Aggregation:
 
     # -- helpers for subclasses -------------------------------------------------
 
-    def _path(self, collection: SampleCollection) -> str:
-        return collection._dataset._check_path(self._field)
+    def _resolve(self, collection: SampleCollection) -> FieldPath:
+        """The resolved path, kept for :meth:`parse_result` to convert values."""
+        self._fp = resolve(collection, self._field)
+        return self._fp
 
-    def _is_id(self) -> bool:
-        return self._field.split(".", 1)[0] in ("id", "_id")
-
-    def _value_steps(self, collection: SampleCollection) -> tuple[list[dict[str, Any]], str]:
-        """Steps that expose one value per row, and the expression naming it.
-
-        A top-level scalar field needs no steps (``"$uniqueness"``); a path that
-        may cross a list is projected to ``v`` and unwound (nulls drop out).
-        """
-        path = self._path(collection)
-        if not may_be_list(collection, path):
-            return [], "$" + path
-        return [{"$project": {"_id": 0, "v": "$" + path}}, {"$unwind": "$v"}], "$v"
+    def _convert(self, value: Any) -> Any:
+        fp = getattr(self, "_fp", None)
+        return fp.convert(value) if fp is not None and fp.needs_convert else value
 
 
-def may_be_list(collection: SampleCollection, path: str) -> bool:
-    """Whether values at ``path`` can be lists (judged from the schema)."""
-    if "." in path:
-        return not path.startswith("_id.")
-    field = collection._dataset._schema.get(path)
-    return path not in ("_id", "_rand") and (field is None or field.ftype not in _SCALAR_FTYPES)
-
-
-def check_leaf(agg: Aggregation, collection: SampleCollection, path: str) -> None:
-    field = collection._dataset._schema.get(path)
+def check_leaf(agg: Aggregation, fp: FieldPath) -> None:
+    """Refuse whole documents where an aggregation needs values."""
+    field = fp.leaf
     if field is not None and field.ftype in _DOCUMENT_FTYPES:
-        hint = f"'{path}.label'" if field.document_type else f"a path inside {path!r}"
+        hint = f"'{fp.field}.label'" if field.document_type else f"a path inside {fp.field!r}"
         raise ViewError(
-            f"{type(agg).__name__} needs values, but {path!r} holds whole {field} documents; "
-            f"pass a path to a value inside it, e.g. {hint}"
+            f"{type(agg).__name__} needs values, but {fp.field!r} holds whole {field} "
+            f"documents; pass a path to a value inside it, e.g. {hint}"
         )
