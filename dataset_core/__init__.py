@@ -150,6 +150,10 @@ def __getattr__(name: str):  # noqa: ANN202
         from server.session import Session
 
         return Session
+    if name == "core":  # FiftyOne's module paths (fo.core.labels), loaded on first use
+        import importlib
+
+        return importlib.import_module(".core", __name__)
     raise AttributeError(f"module 'dataset_core' has no attribute {name!r}")
 
 
