@@ -33,6 +33,8 @@ DATASET_CORE = [
     "DynamicEmbeddedDocument", "EmbeddedDocument", "EmbeddedDocumentField",
     "EmbeddedDocumentListField", "FieldValueError", "FloatField", "IntField", "ListField",
     "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
+    # issue 13: FiftyOne's Min, Max and Quantiles aggregations
+    "Max", "Min", "Quantiles",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
@@ -40,9 +42,10 @@ COLLECTION = [
     "delete_brain_runs", "describe", "distinct", "estimated_count", "exclude", "exclude_fields",
     "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
     "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
-    "list_brain_runs", "load_brain_results", "match", "match_tags", "mean", "mongo",
-    "rename_brain_run", "select", "select_fields", "set_values", "shuffle", "skip", "sort_by",
-    "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples", "values", "view",
+    "list_brain_runs", "load_brain_results", "match", "match_tags", "max", "mean", "min",
+    "mongo", "quantiles", "rename_brain_run", "select", "select_fields", "set_values", "shuffle",
+    "skip", "sort_by", "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples",
+    "values", "view",
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [
