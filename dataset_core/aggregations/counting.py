@@ -22,12 +22,12 @@ NON_FINITE = [float("nan"), float("inf"), float("-inf")]
 class _Safe(Aggregation):
     """An aggregation with FiftyOne's ``safe`` flag: leave out nan and inf values."""
 
-    def __init__(self, field: str, safe: bool = False) -> None:
-        super().__init__(field)
+    def __init__(self, field: Any, expr: Any = None, safe: bool = False) -> None:
+        super().__init__(field, expr)
         self._safe = bool(safe)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"field": self._field, "safe": self._safe}
+        return {"field": self._field, **self._expr_kwargs(), "safe": self._safe}
 
     def _values(
         self, collection: SampleCollection, leaf_wrap: bool = True
@@ -46,7 +46,8 @@ class Count(_Safe):
     tags, ``Count("gt.detections")`` the number of detections.
 
     Args:
-        field: the field or path to count; all samples when None.
+        field: the field or path (or expression) to count; all samples when None.
+        expr: an expression applied to each value before counting.
         safe: leave out nan and inf values.
 
     Example:
@@ -54,12 +55,11 @@ class Count(_Safe):
         9000
     """
 
-    def __init__(self, field: str | None = None, safe: bool = False) -> None:
+    def __init__(self, field: Any = None, expr: Any = None, safe: bool = False) -> None:
         if field is None:
-            self._field = None  # type: ignore[assignment]
-            self._safe = bool(safe)
+            self._field, self._expr, self._safe = None, None, bool(safe)
         else:
-            super().__init__(field, safe=safe)
+            super().__init__(field, expr, safe=safe)
 
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         if self._field is None:
@@ -84,7 +84,7 @@ class CountValues(_Safe):
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         fp = self._resolve(collection)
         check_leaf(self, fp)
-        if _leaf_list(fp) and not self._safe:
+        if fp.is_whole_list and not self._safe:
             # group first, unwind after: unwinding then runs over the few
             # distinct lists (of tags, say) instead of over every sample
             steps: list[dict[str, Any]] = [{"$group": {"_id": "$" + fp.path, "n": {"$sum": 1}}}]
@@ -113,7 +113,7 @@ class Distinct(_Safe):
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         fp = self._resolve(collection)
         check_leaf(self, fp)
-        if _leaf_list(fp) and not self._safe:
+        if fp.is_whole_list and not self._safe:
             steps: list[dict[str, Any]] = [{"$group": {"_id": "$" + fp.path}}]
             steps += _unwind_groups({})
         else:
@@ -123,11 +123,6 @@ class Distinct(_Safe):
 
     def parse_result(self, docs: list[dict[str, Any]]) -> list[Any]:
         return [_key(self._convert(d["_id"]), self) for d in docs]
-
-
-def _leaf_list(fp: FieldPath) -> bool:
-    """Whether the one list of ``fp`` holds the values themselves (``tags``)."""
-    return len(fp.hops) == 1 and not fp.rest and fp.leaf is not None
 
 
 def _unwind_groups(accumulators: dict[str, Any]) -> list[dict[str, Any]]:

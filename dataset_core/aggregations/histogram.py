@@ -30,6 +30,8 @@ class HistogramValues(Aggregation):
         field: a numeric or date field or path (list paths are unwound).
         bins: the number of bins.
         range: ``(lower, upper)`` numbers or datetimes; the field's bounds when None.
+        expr: an expression applied to each value first (FiftyOne's second
+            positional argument; here a keyword, as ``bins`` comes second).
 
     Returns (from :meth:`parse_result`):
         ``(counts, edges, other)``: ``bins`` ints, ``bins + 1`` edges, and the
@@ -39,8 +41,8 @@ class HistogramValues(Aggregation):
         >>> counts, edges, other = dataset.histogram_values("uniqueness", bins=50)
     """
 
-    def __init__(self, field: str, bins: int = 10, range: Any = None) -> None:
-        super().__init__(field)
+    def __init__(self, field: Any, bins: int = 10, range: Any = None, expr: Any = None) -> None:
+        super().__init__(field, expr)
         if bins is None:
             bins = 10
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
@@ -60,7 +62,7 @@ class HistogramValues(Aggregation):
 
     def _kwargs(self) -> dict[str, Any]:
         rng = list(self._range) if self._range is not None else None
-        return {"field": self._field, "bins": self._bins, "range": rng}
+        return {"field": self._field, "bins": self._bins, "range": rng, **self._expr_kwargs()}
 
     def with_bounds(self, bounds: tuple[Any, Any]) -> HistogramValues:
         """This histogram with its range set from the field's ``(min, max)``.
@@ -78,7 +80,7 @@ class HistogramValues(Aggregation):
                 )
         if lo is None or hi is None:
             lo, hi = 0.0, 1.0
-        return HistogramValues(self._field, self._bins, (lo, hi))
+        return HistogramValues(self._field, self._bins, (lo, hi), self._expr)
 
     def _edges(self) -> list[float]:
         if self._range is None:

@@ -103,12 +103,13 @@ class Std(_Reduce):
             the population one (divides by n, like ``numpy.std``).
     """
 
-    def __init__(self, field: str, safe: bool = False, sample: bool = False) -> None:
-        super().__init__(field, safe=safe)
+    def __init__(self, field: Any, expr: Any = None, safe: bool = False,
+                 sample: bool = False) -> None:  # fmt: skip
+        super().__init__(field, expr, safe=safe)
         self._sample = bool(sample)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"field": self._field, "safe": self._safe, "sample": self._sample}
+        return {**super()._kwargs(), "sample": self._sample}
 
     def _accumulators(self, expr: str) -> dict[str, Any]:
         return {"v": {"$stdDevSamp" if self._sample else "$stdDevPop": expr}}
@@ -129,6 +130,7 @@ class Quantiles(_Safe):
     Args:
         field: a numeric field or path (lists on the way are unwound).
         quantiles: one number in ``[0, 1]`` or a list of them.
+        expr: an expression applied to each value first.
         safe: leave out nan and inf values.
 
     Returns (from :meth:`parse_result`):
@@ -138,8 +140,8 @@ class Quantiles(_Safe):
         >>> q1, median, q3 = dataset.quantiles("uniqueness", [0.25, 0.5, 0.75])
     """
 
-    def __init__(self, field: str, quantiles: Any, safe: bool = False) -> None:
-        super().__init__(field, safe=safe)
+    def __init__(self, field: Any, quantiles: Any, expr: Any = None, safe: bool = False) -> None:
+        super().__init__(field, expr, safe=safe)
         if hasattr(quantiles, "tolist"):  # a numpy array or number
             quantiles = quantiles.tolist()
         self._single = not isinstance(quantiles, (list, tuple))
@@ -153,7 +155,7 @@ class Quantiles(_Safe):
 
     def _kwargs(self) -> dict[str, Any]:
         q = self._quantiles[0] if self._single else list(self._quantiles)
-        return {"field": self._field, "quantiles": q, "safe": self._safe}
+        return {"field": self._field, "quantiles": q, **self._expr_kwargs(), "safe": self._safe}
 
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         _, steps, expr = self._values(collection)

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 from bson import ObjectId
 
 from ..errors import ViewError
+from ..expressions import ViewExpression, ViewField
 from ..fields import (
     ArrayField,
     DateField,
-    DateTimeField,
     EmbeddedDocumentField,
     Field,
     ListField,
@@ -56,6 +56,11 @@ class FieldPath:
         rest: the path from the last list's element to the value (``""``: the
             elements themselves).
         leaf: the schema's field of the value, or None when undeclared.
+        is_id: the path ends in ``id``: its ObjectIds come back as strings.
+        expr: a :class:`~dataset_core.expressions.ViewExpression` applied to
+            each value (after unwinding; a list at the end of the path, not
+            marked ``[]``, is given to it whole), or None.
+        root: instead of a path, a compiled expression of each sample.
     """
 
     field: str
@@ -65,23 +70,42 @@ class FieldPath:
     rest: str
     leaf: Field | None
     is_id: bool
+    expr: Any = None
+    root: Any = None
 
     @property
     def ftype(self) -> str | None:
         return self.leaf.ftype if self.leaf is not None else None
 
     @property
-    def is_date(self) -> bool:
-        return type(self.leaf) is DateField
+    def is_whole_list(self) -> bool:
+        """Whether the path's one list holds the values themselves (``tags``)."""
+        return len(self.hops) == 1 and not self.rest and self.leaf is not None and not self.computed
 
     @property
-    def is_datetime(self) -> bool:
-        return isinstance(self.leaf, (DateField, DateTimeField))
+    def computed(self) -> bool:
+        """Whether values come from an expression rather than straight from the path."""
+        return self.expr is not None or self.root is not None
+
+    @property
+    def is_date(self) -> bool:
+        return type(self.leaf) is DateField and not self.computed
 
     @property
     def needs_convert(self) -> bool:
         """Whether values need :meth:`convert` (ids, dates, documents, arrays)."""
-        return self.is_id or self.ftype not in _PLAIN
+        return self.is_id or self.ftype not in _PLAIN or self.computed
+
+    def _shape(self) -> tuple[tuple[str, ...], str]:
+        """The list levels to unwind and the path from the last one to the value:
+        with ``expr``, a list that ends the path (unmarked) stays whole."""
+        hops, rest = self.hops, self.rest
+        if self.expr is not None and hops and not rest and not self.flags[-1]:
+            return hops[:-1], hops[-1]
+        return hops, rest
+
+    def _apply(self, value: str) -> Any:
+        return value if self.expr is None else self.expr.to_mongo(prefix=value + ".")
 
     def convert(self, value: Any) -> Any:
         """A stored value as users see it: label ids as str, dates as date, labels
@@ -100,54 +124,75 @@ class FieldPath:
 
         No list on the way: no steps, ``"$path"``. Otherwise each list level is
         projected to ``v`` and unwound (missing and empty lists drop out). An
-        undeclared leaf may hold lists too: with ``leaf_wrap`` it is unwound
-        as well, a null kept as one None.
+        undeclared leaf, or an expression of the sample, may hold lists too:
+        with ``leaf_wrap`` it is unwound as well, a null kept as one None.
         """
-        if not self.hops:
-            if self.leaf is None and leaf_wrap and self.path != "_rand":
-                return [{"$project": {"_id": 0, "v": "$" + self.path}}, {"$set": {"v": _WRAP}},
-                        {"$unwind": "$v"}], "$v"  # fmt: skip
-            return [], "$" + self.path
+        wrap = [{"$set": {"v": _WRAP}}, {"$unwind": "$v"}] if leaf_wrap else []
+        if self.root is not None:
+            return [{"$project": {"_id": 0, "v": self.root}}, *wrap], "$v"
+        hops, rest = self._shape()
         steps: list[dict[str, Any]] = []
-        for i, hop in enumerate(self.hops):
+        for i, hop in enumerate(hops):
             src = "$" + hop if i == 0 else _join("$v", hop)
             steps += [{"$project": {"_id": 0, "v": src}}, {"$unwind": "$v"}]
-        expr = _join("$v", self.rest)
-        if self.leaf is None and leaf_wrap:
-            steps += [{"$project": {"_id": 0, "v": expr}}, {"$set": {"v": _WRAP}},
-                      {"$unwind": "$v"}]  # fmt: skip
+        expr = _join("$v", rest) if hops else "$" + rest
+        if self.leaf is None and self.path != "_rand" and self.expr is None and wrap:
+            steps += [{"$project": {"_id": 0, "v": expr}}, *wrap]
+            expr = "$v"
+        if self.expr is not None:  # its array results count element by element
+            steps += [{"$project": {"_id": 0, "v": self._apply(expr)}}, *wrap]
             expr = "$v"
         return steps, expr
 
     def nested_expr(self, missing_value: Any = None) -> Any:
         """An expression of one sample's value, keeping its lists as lists: a
         missing list is None, a missing value inside one is ``missing_value``."""
-        return self._nested("$", 0, missing_value)
+        if self.root is not None:
+            return _if_null(self.root, missing_value)
+        return self._nested("$", 0, missing_value, *self._shape())
 
-    def _nested(self, base: str, level: int, missing: Any) -> Any:
-        if level == len(self.hops):
-            leaf = _join(base, self.rest) if base != "$" else "$" + self.path
-            return leaf if missing is None else {"$ifNull": [leaf, {"$literal": missing}]}
-        src = "$" + self.hops[0] if level == 0 else _join(base, self.hops[level])
-        if level == len(self.hops) - 1 and not self.rest and missing is None:
+    def _nested(self, base: str, level: int, missing: Any, hops: tuple[str, ...],
+                rest: str) -> Any:  # fmt: skip
+        if level == len(hops):
+            leaf = _join(base, rest) if base != "$" else "$" + rest
+            return _if_null(self._apply(leaf), missing)
+        src = "$" + hops[0] if level == 0 else _join(base, hops[level])
+        if level == len(hops) - 1 and not rest and missing is None and self.expr is None:
             return src  # the list itself: no need to map it
         var = f"x{level}"
-        inner = self._nested("$$" + var, level + 1, missing)
+        inner = self._nested("$$" + var, level + 1, missing, hops, rest)
         mapped = {"$map": {"input": src, "as": var, "in": inner}}
         return {"$cond": [{"$isArray": src}, mapped, None]}
+
+
+def _if_null(value: Any, missing: Any) -> Any:
+    return value if missing is None else {"$ifNull": [value, {"$literal": missing}]}
 
 
 def _join(base: str, rel: str) -> str:
     return f"{base}.{rel}" if rel else base
 
 
-def resolve(collection: SampleCollection, field: str) -> FieldPath:
-    """The :class:`FieldPath` of ``field`` in ``collection``'s schema.
+def resolve(collection: SampleCollection, field: Any, expr: Any = None) -> FieldPath:
+    """The :class:`FieldPath` of ``field`` in ``collection``'s schema, with
+    ``expr`` applied to its values; ``field`` may be an expression of the sample.
 
     Raises:
         FieldNotFoundError: the path's first field is not in the schema.
         ViewError: ``[]`` on a field that is not a list.
     """
+    if isinstance(field, ViewExpression):
+        if expr is not None:
+            raise ViewError("Pass expr= with a field name, not with an expression as the field")
+        names: set[str] = set()
+        if _fields_of(field, names) and len(names) == 1:
+            # an expression of one path into lists, F("gt.detections.label").upper():
+            # computed per value, as FiftyOne does, with that path as F()
+            (name,) = names
+            fp = resolve(collection, name)
+            if fp.hops:
+                return resolve(collection, name, _rebase(field, name))
+        return FieldPath(repr(field), "", (), (), "", None, False, root=field.to_mongo())
     if not isinstance(field, str) or not field:
         raise ViewError(f"A field path is a non-empty string such as 'ground_truth.label'; "
                         f"got {field!r}")  # fmt: skip
@@ -202,8 +247,40 @@ def resolve(collection: SampleCollection, field: str) -> FieldPath:
         flags=tuple(flags),
         rest=".".join(since),
         leaf=current,
-        is_id=leaf_name == "id",
+        is_id=leaf_name == "id" and expr is None,
+        expr=expr,
     )
+
+
+def _fields_of(node: Any, names: set[str]) -> bool:
+    """Collect the field names ``node`` reads (outside filter/map bodies); False
+    when it also holds raw ``"$path"`` strings, which cannot be rebased."""
+    if isinstance(node, ViewField):
+        if node.name:
+            names.add(node.name)
+        return True
+    if isinstance(node, ViewExpression):
+        return type(node) is not ViewExpression or _fields_of(node._form, names)
+    if isinstance(node, list):
+        return all(_fields_of(v, names) for v in node)
+    if isinstance(node, dict):
+        return all(_fields_of(v, names) for v in node.values())
+    return not (isinstance(node, str) and node.startswith("$"))
+
+
+def _rebase(node: Any, name: str) -> Any:
+    """``node`` with ``F(name)`` replaced by ``F()`` (the value it is applied to)."""
+    if isinstance(node, ViewField):
+        return ViewField() if node.name == name else node
+    if type(node) is ViewExpression:
+        out = ViewExpression()
+        out._form = _rebase(node._form, name)
+        return out
+    if isinstance(node, list):
+        return [_rebase(v, name) for v in node]
+    if isinstance(node, dict):
+        return {k: _rebase(v, name) for k, v in node.items()}
+    return node
 
 
 def _may_hold_list(field: Field) -> bool:

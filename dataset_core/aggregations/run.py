@@ -74,7 +74,9 @@ def run_aggregations(collection: SampleCollection, aggs: list[Aggregation]) -> l
         (i, a) for i, a in enumerate(aggs) if isinstance(a, HistogramValues) and a.range is None
     ]
     if pending:
-        bounds = run_aggregations(collection, [Bounds(a._field, safe=True) for _, a in pending])
+        bounds = run_aggregations(
+            collection, [Bounds(a.field, a.expr, safe=True) for _, a in pending]
+        )
         aggs = list(aggs)
         for (i, a), b in zip(pending, bounds, strict=True):
             aggs[i] = a.with_bounds(b)

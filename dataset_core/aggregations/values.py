@@ -26,7 +26,8 @@ class Values(Aggregation):
     values share the ``$facet``'s one 16 MB result document.
 
     Args:
-        field: the field or path.
+        field: the field or path, or an expression of each sample.
+        expr: an expression applied to each value (``F()``), e.g. ``F().strlen()``.
         missing_value: what stands for an unset value (None by default).
         unwind: flatten list levels: True for all, -1 for all within each sample.
 
@@ -35,16 +36,17 @@ class Values(Aggregation):
         [['cat', 'dog'], [], None]
     """
 
-    def __init__(self, field: str, missing_value: Any = None, unwind: bool | int = False,
-                 _allow_missing: bool = False) -> None:  # fmt: skip
-        super().__init__(field)
+    def __init__(self, field: Any, expr: Any = None, missing_value: Any = None,
+                 unwind: bool | int = False, _allow_missing: bool = False) -> None:  # fmt: skip
+        super().__init__(field, expr)
         if unwind not in (True, False, -1):
             raise ViewError(f"unwind is True, False or -1; got {unwind!r}")
         self._missing = missing_value
         self._unwind: bool | int = -1 if unwind is not True and unwind == -1 else bool(unwind)
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"field": self._field, "missing_value": self._missing, "unwind": self._unwind}
+        return {"field": self._field, **self._expr_kwargs(), "missing_value": self._missing,
+                "unwind": self._unwind}  # fmt: skip
 
     def _flags(self, fp: FieldPath) -> tuple[bool, ...]:
         if self._unwind is True:
@@ -55,7 +57,7 @@ class Values(Aggregation):
 
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         fp = self._resolve(collection)
-        if fp.path == "_id":
+        if fp.path == "_id" and not fp.computed:
             return [{"$project": {"_id": 1}}]
         flags = self._flags(fp)
         if flags and all(flags):  # one row per value: unwound by the server
@@ -68,7 +70,7 @@ class Values(Aggregation):
 
     def parse_result(self, docs: list[dict[str, Any]]) -> list[Any]:
         fp: FieldPath = self._fp
-        if fp.path == "_id":
+        if fp.path == "_id" and not fp.computed:
             return [str(d["_id"]) if fp.is_id else d["_id"] for d in docs]
         flags = self._flags(fp)
         if flags and all(flags):

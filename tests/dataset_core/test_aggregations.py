@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import subprocess
@@ -548,3 +549,36 @@ def test_fiftyone_core_module_paths():
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})  # fmt: skip
+
+
+def test_expressions_as_fields_and_expr(lists):
+    assert lists.bounds("pred.detections.confidence", expr=F() * 10) == pytest.approx((1, 3))
+    assert lists.mean(2 * (F("number") + 1)) == 6 and lists.std(2 * F("number")) == pytest.approx(
+        np.std([0, 2, 4, 6, 8])
+    )
+    assert lists.quantiles(F("number") * 10, [0, 1]) == [0, 40]
+    assert lists.count_values(F("filepath").ends_with("3.jpg")) == {False: 4, True: 1}
+    assert lists.values(F("pred.detections").length()) == [2, 3, 2, 0, 0]
+    assert lists.values("cls.label", expr=F().upper()) == [f"C{i % 2}" for i in range(5)]
+    # an expression of one path into lists is computed per value, as in FiftyOne
+    assert lists.count_values(F("pred.detections.label").upper()) == {
+        "": 1, "CAT": 2, "DOG": 1, "ELEPHANT": 1, "RABBIT": 1, "SQUIRREL": 1,
+    }  # fmt: skip
+    assert lists.values(F("pred.detections.confidence") * 10)[0] == pytest.approx([1, 2])
+    assert lists.count(F("pred.detections").filter(F("label") == "cat")) == 2
+    assert lists.sum("pred.detections", expr=F().length()) == 7  # the list itself, not unwound
+    assert lists.mean("pred.detections[]", expr=F("confidence") * 10) == pytest.approx(
+        np.mean([1, 2, 1, 2, 3, 1, 2])
+    )
+    counts, edges, other = lists.histogram_values("number", bins=2, expr=F() * 2)
+    assert (counts, edges, other) == ([2, 3], [0.0, 4.0, 8.0], 0)
+
+
+def test_aggregations_with_expressions_round_trip_through_dicts():
+    for agg in (dc.Bounds("x", expr=F() - 0.1), dc.CountValues(F("a").upper()),
+                dc.Values(F("a").length(), missing_value=0)):  # fmt: skip
+        d = agg.to_dict()
+        assert json.loads(json.dumps(d)) == d
+        assert aggregations.Aggregation.from_dict(d) == agg
+    assert dc.Bounds("x", expr=F() - 0.1) != dc.Bounds("x", expr=F() - 0.2)
+    assert dc.Values(F("a")) == dc.Values("a")
