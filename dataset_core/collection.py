@@ -40,6 +40,7 @@ from .stages import (
     Select,
     SelectFields,
     SelectLabels,
+    SetField,
     Shuffle,
     Skip,
     SortBy,
@@ -290,8 +291,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _filters_labels(self, name: str) -> bool:
         """Whether a stage of this view may hide some labels of ``name``."""
-        label_stages = (FilterLabels, SelectLabels, ExcludeLabels)
-        return any(isinstance(s, label_stages) for s in self._view_stages())
+        dataset = self._dataset
+        return any(name in s.hidden_label_fields(dataset) for s in self._view_stages())
 
     def _view_values(self, path: str, ids: list[Any]) -> dict[Any, Any]:
         """Sample id -> this collection's value at ``path`` (as the view shows it)."""
@@ -553,6 +554,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     def exclude_fields(self, field_names: Any) -> DatasetView:
         """Samples without these fields; see :class:`ExcludeFields`."""
         return self._add_stage(ExcludeFields(field_names))
+
+    def set_field(self, field: str, expr: Any, _allow_missing: bool = False) -> DatasetView:
+        """Samples with ``field`` set to ``expr`` (not saved until ``view.save()``);
+        see :class:`SetField`."""
+        return self._add_stage(SetField(field, expr, _allow_missing=_allow_missing))
 
     def sort_by(self, field_or_expr: str | ViewExpression, reverse: bool = False) -> DatasetView:
         """Samples sorted by a field or an expression; see :class:`SortBy`."""
