@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .db import translate_errors
 from .errors import FieldNotFoundError, FieldValueError, SchemaError
 from .fields import DEFAULT_FIELDS, Field, FloatField, IntField, parse_ftype, validate_field_name
+from .sample import utcnow
 from .schema import (
     clean_path,
     document_of,
@@ -25,7 +26,6 @@ from .schema import (
     resolve_path,
     update_path,
 )
-from .sample import utcnow
 
 if TYPE_CHECKING:
     from .dataset import Dataset

@@ -20,9 +20,9 @@ DATASET_CORE = [
     "HistogramValues", "ImageMetadata", "Label", "Limit", "Match", "MatchTags", "Mean",
     "MediaError", "MetadataReport", "Mongo", "Sample", "SampleNotFoundError",
     "SavedViewNotFoundError", "SchemaError", "Select", "SelectFields", "Session", "SetField",
-    "Shuffle", "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression", "ViewField",
-    "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
-    "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
+    "Shuffle", "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression",
+    "ViewField", "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists",
+    "delete_dataset", "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
     "parse_image_classification_dir_tree", "types",
     # issue 13: FiftyOne's label types and label stages
     "Classifications", "ExcludeLabels", "Heatmap", "Keypoint", "Keypoints",
