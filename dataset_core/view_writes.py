@@ -46,8 +46,7 @@ def save_view(view: DatasetView, fields: Any = None) -> None:
             dataset._check_path(path)
             if path.split(".", 1)[0] not in shown:
                 raise FieldNotFoundError(
-                    f"save(fields={path!r}): the view leaves {path!r} out; it shows "
-                    f"{sorted(shown)}"
+                    f"save(fields={path!r}): the view leaves {path!r} out; it shows {sorted(shown)}"
                 )
         # an attribute of the labels of a list is written as the whole list
         paths = [clean_path(update_path(dataset._schema, p).split(".$[]", 1)[0])

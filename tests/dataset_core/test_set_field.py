@@ -47,12 +47,13 @@ BEHAVIOUR = [
     pytest.param(lambda d: d.set_field("gt.num", F("detections").length()),
                  "gt.num", [2, 1, None], id="new-attribute-of-a-document"),
     pytest.param(lambda d: d.set_field("gt.detections.confidence", F("$uniqueness")),
-                 "gt.detections.confidence", [[0.9, 0.9], [0.3], None], id="sample-field-by-dollar"),
+                 "gt.detections.confidence", [[0.9, 0.9], [0.3], None], id="dollar-sample-field"),
     pytest.param(lambda d: d.set_field("tags[]", F().upper()),
                  "tags", [["TRAIN"], ["VAL"], []], id="each-element-of-a-top-list"),
     pytest.param(lambda d: d.match(F("uniqueness") > 0.2).set_field("uniqueness", 1.0),
                  "uniqueness", [1.0, 1.0], id="literal-after-match"),
-    pytest.param(lambda d: d.set_field("gt.detections", F("detections").filter(F("label") == "cat")),
+    pytest.param(lambda d: d.set_field("gt.detections",
+                                       F("detections").filter(F("label") == "cat")),
                  "gt.detections.label", [["cat"], [], None], id="a-whole-list"),
 ]  # fmt: skip
 
@@ -76,7 +77,8 @@ def test_other_attributes_of_each_label_stay(ds):
     assert sample.gt.detections[0].id == ds.first().gt.detections[0].id
     stored = ds.count_values("gt.detections.label")
     assert view.count_values("gt.detections.label") == {
-        k.upper() if k else k: n for k, n in stored.items()}
+        k.upper() if k else k: n for k, n in stored.items()
+    }
 
 
 def test_set_field_then_filter_on_it(ds):

@@ -220,7 +220,8 @@ def test_view_field_schema_follows_select_and_exclude_fields(ds):
     assert list(ds.select_fields("pred").get_field_schema()) == defaults + ["pred"]
     assert list(ds.select_fields().get_field_schema()) == defaults
     assert list(ds.exclude_fields(["uniqueness", "pred"]).get_field_schema()) == defaults + [
-        "ground_truth"]
+        "ground_truth"
+    ]
     chained = ds.select_fields(["uniqueness", "pred"]).exclude_fields("pred")
     assert list(chained.get_field_schema()) == defaults + ["uniqueness"]
     assert "ground_truth.label" in ds.select_fields("ground_truth").get_field_schema(flat=True)

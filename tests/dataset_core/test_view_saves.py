@@ -101,7 +101,8 @@ def test_view_save_writes_set_field_for_the_views_samples_only(database):
     before = ds.values("last_modified_at")
     ds.limit(2).set_field("ground_truth.detections.label", F("label").upper()).save()
     assert ds.values("ground_truth.detections.label") == [["CAT", "DOG", "COW"]] * 2 + [
-        ["cat", "dog", "cow"]]
+        ["cat", "dog", "cow"]
+    ]
     assert ds.values("ground_truth.detections.confidence") == [[0.9, 0.2, 0.7]] * 3
     after = ds.values("last_modified_at")
     assert after[0] > before[0] and after[2] == before[2]
