@@ -41,8 +41,9 @@ COLLECTION = [
     "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
     "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
     "list_brain_runs", "load_brain_results", "match", "match_tags", "mean", "mongo",
-    "rename_brain_run", "select", "select_fields", "set_values", "shuffle", "skip", "sort_by",
-    "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples", "values", "view",
+    "rename_brain_run", "select", "select_fields", "set_field", "set_values", "shuffle", "skip",
+    "sort_by", "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples",
+    "values", "view",
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [
