@@ -8,14 +8,17 @@ the stored ones. Samples outside the view are not touched and none is deleted.
 A field the view leaves out (``exclude_fields``, ``select_fields``) is not
 written; with ``fields=None`` it is deleted from the dataset, as FiftyOne warns
 ("excluded fields ... will be permanently deleted"), which is what
-``keep_fields`` does alone.
+``keep_fields`` does alone. A field the view shows only in part
+(``select_fields("gt.label")``) is never written: its label ids and the
+attributes left out would be lost; ``fields=None`` leaves it as stored, and
+naming it in ``fields`` is an error.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import FieldNotFoundError
+from .errors import FieldNotFoundError, ViewError
 from .fields import DEFAULT_FIELDS
 from .schema import clean_path, update_path
 from .stages.base import check_names
@@ -38,15 +41,23 @@ def save_view(view: DatasetView, fields: Any = None) -> None:
     """
     dataset = view._dataset
     shown = view._view_field_schema()
+    partial = {n for s in view._view_stages() for n in s.partial_fields()}
     if fields is None:
-        paths = [n for n in shown if n not in _NOT_WRITTEN]
+        paths = [n for n in shown if n not in _NOT_WRITTEN and n not in partial]
     else:
         paths = list(check_names(fields, "save fields", allow_empty=True))
         for path in paths:
             dataset._check_path(path)
-            if path.split(".", 1)[0] not in shown:
+            top = path.split(".", 1)[0]
+            if top not in shown:
                 raise FieldNotFoundError(
                     f"save(fields={path!r}): the view leaves {path!r} out; it shows {sorted(shown)}"
+                )
+            if top in partial:
+                raise ViewError(
+                    f"save(fields={path!r}): the view shows only part of {top!r} "
+                    "(select_fields/exclude_fields of its attributes), and writing it would "
+                    f"lose the rest; save from a view that shows all of {top!r}"
                 )
         # an attribute of the labels of a list is written as the whole list
         paths = [clean_path(update_path(dataset._schema, p).split(".$[]", 1)[0])

@@ -79,6 +79,11 @@ class ViewStage:
         schema of its input (stages that select or exclude fields change it)."""
         return schema
 
+    def partial_fields(self) -> tuple[str, ...]:
+        """The top-level fields whose documents this stage shows only in part
+        (``select_fields("gt.label")``): writing them back would lose the rest."""
+        return ()
+
     def hidden_label_fields(self, dataset: Dataset) -> tuple[str, ...]:
         """The label fields some of whose labels this stage may leave out."""
         return ()

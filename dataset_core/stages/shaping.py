@@ -36,6 +36,9 @@ class _FieldsStage(ViewStage):
         for name in self._names:
             collection._dataset._check_path(name)
 
+    def partial_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.split(".", 1)[0] for n in self._names if "." in n))
+
 
 class SelectFields(_FieldsStage):
     """Keep only the given fields (and the default ones) on each sample.

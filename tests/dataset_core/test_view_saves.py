@@ -156,3 +156,17 @@ def test_keep_fields_deletes_what_the_view_excludes(database):
     ds.select_fields().keep_fields()
     assert set(ds.get_field_schema()) == set(DEFAULT_FIELDS)
     assert "uniqueness" not in ds.first().to_dict()
+
+
+def test_view_save_never_writes_a_field_shown_only_in_part(database):
+    ds = _dataset(database)
+    with pytest.raises(dc.ViewError, match="only part of 'ground_truth'"):
+        ds.exclude_fields("ground_truth.detections.confidence").save("ground_truth")
+    view = ds.select_fields(["pred.label", "uniqueness"]).set_field("uniqueness", 0.5)
+    view.save()  # ground_truth, left out, goes; pred, shown in part, stays
+    assert ds.values("uniqueness") == [0.5] * 3
+    pred = ds.first().pred  # left as stored: its id, class and confidence stay
+    assert isinstance(pred, dc.Classification) and pred.confidence == 0.5 and pred.id
+    assert "ground_truth" not in ds.get_field_schema()
+    with pytest.raises(dc.ViewError, match="only part of 'pred'"):
+        view.save("pred")
