@@ -20,15 +20,16 @@ from . import aggregations as aggs
 from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import FieldNotFoundError, SampleNotFoundError, ViewError
+from .errors import FieldNotFoundError, FieldValueError, SampleNotFoundError, ViewError
+from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .schema import resolve_path
 from .schema_methods import CollectionSchemaMixin
 from .stages import (
     Exclude,
     ExcludeFields,
-    ExcludeLabels,
     Exists,
     FilterLabels,
     GroupBy,
@@ -38,7 +39,7 @@ from .stages import (
     Mongo,
     Select,
     SelectFields,
-    SelectLabels,
+    SetField,
     Shuffle,
     Skip,
     SortBy,
@@ -238,7 +239,10 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         top, _, rest = field.partition(".")
         schema_field = dataset._schema.get(top)
         items = list_field_of(schema_field.document_type) if schema_field else None
-        if items and rest.startswith(items + "."):
+        per_label = bool(items and rest.startswith(items + "."))
+        if rest:
+            _check_declared(dataset, field, pairs, per_label)
+        if per_label:
             self._set_label_values(field, pairs)  # one value per label the view shows
         elif items and rest in ("", items) and self._filters_labels(top):
             self._merge_label_values(field, pairs)  # hidden labels stay
@@ -254,8 +258,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _filters_labels(self, name: str) -> bool:
         """Whether a stage of this view may hide some labels of ``name``."""
-        label_stages = (FilterLabels, SelectLabels, ExcludeLabels)
-        return any(isinstance(s, label_stages) for s in self._view_stages())
+        dataset = self._dataset
+        return any(name in s.hidden_label_fields(dataset) for s in self._view_stages())
 
     def _view_values(self, path: str, ids: list[Any]) -> dict[Any, Any]:
         """Sample id -> this collection's value at ``path`` (as the view shows it)."""
@@ -558,6 +562,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         """Samples without these fields; see :class:`ExcludeFields`."""
         return self._add_stage(ExcludeFields(field_names))
 
+    def set_field(self, field: str, expr: Any, _allow_missing: bool = False) -> DatasetView:
+        """Samples with ``field`` set to ``expr`` (not saved until ``view.save()``);
+        see :class:`SetField`."""
+        return self._add_stage(SetField(field, expr, _allow_missing=_allow_missing))
+
     def sort_by(self, field_or_expr: str | ViewExpression, reverse: bool = False) -> DatasetView:
         """Samples sorted by a field or an expression; see :class:`SortBy`."""
         return self._add_stage(SortBy(field_or_expr, reverse=reverse))
@@ -705,6 +714,21 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _describe(self) -> str:
         return f"Dataset {self._dataset.name!r}"
+
+
+def _check_declared(dataset: Dataset, field: str, pairs: list[tuple[Any, Any]],
+                    per_label: bool) -> None:  # fmt: skip
+    """Values for a declared path inside documents (``"gt.detections.iscrowd"``) must
+    fit its field, as a whole field's values are checked on write."""
+    declared = resolve_path(dataset._schema, field)
+    if declared is None or type(declared) is Field:
+        return
+    try:
+        for _, value in pairs:
+            for v in (value or []) if per_label else (value,):
+                declared.validate(v)
+    except FieldValueError as e:
+        raise FieldValueError(f"set_values({field!r}): {e}") from None
 
 
 def _ids_of(samples: Any) -> Any:
