@@ -20,7 +20,10 @@ from .aggregations import (
     Distinct,
     HistogramValues,
     ListSchema,
+    Max,
     Mean,
+    Min,
+    Quantiles,
     Schema,
     Std,
     Sum,
@@ -103,6 +106,7 @@ from .stages import (
     Select,
     SelectFields,
     SelectLabels,
+    SetField,
     Shuffle,
     Skip,
     SortBy,
@@ -149,6 +153,10 @@ def __getattr__(name: str):  # noqa: ANN202
         from server.session import Session
 
         return Session
+    if name == "core":  # FiftyOne's module paths (fo.core.labels), loaded on first use
+        import importlib
+
+        return importlib.import_module(".core", __name__)
     raise AttributeError(f"module 'dataset_core' has no attribute {name!r}")
 
 
@@ -204,7 +212,9 @@ __all__ = [
     "Match",
     "MatchLabels",
     "MatchTags",
+    "Max",
     "Mean",
+    "Min",
     "MediaError",
     "MetadataReport",
     "Mongo",
@@ -223,6 +233,7 @@ __all__ = [
     "SelectFields",
     "SelectLabels",
     "Session",
+    "SetField",
     "Shuffle",
     "Skip",
     "SortBy",
@@ -230,6 +241,7 @@ __all__ = [
     "StringField",
     "Sum",
     "Take",
+    "Quantiles",
     "Values",
     "VectorField",
     "ViewError",

@@ -22,17 +22,17 @@ from . import aggregations as aggs
 from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import FieldNotFoundError, SampleNotFoundError, ViewError
-from .fields import DateField
-from .label_ops import LabelsMixin, label_values
+from .errors import FieldNotFoundError, FieldValueError, SampleNotFoundError, ViewError
+from .fields import Field
+from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .schema import resolve_path
 from .schema_methods import CollectionSchemaMixin
 from .singletons import PENDING_MAX
 from .stages import (
     Exclude,
     ExcludeFields,
-    ExcludeLabels,
     Exists,
     FilterLabels,
     GroupBy,
@@ -42,7 +42,7 @@ from .stages import (
     Mongo,
     Select,
     SelectFields,
-    SelectLabels,
+    SetField,
     Shuffle,
     Skip,
     SortBy,
@@ -50,7 +50,6 @@ from .stages import (
     ViewStage,
 )
 from .stages.base import check_names
-from .values import as_date, from_mongo
 
 if TYPE_CHECKING:
     from pymongo.collection import Collection
@@ -130,18 +129,6 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     def describe(self) -> str:
         """One line naming this collection, e.g. ``Dataset 'cifar'`` or a view's stages."""
         return self._describe()
-
-    @translate_errors
-    def count(self, field: str | None = None) -> int:
-        """The number of samples, or of non-None values of ``field``."""
-        if field is None:
-            if not self._pipeline():
-                return self._coll.count_documents({})
-            docs = list(self._aggregate([{"$count": "n"}]))
-            return docs[0]["n"] if docs else 0
-        self._dataset._check_path(field)
-        docs = list(self._aggregate([{"$match": {field: {"$ne": None}}}, {"$count": "n"}]))
-        return docs[0]["n"] if docs else 0
 
     def __len__(self) -> int:
         return self.count()
@@ -247,28 +234,6 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         return self._dataset._sample_of(doc)
 
     @translate_errors
-    def values(self, field: str) -> list[Any]:
-        """The value of ``field`` (a dotted path is fine) for every sample, in order.
-
-        Example:
-            >>> labels = dataset.values("ground_truth.label")
-        """
-        if field in ("id", "_id"):
-            docs = self._aggregate([{"$project": {"_id": 1}}])
-            ids = [d["_id"] for d in docs]
-            return ids if field == "_id" else [str(i) for i in ids]
-        path = self._dataset._check_path(field)
-        labels = label_values(self, path)  # paths into label lists, label ids
-        if labels is not None:
-            return labels
-        docs = self._aggregate([{"$project": {"_id": 0, "v": "$" + path}}])
-        if "." in path:
-            return [d.get("v") for d in docs]
-        if type(self._dataset._schema.get(path)) is DateField:
-            return [as_date(d.get("v")) for d in docs]
-        return [from_mongo(d.get("v")) for d in docs]
-
-    @translate_errors
     def set_values(self, field: str, values: Any, key_field: str = "id",
                    dynamic: bool = False, expand_schema: bool = True,
                    validate: bool = True) -> None:  # fmt: skip
@@ -308,7 +273,10 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         top, _, rest = field.partition(".")
         schema_field = dataset._schema.get(top)
         items = list_field_of(schema_field.document_type) if schema_field else None
-        if items and rest.startswith(items + "."):
+        per_label = bool(items and rest.startswith(items + "."))
+        if rest:
+            _check_declared(dataset, field, pairs, per_label)
+        if per_label:
             self._set_label_values(field, pairs)  # one value per label the view shows
         elif items and rest in ("", items) and self._filters_labels(top):
             self._merge_label_values(field, pairs)  # hidden labels stay
@@ -325,8 +293,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _filters_labels(self, name: str) -> bool:
         """Whether a stage of this view may hide some labels of ``name``."""
-        label_stages = (FilterLabels, SelectLabels, ExcludeLabels)
-        return any(isinstance(s, label_stages) for s in self._view_stages())
+        dataset = self._dataset
+        return any(name in s.hidden_label_fields(dataset) for s in self._view_stages())
 
     def _view_values(self, path: str, ids: list[Any]) -> dict[Any, Any]:
         """Sample id -> this collection's value at ``path`` (as the view shows it)."""
@@ -428,57 +396,97 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             new._doc.info = dict(src._doc.info)
         return new
 
-    # -- aggregations (dataset_core/aggregations.py) -----------------------------
+    # -- aggregations (dataset_core/aggregations/) ---------------------------------
 
     @translate_errors
-    def aggregate(self, aggs_or_pipeline: Any) -> Any:
+    def aggregate(self, aggregations: Any) -> Any:
         """Run typed aggregations, or a raw MongoDB pipeline, after this collection's stages.
 
         Args:
-            aggs_or_pipeline: an :class:`~dataset_core.aggregations.Aggregation`
-                (returns its value), a list of them (returns their values,
-                computed in one round trip), or a raw pipeline: a list of
-                ``{"$operator": ...}`` dicts (returns the output documents).
+            aggregations: an :class:`~dataset_core.aggregations.Aggregation`
+                (returns its value), a list of them (returns the list of their
+                values, computed in one database round trip), or a raw pipeline
+                (a list of ``{"$operator": ...}`` dicts; returns its documents).
 
         Raises:
-            ViewError: a malformed pipeline step, or one MongoDB rejects.
+            ViewError: anything else, or a pipeline MongoDB rejects.
             FieldNotFoundError: an aggregation of a field not in the schema.
 
         Example:
             >>> n, (lo, hi) = dataset.aggregate([dc.Count(), dc.Bounds("uniqueness")])
             >>> dataset.aggregate([{"$group": {"_id": "$file_hash", "n": {"$sum": 1}}}])
         """
-        return aggs.aggregate(self, aggs_or_pipeline)
+        return aggs.aggregate(self, aggregations)
 
-    def count_values(self, field: str) -> dict[Any, int]:
-        """Value -> count of ``field`` (list fields count elements); see CountValues."""
-        return self.aggregate(aggs.CountValues(field))
+    def count(self, field: Any = None, expr: Any = None, safe: bool = False) -> int:
+        """The number of samples, or of the non-None values of ``field`` (values
+        inside lists one by one: ``count("tags")`` counts tags); see :class:`Count`."""
+        if field is None and not self._pipeline():
+            return self._count_documents()
+        return self.aggregate(aggs.Count(field, expr, safe=safe))
 
-    def distinct(self, field: str) -> list[Any]:
-        """The sorted distinct non-None values of ``field``; see Distinct."""
-        return self.aggregate(aggs.Distinct(field))
+    @translate_errors
+    def _count_documents(self) -> int:
+        return self._coll.count_documents({})
 
-    def bounds(self, field: str) -> tuple[Any, Any]:
-        """``(min, max)`` of ``field``, ``(None, None)`` when unset; see Bounds."""
-        return self.aggregate(aggs.Bounds(field))
+    def count_values(self, field: Any, expr: Any = None, safe: bool = False) -> dict[Any, int]:
+        """Value -> number of occurrences of ``field``; see :class:`CountValues`."""
+        return self.aggregate(aggs.CountValues(field, expr, safe=safe))
 
-    def mean(self, field: str) -> float | None:
-        """The mean of ``field``'s numeric values; see Mean."""
-        return self.aggregate(aggs.Mean(field))
+    def distinct(self, field: Any, expr: Any = None, safe: bool = False) -> list[Any]:
+        """The sorted distinct values of ``field``; see :class:`Distinct`."""
+        return self.aggregate(aggs.Distinct(field, expr, safe=safe))
 
-    def sum(self, field: str) -> float:
-        """The sum of ``field``'s numeric values; see Sum."""
-        return self.aggregate(aggs.Sum(field))
+    def bounds(self, field: Any, expr: Any = None, safe: bool = False) -> tuple[Any, Any]:
+        """``(min, max)`` of ``field``; see :class:`Bounds`."""
+        return self.aggregate(aggs.Bounds(field, expr, safe=safe))
 
-    def std(self, field: str, sample: bool = False) -> float | None:
-        """The standard deviation of ``field``'s numeric values; see Std."""
-        return self.aggregate(aggs.Std(field, sample=sample))
+    def min(self, field: Any, expr: Any = None, safe: bool = False) -> Any:
+        """The smallest value of ``field``; see :class:`Min`."""
+        return self.aggregate(aggs.Min(field, expr, safe=safe))
+
+    def max(self, field: Any, expr: Any = None, safe: bool = False) -> Any:
+        """The largest value of ``field``; see :class:`Max`."""
+        return self.aggregate(aggs.Max(field, expr, safe=safe))
+
+    def mean(self, field: Any, expr: Any = None, safe: bool = False) -> float:
+        """The mean of ``field``'s numeric values; see :class:`Mean`."""
+        return self.aggregate(aggs.Mean(field, expr, safe=safe))
+
+    def sum(self, field: Any, expr: Any = None, safe: bool = False) -> float:
+        """The sum of ``field``'s numeric values; see :class:`Sum`."""
+        return self.aggregate(aggs.Sum(field, expr, safe=safe))
+
+    def std(self, field: Any, expr: Any = None, safe: bool = False, sample: bool = False) -> float:
+        """The standard deviation of ``field``'s numeric values; see :class:`Std`."""
+        return self.aggregate(aggs.Std(field, expr, safe=safe, sample=sample))
+
+    def quantiles(self, field: Any, quantiles: Any, expr: Any = None, safe: bool = False) -> Any:
+        """The quantile(s) of ``field``'s numeric values; see :class:`Quantiles`."""
+        return self.aggregate(aggs.Quantiles(field, quantiles, expr, safe=safe))
 
     def histogram_values(
-        self, field: str, bins: int = 10, range: tuple[float, float] | None = None
-    ) -> tuple[list[int], list[float]]:
-        """``(counts, edges)`` of ``field`` in equal bins, like numpy; see HistogramValues."""
-        return self.aggregate(aggs.HistogramValues(field, bins=bins, range=range))
+        self, field: Any, bins: int = 10, range: tuple[Any, Any] | None = None, expr: Any = None
+    ) -> tuple[list[int], list[Any], int]:
+        """``(counts, edges, other)`` of ``field`` in equal bins; see :class:`HistogramValues`."""
+        return self.aggregate(aggs.HistogramValues(field, bins=bins, range=range, expr=expr))
+
+    def values(self, field_or_fields: Any, expr: Any = None, missing_value: Any = None,
+               unwind: bool | int = False, _allow_missing: bool = False) -> list[Any]:  # fmt: skip
+        """The value of a field (a dotted path is fine) for every sample, in order.
+
+        A list of fields gives a list of such lists. Paths into lists keep them
+        per sample unless ``unwind``; ``field_or_fields`` may be an expression of
+        each sample, ``expr`` one applied to each value; see :class:`Values`.
+
+        Example:
+            >>> labels = dataset.values("ground_truth.label")
+            >>> ids, paths = dataset.values(["id", "filepath"])
+        """
+        if isinstance(field_or_fields, (list, tuple)):
+            # one streamed query each: a $facet would cap them all at 16 MB together
+            return [self.values(f, expr, missing_value, unwind) for f in field_or_fields]
+        return self.aggregate(aggs.Values(field_or_fields, expr, missing_value, unwind))
 
     # -- end aggregations ---------------------------------------------------------
 
@@ -590,6 +598,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
     def exclude_fields(self, field_names: Any) -> DatasetView:
         """Samples without these fields; see :class:`ExcludeFields`."""
         return self._add_stage(ExcludeFields(field_names))
+
+    def set_field(self, field: str, expr: Any, _allow_missing: bool = False) -> DatasetView:
+        """Samples with ``field`` set to ``expr`` (not saved until ``view.save()``);
+        see :class:`SetField`."""
+        return self._add_stage(SetField(field, expr, _allow_missing=_allow_missing))
 
     def sort_by(self, field_or_expr: str | ViewExpression, reverse: bool = False) -> DatasetView:
         """Samples sorted by a field or an expression; see :class:`SortBy`."""
@@ -740,6 +753,21 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _describe(self) -> str:
         return f"Dataset {self._dataset.name!r}"
+
+
+def _check_declared(dataset: Dataset, field: str, pairs: list[tuple[Any, Any]],
+                    per_label: bool) -> None:  # fmt: skip
+    """Values for a declared path inside documents (``"gt.detections.iscrowd"``) must
+    fit its field, as a whole field's values are checked on write."""
+    declared = resolve_path(dataset._schema, field)
+    if declared is None or type(declared) is Field:
+        return
+    try:
+        for _, value in pairs:
+            for v in (value or []) if per_label else (value,):
+                declared.validate(v)
+    except FieldValueError as e:
+        raise FieldValueError(f"set_values({field!r}): {e}") from None
 
 
 def _ids_of(samples: Any) -> Any:

@@ -14,6 +14,10 @@ outer element cannot be referenced from inside it.
 
 Python values are literals: strings starting with ``$`` are wrapped in ``{"$literal": s}``
 so they are never read as field paths.
+
+``F("$name")`` is bound to the sample: ``"$$ROOT.name"`` at any depth, so a condition
+on each label (``filter``, ``map``, ``filter_labels``, ``set_field``) can read a
+field of the sample that holds it, as in FiftyOne.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ ELEMENT_VAR = "this"
 """Name bound to the current list element by ``filter`` and ``map``."""
 
 _ELEMENT_PREFIX = f"$${ELEMENT_VAR}."
+#: what ``F("$name")`` compiles to: the sample's own field, even inside a list operation or
+#: a stage that reads fields relative to a label (it survives the JSON round trip as is)
+_ROOT_PREFIX = "$$ROOT."
 _SCALARS = (type(None), bool, int, float, str, datetime, ObjectId)
 Strs = str | Iterable[str]
 """A str, or a list, tuple or set of str."""
@@ -459,12 +466,17 @@ class ViewField(ViewExpression):
     def __init__(self, name: str = "") -> None:
         if not isinstance(name, str):
             raise TypeError(f"A field name is a str, got {name!r}")
-        if name.startswith("$"):
-            raise ValueError(f"Write field names without '$': F({name[1:]!r})")
+        if name.startswith("$$") or name == "$":
+            raise ValueError(
+                f"F({name!r}): write a field name, or '$name' for a field of the sample "
+                "itself (e.g. F('$uniqueness'))"
+            )
         super().__init__()
         self.name = name
 
     def to_mongo(self, prefix: str | None = None) -> str:
+        if self.name.startswith("$"):  # bound to the sample, wherever it is used
+            return f"{_ROOT_PREFIX}{self.name[1:]}"
         if prefix is None:
             return f"${self.name}" if self.name else "$$CURRENT"
         return f"{prefix}{self.name}" if self.name else prefix.rstrip(".")

@@ -107,6 +107,12 @@ class PatchesView(DatasetView):
     def _describe(self) -> str:
         return f"the patches of {self.patches_field!r} of {self.source_collection.describe()}"
 
+    def save(self, fields: Any = None) -> None:
+        """Write the patches as the view shows them, then their labels back to the source."""
+        ids = self.values("_id")  # before: the save may change what the view matches
+        super().save(fields)
+        self._root._sync_back(ids)  # type: ignore[attr-defined]
+
     def _sync_all(self) -> None:
         self._root._sync_back(self.values("_id"))  # type: ignore[attr-defined]
 

@@ -60,6 +60,18 @@ def document_of(field: Field | None) -> EmbeddedDocumentField | None:
     return field if isinstance(field, EmbeddedDocumentField) else None
 
 
+def update_path(schema: dict[str, Field], path: str) -> str:
+    """The path of an update operator that reaches ``path`` in every element of the
+    lists on the way: ``"gt.detections.label"`` -> ``"gt.detections.$[].label"``."""
+    parts = clean_path(path).split(".")
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], 1):
+        if isinstance(resolve_path(schema, ".".join(parts[:i])), ListField):
+            out.append("$[]")
+        out.append(part)
+    return ".".join(out)
+
+
 def resolve_path(schema: dict[str, Field], path: str) -> Field | None:
     """The field at a dotted path (through embedded documents and lists), or None."""
     parts = clean_path(path).split(".")

@@ -2,9 +2,10 @@
 
 :class:`CollectionSchemaMixin` (datasets and views) reads the schema:
 ``get_field_schema``, ``get_field``, ``has_field``, ``get_dynamic_field_schema``,
-``schema``/``list_schema``. :class:`DatasetSchemaMixin` edits it:
+``schema``/``list_schema``, and clears values (``clear_sample_field(s)``, of a view's
+samples only). :class:`DatasetSchemaMixin` edits it:
 ``add_sample_field`` (nested paths too), ``add_dynamic_sample_fields``,
-``clone_sample_field``, ``clear_sample_field(s)``.
+``clone_sample_field``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from .db import translate_errors
 from .errors import FieldNotFoundError, FieldValueError, SchemaError
 from .fields import DEFAULT_FIELDS, Field, FloatField, IntField, parse_ftype, validate_field_name
+from .sample import utcnow
 from .schema import (
     clean_path,
     document_of,
@@ -22,10 +24,14 @@ from .schema import (
     flatten_schema,
     one_or_list,
     resolve_path,
+    update_path,
 )
 
 if TYPE_CHECKING:
     from .dataset import Dataset
+
+#: sample ids per update_many when clearing a field of a view (~2 MB of BSON)
+CLEAR_ID_CHUNK = 100_000
 
 
 class CollectionSchemaMixin:
@@ -50,12 +56,57 @@ class CollectionSchemaMixin:
             >>> dataset.get_field_schema(ftype=fo.FloatField)
             {'uniqueness': <FloatField>}
         """
-        schema = dict(self._dataset._schema)
+        schema = self._view_field_schema()
         if include_private:
             schema["_rand"] = _named(FloatField(), "_rand")
         if flat or mode == "flat":
             schema = flatten_schema(schema)
         return filter_schema(schema, ftype, embedded_doc_type)
+
+    def _view_field_schema(self) -> dict[str, Field]:
+        """The dataset's top-level fields as this collection's samples carry them
+        (``select_fields`` / ``exclude_fields`` leave some out)."""
+        dataset = self._dataset
+        schema = dict(dataset._schema)
+        for stage in self._view_stages():  # type: ignore[attr-defined]
+            schema = stage.field_schema(schema, dataset)
+        return schema
+
+    @translate_errors
+    def clear_sample_field(self, field_name: str) -> None:
+        """Set ``field_name`` (a dotted path too) to None on every sample of this
+        collection; it stays declared. On a view, only the view's samples change.
+
+        Raises:
+            SchemaError: a default field.
+            FieldNotFoundError: a field the schema does not declare.
+        """
+        dataset = self._dataset
+        if field_name.split(".", 1)[0] in DEFAULT_FIELDS:
+            raise SchemaError(f"{field_name!r} is a default field; it cannot be cleared")
+        if self.get_field(field_name) is None:
+            raise FieldNotFoundError(
+                f"Field {field_name!r} not found in dataset {dataset.name!r}; "
+                f"fields: {list(dataset._schema)}"
+            )
+        path = update_path(dataset._schema, field_name)
+        update = {"$set": {path: None, "last_modified_at": utcnow()}}
+        # "$[]" needs the list to exist: samples whose list is None have nothing to clear
+        query = {path.split(".$[]", 1)[0]: {"$type": "array"}} if "$[]" in path else {}
+        coll = dataset._sample_coll()
+        if not self._pipeline():  # type: ignore[attr-defined]
+            coll.update_many(query, update)
+            dataset._reload_samples()  # live samples show the cleared field
+            return
+        ids = [d["_id"] for d in self._aggregate([{"$project": {"_id": 1}}])]  # type: ignore[attr-defined]
+        for i in range(0, len(ids), CLEAR_ID_CHUNK):
+            coll.update_many({**query, "_id": {"$in": ids[i : i + CLEAR_ID_CHUNK]}}, update)
+        dataset._reload_samples(ids)
+
+    def clear_sample_fields(self, field_names: Any) -> None:
+        """:meth:`clear_sample_field` for each name."""
+        for name in [field_names] if isinstance(field_names, str) else field_names:
+            self.clear_sample_field(name)
 
     def get_field(self, path: str, ftype: Any = None, embedded_doc_type: Any = None,
                   include_private: bool = False, leaf: bool = False) -> Field | None:  # fmt: skip
@@ -234,21 +285,3 @@ class DatasetSchemaMixin:
         """:meth:`clone_sample_field` for each ``old -> new`` pair."""
         for old, new in field_mapping.items():
             self.clone_sample_field(old, new)
-
-    @translate_errors
-    def clear_sample_field(self, field_name: str) -> None:
-        """Set ``field_name`` to None on every sample (it stays declared)."""
-        if field_name in DEFAULT_FIELDS:
-            raise SchemaError(f"{field_name!r} is a default field; it cannot be cleared")
-        if self.get_field(field_name) is None:  # type: ignore[attr-defined]
-            raise FieldNotFoundError(
-                f"Field {field_name!r} not found in dataset {self.name!r}; "
-                f"fields: {list(self._schema)}"
-            )
-        self._sample_coll().update_many({}, {"$set": {clean_path(field_name): None}})  # type: ignore[attr-defined]
-        self._reload_samples()  # type: ignore[attr-defined]
-
-    def clear_sample_fields(self, field_names: Any) -> None:
-        """:meth:`clear_sample_field` for each name."""
-        for name in [field_names] if isinstance(field_names, str) else field_names:
-            self.clear_sample_field(name)

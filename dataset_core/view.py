@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
 
+from . import view_writes
 from .collection import SampleCollection
 from .db import translate_errors
 from .errors import SampleIndexError, SampleNotFoundError, ViewError
@@ -99,6 +100,31 @@ class DatasetView(SampleCollection):
 
     def __hash__(self) -> int:
         return hash((id(self._root), self._stages))
+
+    # -- writing back (dataset_core/view_writes.py) --------------------------------
+
+    @translate_errors
+    def save(self, fields: Any = None) -> None:
+        """Write the view's contents of its samples to the dataset: values set with
+        ``set_field``, labels left after ``filter_labels``... become the stored ones.
+
+        Samples outside the view are kept. With ``fields=None`` every field the
+        view shows is written and the fields it leaves out (``exclude_fields``,
+        ``select_fields``) are deleted from the dataset, as in FiftyOne; pass
+        ``fields`` to write only those and delete nothing.
+
+        Raises:
+            FieldNotFoundError: a field in ``fields`` that the view does not show.
+
+        Example:
+            >>> dataset.set_field("gt.detections.label", F("label").upper()).save()
+        """
+        view_writes.save_view(self, fields)
+
+    @translate_errors
+    def keep_fields(self) -> None:
+        """Delete from the dataset the fields this view leaves out (every sample)."""
+        view_writes.keep_fields(self)
 
     # -- samples by id ------------------------------------------------------------
 

@@ -19,10 +19,10 @@ DATASET_CORE = [
     "Exists", "ExportError", "F", "Field", "FieldNotFoundError", "FilterLabels", "GroupBy",
     "HistogramValues", "ImageMetadata", "Label", "Limit", "Match", "MatchTags", "Mean",
     "MediaError", "MetadataReport", "Mongo", "Sample", "SampleNotFoundError",
-    "SavedViewNotFoundError", "SchemaError", "Select", "SelectFields", "Session", "Shuffle",
-    "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression", "ViewField",
-    "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists", "delete_dataset",
-    "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
+    "SavedViewNotFoundError", "SchemaError", "Select", "SelectFields", "Session", "SetField",
+    "Shuffle", "Skip", "SortBy", "Std", "Sum", "Take", "Values", "ViewError", "ViewExpression",
+    "ViewField", "ViewStage", "compute_filehash", "compute_metadata", "dataset_exists",
+    "delete_dataset", "launch_app", "launch_dashboard", "list_datasets", "load_dataset",
     "parse_image_classification_dir_tree", "types",
     # issue 13: FiftyOne's label types and label stages
     "Classifications", "ExcludeLabels", "Heatmap", "Keypoint", "Keypoints",
@@ -35,6 +35,8 @@ DATASET_CORE = [
     "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
     # issue 13: dataset and sample semantics
     "SampleIndexError", "delete_non_persistent_datasets",
+    # issue 13: FiftyOne's Min, Max and Quantiles aggregations
+    "Max", "Min", "Quantiles",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
@@ -42,9 +44,11 @@ COLLECTION = [
     "delete_brain_runs", "describe", "distinct", "estimated_count", "exclude", "exclude_fields",
     "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
     "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
-    "list_brain_runs", "load_brain_results", "match", "match_tags", "mean", "mongo",
-    "rename_brain_run", "select", "select_fields", "set_values", "shuffle", "skip", "sort_by",
-    "sort_by_similarity", "std", "sum", "tag_samples", "take", "untag_samples", "values", "view",
+    "list_brain_runs", "load_brain_results", "match", "match_tags", "max", "mean", "min",
+    "mongo", "quantiles", "rename_brain_run", "select", "select_fields", "set_field",
+    "set_values", "shuffle", "skip", "sort_by", "sort_by_similarity", "std", "sum",
+    "tag_samples", "take", "untag_samples",
+    "values", "view",
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [

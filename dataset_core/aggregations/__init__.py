@@ -13,17 +13,21 @@ Several aggregations run in one database round trip as the branches of one
 
     count, (lo, hi) = dataset.aggregate([Count(), Bounds("uniqueness")])
 
-Paths into lists (``tags``, ``detections.detections.label``) are unwound one
-level, so ``CountValues("tags")`` counts tags, not tag lists.
+Paths into lists (``tags``, ``detections.detections.label``) are unwound at
+every list level the schema declares, so ``CountValues("tags")`` counts tags,
+not tag lists; :class:`Values` keeps lists per sample unless told to unwind
+(see :mod:`.paths` for FiftyOne's ``[]`` syntax).
 """
 
 from __future__ import annotations
 
 from .base import Aggregation
-from .counting import Count, CountValues, Distinct, Values
-from .numeric import Bounds, HistogramValues, Mean, Std, Sum
+from .counting import Count, CountValues, Distinct
+from .histogram import HistogramValues
+from .numeric import Bounds, Max, Mean, Min, Quantiles, Std, Sum
 from .run import aggregate, run_aggregations, run_pipeline
 from .schema import ListSchema, Schema
+from .values import Values
 
 __all__ = [
     "Aggregation",
@@ -33,7 +37,10 @@ __all__ = [
     "Distinct",
     "HistogramValues",
     "ListSchema",
+    "Max",
     "Mean",
+    "Min",
+    "Quantiles",
     "Schema",
     "Std",
     "Sum",

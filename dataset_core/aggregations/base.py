@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import ViewError
+from ..expressions import ViewExpression, ViewField
+from .paths import FieldPath, resolve
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
 
-#: top-level field types whose values are never lists (no unwinding needed)
-_SCALAR_FTYPES = frozenset({"string", "int", "float", "bool", "datetime", "objectid"})
 #: field types whose values are whole documents: counting or bounding them is meaningless
 _DOCUMENT_FTYPES = frozenset({"embedded", "dict", "array"})
 
@@ -19,7 +19,11 @@ class Aggregation:
     """Base of the typed aggregations: one statistic of one field.
 
     Args:
-        field: the field or dotted path to aggregate, e.g. ``"ground_truth.label"``.
+        field: the field or dotted path to aggregate, e.g. ``"ground_truth.label"``;
+            or, as FiftyOne's ``field_or_expr``, an expression of each sample
+            such as ``F("filepath").ends_with(".png")`` (its array results unwound).
+        expr: an expression applied to each value of ``field``, after the lists
+            on the path are unwound (``F()`` is the value), e.g. ``F() - 0.1``.
     """
 
     _registry: ClassVar[dict[str, type[Aggregation]]] = {}
@@ -29,18 +33,28 @@ class Aggregation:
         if not cls.__name__.startswith("_"):  # private bases are not aggregations
             Aggregation._registry[cls.__name__] = cls
 
-    def __init__(self, field: str) -> None:
-        if not isinstance(field, str) or not field:
+    def __init__(self, field: Any, expr: Any = None) -> None:
+        if isinstance(field, ViewField) and field.name:
+            field = field.name  # F("a.b") is the path a.b
+        if not (isinstance(field, str) and field) and not isinstance(field, ViewExpression):
             raise ViewError(
                 f"{type(self).__name__} takes a field name such as 'uniqueness' or "
-                f"'ground_truth.label'; got {field!r}"
+                f"'ground_truth.label', or an expression; got {field!r}"
             )
+        if expr is not None and not isinstance(expr, ViewExpression):
+            raise ViewError(f"expr is an expression such as F() * 2; got {expr!r}")
         self._field = field
+        self._expr = expr
 
     @property
-    def field(self) -> str | None:
-        """The field or path this aggregation reads."""
+    def field(self) -> Any:
+        """The field or path this aggregation reads (or the expression it computes)."""
         return self._field
+
+    @property
+    def expr(self) -> Any:
+        """The expression applied to each value, or None."""
+        return self._expr
 
     def to_pipeline(self, collection: SampleCollection) -> list[dict[str, Any]]:
         """The steps, after ``collection``'s own, whose output :meth:`parse_result` reads.
@@ -55,11 +69,17 @@ class Aggregation:
         raise NotImplementedError
 
     def _kwargs(self) -> dict[str, Any]:
-        return {"field": self._field}
+        return {"field": self._field, **self._expr_kwargs()}
+
+    def _expr_kwargs(self) -> dict[str, Any]:
+        return {} if self._expr is None else {"expr": self._expr}
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON form: ``{"_cls": "Bounds", "kwargs": {"field": "uniqueness"}}``."""
-        return {"_cls": type(self).__name__, "kwargs": self._kwargs()}
+        """JSON form: ``{"_cls": "Bounds", "kwargs": {"field": "uniqueness"}}``
+        (expressions as their ``{"$expr": ...}`` form)."""
+        kwargs = {k: v.to_dict() if isinstance(v, ViewExpression) else v
+                  for k, v in self._kwargs().items()}  # fmt: skip
+        return {"_cls": type(self).__name__, "kwargs": kwargs}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Aggregation:
@@ -73,12 +93,13 @@ class Aggregation:
         if sub is None:
             known = sorted(Aggregation._registry)
             raise ViewError(f"Unknown aggregation {name!r}; use one of {known}")
-        return sub(**d.get("kwargs", {}))
+        kwargs = {k: _expression(v) for k, v in d.get("kwargs", {}).items()}
+        return sub(**kwargs)
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented
-        return self._kwargs() == other._kwargs()  # type: ignore[attr-defined]
+        return self.to_dict() == other.to_dict()  # expressions' == builds expressions
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, repr(self)))
@@ -89,37 +110,28 @@ class Aggregation:
 
     # -- helpers for subclasses -------------------------------------------------
 
-    def _path(self, collection: SampleCollection) -> str:
-        return collection._dataset._check_path(self._field)
+    def _resolve(self, collection: SampleCollection) -> FieldPath:
+        """The resolved path, kept for :meth:`parse_result` to convert values."""
+        self._fp = resolve(collection, self._field, self._expr)
+        return self._fp
 
-    def _is_id(self) -> bool:
-        return self._field.split(".", 1)[0] in ("id", "_id")
-
-    def _value_steps(self, collection: SampleCollection) -> tuple[list[dict[str, Any]], str]:
-        """Steps that expose one value per row, and the expression naming it.
-
-        A top-level scalar field needs no steps (``"$uniqueness"``); a path that
-        may cross a list is projected to ``v`` and unwound (nulls drop out).
-        """
-        path = self._path(collection)
-        if not may_be_list(collection, path):
-            return [], "$" + path
-        return [{"$project": {"_id": 0, "v": "$" + path}}, {"$unwind": "$v"}], "$v"
+    def _convert(self, value: Any) -> Any:
+        fp = getattr(self, "_fp", None)
+        return fp.convert(value) if fp is not None and fp.needs_convert else value
 
 
-def may_be_list(collection: SampleCollection, path: str) -> bool:
-    """Whether values at ``path`` can be lists (judged from the schema)."""
-    if "." in path:
-        return not path.startswith("_id.")
-    field = collection._dataset._schema.get(path)
-    return path not in ("_id", "_rand") and (field is None or field.ftype not in _SCALAR_FTYPES)
+def _expression(value: Any) -> Any:
+    if isinstance(value, dict) and list(value) == ["$expr"]:
+        return ViewExpression.from_dict(value)
+    return value
 
 
-def check_leaf(agg: Aggregation, collection: SampleCollection, path: str) -> None:
-    field = collection._dataset._schema.get(path)
-    if field is not None and field.ftype in _DOCUMENT_FTYPES:
-        hint = f"'{path}.label'" if field.document_type else f"a path inside {path!r}"
+def check_leaf(agg: Aggregation, fp: FieldPath) -> None:
+    """Refuse whole documents where an aggregation needs values."""
+    field = fp.leaf
+    if field is not None and not fp.computed and field.ftype in _DOCUMENT_FTYPES:
+        hint = f"'{fp.field}.label'" if field.document_type else f"a path inside {fp.field!r}"
         raise ViewError(
-            f"{type(agg).__name__} needs values, but {path!r} holds whole {field} documents; "
-            f"pass a path to a value inside it, e.g. {hint}"
+            f"{type(agg).__name__} needs values, but {fp.field!r} holds whole {field} "
+            f"documents; pass a path to a value inside it, e.g. {hint}"
         )

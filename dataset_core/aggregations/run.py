@@ -8,7 +8,8 @@ from pymongo.errors import OperationFailure
 
 from ..errors import ViewError
 from .base import Aggregation
-from .numeric import Bounds, HistogramValues
+from .histogram import HistogramValues
+from .numeric import Bounds
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
@@ -73,7 +74,9 @@ def run_aggregations(collection: SampleCollection, aggs: list[Aggregation]) -> l
         (i, a) for i, a in enumerate(aggs) if isinstance(a, HistogramValues) and a.range is None
     ]
     if pending:
-        bounds = run_aggregations(collection, [Bounds(a._field) for _, a in pending])
+        bounds = run_aggregations(
+            collection, [Bounds(a.field, a.expr, safe=True) for _, a in pending]
+        )
         aggs = list(aggs)
         for (i, a), b in zip(pending, bounds, strict=True):
             aggs[i] = a.with_bounds(b)

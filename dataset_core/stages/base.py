@@ -19,6 +19,7 @@ from ..expressions import ViewExpression
 if TYPE_CHECKING:
     from ..collection import SampleCollection
     from ..dataset import Dataset
+    from ..fields import Field
 
 Pipeline = list[dict[str, Any]]
 """Aggregation steps."""
@@ -72,6 +73,20 @@ class ViewStage:
             FieldNotFoundError: a field the schema does not have.
             ViewError: anything else that does not fit the collection.
         """
+
+    def field_schema(self, schema: dict[str, Field], dataset: Dataset) -> dict[str, Field]:
+        """The top-level field schema of the samples this stage outputs, given the
+        schema of its input (stages that select or exclude fields change it)."""
+        return schema
+
+    def partial_fields(self) -> tuple[str, ...]:
+        """The top-level fields whose documents this stage shows only in part
+        (``select_fields("gt.label")``): writing them back would lose the rest."""
+        return ()
+
+    def hidden_label_fields(self, dataset: Dataset) -> tuple[str, ...]:
+        """The label fields some of whose labels this stage may leave out."""
+        return ()
 
     @classmethod
     def _decode(cls, kwargs: dict[str, Any]) -> dict[str, Any]:

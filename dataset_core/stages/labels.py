@@ -218,6 +218,9 @@ class FilterLabels(ViewStage):
     def validate(self, collection: SampleCollection) -> None:
         label_list_path(collection._dataset, self._field)
 
+    def hidden_label_fields(self, dataset: Dataset) -> tuple[str, ...]:
+        return (self._field,)
+
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
         name, list_field = label_list_path(dataset, self._field)
         cond = label_cond(form=self._filter.to_mongo())
@@ -301,6 +304,11 @@ class SelectLabels(_LabelsStage):
                  fields: Any = None, omit_empty: bool = True):  # fmt: skip
         super().__init__(labels, ids, tags, fields, omit_empty)
 
+    def hidden_label_fields(self, dataset: Dataset) -> tuple[str, ...]:
+        names = self._field_names(dataset)
+        filtered = self._labels is not None or self._ids is not None or self._tags is not None
+        return tuple(n for n in label_fields(dataset) if n not in names or filtered)
+
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
         names = self._field_names(dataset)
         fields = [label_list_path(dataset, n) for n in names]
@@ -339,6 +347,9 @@ class ExcludeLabels(_LabelsStage):
     def __init__(self, labels: Any = None, ids: Any = None, tags: Any = None,
                  fields: Any = None, omit_empty: bool = True):  # fmt: skip
         super().__init__(labels, ids, tags, fields, omit_empty)
+
+    def hidden_label_fields(self, dataset: Dataset) -> tuple[str, ...]:
+        return tuple(self._field_names(dataset))
 
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
         fields = [label_list_path(dataset, n) for n in self._field_names(dataset)]

@@ -14,6 +14,7 @@ from .untrusted import check_no_writes
 if TYPE_CHECKING:
     from ..collection import SampleCollection
     from ..dataset import Dataset
+    from ..fields import Field
 
 #: fields every projection keeps: the defaults, and ``_rand`` for take/shuffle
 _KEPT_FIELDS = tuple(f for f in DEFAULT_FIELDS if f != "id") + ("_rand",)
@@ -35,6 +36,9 @@ class _FieldsStage(ViewStage):
         for name in self._names:
             collection._dataset._check_path(name)
 
+    def partial_fields(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n.split(".", 1)[0] for n in self._names if "." in n))
+
 
 class SelectFields(_FieldsStage):
     """Keep only the given fields (and the default ones) on each sample.
@@ -47,6 +51,10 @@ class SelectFields(_FieldsStage):
 
     def __init__(self, field_names: str | Iterable[str] | None = None):
         super().__init__(field_names)
+
+    def field_schema(self, schema: dict[str, Field], dataset: Dataset) -> dict[str, Field]:
+        tops = {n.split(".", 1)[0] for n in self._names} | set(DEFAULT_FIELDS)
+        return {k: f for k, f in schema.items() if k in tops}
 
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
         paths = {dataset._check_path(n) for n in self._names}
@@ -73,6 +81,9 @@ class ExcludeFields(_FieldsStage):
                 f"ExcludeFields needs user fields to exclude; got {list(self._names)}, "
                 f"and default fields {list(DEFAULT_FIELDS)} are always kept"
             )
+
+    def field_schema(self, schema: dict[str, Field], dataset: Dataset) -> dict[str, Field]:
+        return {k: f for k, f in schema.items() if k not in self._names}  # dotted: partly kept
 
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
         return [{"$unset": sorted({dataset._check_path(n) for n in self._names})}]

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ViewError
+from ..fields import DEFAULT_FIELDS
 from . import idsets
 
 if TYPE_CHECKING:
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 SAFE_STAGES = frozenset({
     "Match", "MatchTags", "Exists", "Select", "Exclude", "SortBy", "Limit", "Skip", "Take",
     "Shuffle", "GroupBy", "SelectFields", "ExcludeFields", "FilterLabels", "SelectLabels",
-    "ExcludeLabels", "MatchLabels",
+    "ExcludeLabels", "MatchLabels", "SetField",
 })  # fmt: skip
 #: deepest nesting of lists and dicts in a view from HTTP
 MAX_DEPTH = 32
@@ -100,6 +101,8 @@ def view_from_untrusted(dataset: Dataset, stages: Any) -> DatasetView:
             )
         if name == "Match" and isinstance(sd.get("kwargs"), dict):
             _check_match_filter(sd["kwargs"].get("filter"), i)
+        if name == "SetField" and isinstance(sd.get("kwargs"), dict):
+            _check_set_field(sd["kwargs"], i)
     view = DatasetView.from_dict(dataset, stages)
     steps: list[dict[str, Any]] = []
     for i, stage in enumerate(view.stages):
@@ -110,6 +113,21 @@ def view_from_untrusted(dataset: Dataset, stages: Any) -> DatasetView:
             raise ViewError(f"stages[{i}] ({type(stage).__name__}): {e}") from None
         steps += compiled
     return view
+
+
+def _check_set_field(kwargs: dict[str, Any], i: int) -> None:
+    """A SetField from HTTP changes what the view shows of a user field, nothing else:
+    never ``filepath``, ids, tags, metadata or private fields (the server trusts
+    those), never a field the schema lacks."""
+    field = kwargs.get("field")
+    top = field.split(".", 1)[0].removesuffix("[]") if isinstance(field, str) else None
+    if top is None or top in DEFAULT_FIELDS or top.startswith("_"):
+        raise ViewError(
+            f"stages[{i}]: a SetField from the dashboard sets a user field; got {field!r:.80} "
+            f"(default fields {list(DEFAULT_FIELDS)} and private ones are read-only there)"
+        )
+    if kwargs.get("_allow_missing", False) is not False:
+        raise ViewError(f"stages[{i}]: SetField _allow_missing is for Python code")
 
 
 def _check_depth(value: Any, depth: int) -> None:

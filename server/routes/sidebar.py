@@ -205,7 +205,7 @@ def summarise(view: dc.DatasetView, refresh: int = 0) -> dict[str, Any]:
         if f["kind"] == "number":
             f["bounds"] = [jsonable(sc.get(f"min{i}")), jsonable(sc.get(f"max{i}"))]
             if i in hists:
-                counts, edges = hists[i].parse_result(doc[f"h{i}"])
+                counts, edges, _ = hists[i].parse_result(doc[f"h{i}"])
                 f["histogram"] = {"counts": counts, "edges": [jsonable(e) for e in edges]}
         f.pop("unwind", None)
     return {"count": count, "fields": fields}

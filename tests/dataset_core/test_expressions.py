@@ -272,6 +272,14 @@ def test_element_prefix_survives_round_trip() -> None:
     assert ViewExpression.from_dict(d).to_dict() == d
 
 
+def test_dollar_field_is_bound_to_the_sample() -> None:
+    # F("$x") names the sample's field at any depth; a prefix never rebinds it
+    assert F("$uniqueness").to_mongo() == "$$ROOT.uniqueness"
+    assert F("$uniqueness").to_mongo(prefix="$$this.") == "$$ROOT.uniqueness"
+    inner = F("dets").map(F("$gt.label")).to_mongo()
+    assert inner == _list_op("$map", "in", "$dets", "$$ROOT.gt.label")
+
+
 def test_prefix_argument() -> None:
     assert (F("a") > 1).to_mongo(prefix="$$this.") == {"$gt": ["$$this.a", 1]}
     assert F().to_mongo(prefix="$$this.") == "$$this"
@@ -321,7 +329,7 @@ FAILURES = [
     ),
     pytest.param(lambda: F("a").ends_with([]), TypeError, "non-empty", id="ends_with-empty"),
     pytest.param(lambda: F(3), TypeError, "field name is a str", id="field-name-int"),
-    pytest.param(lambda: F("$a"), ValueError, "without '\\$'", id="field-name-dollar"),
+    pytest.param(lambda: F("$$a"), ValueError, "'\\$name'", id="field-name-double-dollar"),
     pytest.param(lambda: ViewExpression.from_dict({"a": 1}), ViewError, r"\$expr", id="from-dict"),
     pytest.param(lambda: ViewExpression.from_dict("x"), ViewError, r"\$expr", id="from-str"),
 ]
@@ -383,6 +391,8 @@ BEHAVIOUR = [
     (F("filepath").re_match(r"/\d\.jpe?g$"), {2, 3, 5}),
     ((10 - F("n")) / 2 > 2, {1, 2, 4, 5}),
     (abs(F("n")) ** 2 > 20, {2, 3, 6}),
+    # F("$n") inside a list operation is the document's n, not the element's
+    (F("detections").filter(F("$n") > 4).length() > 0, {2, 6}),
 ]
 
 

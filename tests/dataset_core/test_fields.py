@@ -273,3 +273,46 @@ def test_bad_tags_are_a_clear_value_error(tags):
 
 def test_fields_module_keeps_old_conversion_names():
     assert fof.to_mongo(np.int64(3)) == 3 and fof.from_mongo(None) is None
+
+
+def test_clear_sample_field_on_a_view_clears_only_its_samples(database):
+    ds = fo.Dataset()
+    ds.add_samples(_det_samples() + [fo.Sample("/data/c.jpg")])
+    for i, s in enumerate(ds):
+        s["score"] = float(i)
+        s.save()
+    ds.limit(1).clear_sample_field("score")
+    assert ds.values("score") == [None, 1.0, 2.0]
+    # an attribute of every label of a list; a sample without the list is left alone
+    ds.skip(1).clear_sample_fields(["ground_truth.detections.label"])
+    assert ds.values("ground_truth.detections.label") == [["cat", "dog"], [None], None]
+    assert ds.values("ground_truth.detections.iscrowd") == [[1, None], [0], None]
+    ds.clear_sample_field("ground_truth.detections.label")  # the whole dataset
+    assert ds.values("ground_truth.detections.label") == [[None, None], [None], None]
+    with pytest.raises(fo.FieldNotFoundError, match="'nope' not found"):
+        ds.view().clear_sample_field("nope")
+    with pytest.raises(fo.SchemaError, match="default field"):
+        ds.limit(1).clear_sample_field("tags")
+
+
+NESTED_BAD_VALUES = [
+    pytest.param("ground_truth.detections.iscrowd", [["yes", 0], ["no"]], "iscrowd",
+                 id="per-label-attribute"),
+    pytest.param("ground_truth.detections.label", [[1, 2], [3]], "label", id="label-not-str"),
+    pytest.param("pred.confidence", ["high", "low"], "confidence", id="single-label-attribute"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("path", "values", "word"), NESTED_BAD_VALUES)
+def test_set_values_of_a_declared_nested_path_checks_its_type(database, path, values, word):
+    ds = fo.Dataset()
+    samples = _det_samples()
+    for s in samples:
+        s["pred"] = fo.Classification(label="x", confidence=0.5)
+    ds.add_samples(samples)
+    ds.add_sample_field("ground_truth.detections.iscrowd", fo.IntField)
+    before = ds.values(path)
+    with pytest.raises(ValueError, match=f"set_values.*{word}"):
+        ds.set_values(path, values)
+    assert ds.values(path) == before
+    ds.set_values(path, before)  # values of the right type still go in

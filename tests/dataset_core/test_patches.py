@@ -57,6 +57,14 @@ def test_edits_through_patches_reach_the_source(ds):
     assert ds.values("gt.detections.tags")[0] == [["sure"], []]
 
 
+def test_saving_a_patches_view_reaches_the_source(ds):
+    patches = ds.to_patches("gt")
+    # the saved labels no longer match the view's filter: they still reach the source
+    patches.match(F("gt.label") == "cat").set_field("gt.label", F("label").upper()).save()
+    assert ds.values("gt.detections.label") == [["CAT", "dog"], ["CAT"], [], None]
+    assert ds.values("gt.detections.confidence")[0] == [0.9, 0.3]
+
+
 def test_to_patches_needs_a_label_list_field(ds):
     ds.add_sample_field("cls", dc.Classification)
     with pytest.raises(dc.ViewError, match="to_patches works on Detections"):

@@ -71,6 +71,7 @@ def test_the_registry_does_not_keep_samples_alive(database):
         lambda ds: ds.clear_sample_field("ground_truth"),
         lambda ds: ds.delete_labels(fields="ground_truth"),
         lambda ds: ds.tag_labels("checked", label_fields="ground_truth"),
+        lambda ds: ds.set_field("ground_truth.label", "z").save(),
     ],
     ids=[
         "set_values",
@@ -82,6 +83,7 @@ def test_the_registry_does_not_keep_samples_alive(database):
         "clear_field",
         "delete_labels",
         "tag_labels",
+        "view_save",
     ],  # fmt: skip
 )
 def test_bulk_writes_refresh_held_samples(database, write):

@@ -203,7 +203,8 @@ def test_select_500_000_ids(database):
     ids = ds.add_samples([dc.Sample(f"/big/{i}.jpg") for i in range(500_000)])
     t = time.perf_counter()
     view = ds.select(ids[::-1])  # first stage: read from the id collection
-    assert len(view) == 500_000 and view.values("id") == ids  # unordered: id order
+    # unordered: id order, which is insertion order unless the ObjectId counter wrapped
+    assert len(view) == 500_000 and view.values("id") == sorted(ids)
     ordered = ds.select(ids[::-2], ordered=True).limit(3)
     assert ordered.values("id") == ids[::-2][:3]
     inline = ds.limit(200_000).exclude(ids[:150_000])  # $nin of 150,000: ~3 MB
@@ -211,3 +212,32 @@ def test_select_500_000_ids(database):
     later = ds.skip(400_000).exclude(ids[:300_000])  # one lookup per incoming sample
     assert later.values("id") == ids[400_000:]
     assert time.perf_counter() - t < 60
+
+
+def test_view_field_schema_follows_select_and_exclude_fields(ds):
+    ds.add_sample_field("pred", dc.Detections)
+    defaults = ["id", "filepath", "tags", "metadata", "created_at", "last_modified_at"]
+    assert list(ds.view().get_field_schema()) == defaults + ["uniqueness", "ground_truth", "pred"]
+    assert list(ds.select_fields("pred").get_field_schema()) == defaults + ["pred"]
+    assert list(ds.select_fields().get_field_schema()) == defaults
+    assert list(ds.exclude_fields(["uniqueness", "pred"]).get_field_schema()) == defaults + [
+        "ground_truth"
+    ]
+    chained = ds.select_fields(["uniqueness", "pred"]).exclude_fields("pred")
+    assert list(chained.get_field_schema()) == defaults + ["uniqueness"]
+    assert "ground_truth.label" in ds.select_fields("ground_truth").get_field_schema(flat=True)
+    assert "ground_truth.label" not in ds.select_fields().get_field_schema(flat=True)
+    assert "uniqueness" in ds.get_field_schema()  # the dataset's own is unchanged
+
+
+def test_set_values_of_a_field_the_view_does_not_filter_replaces_it(database):
+    ds = dc.Dataset("other-filtered")
+    ds.add_sample(dc.Sample(
+        "/data/a.jpg", gt=dc.Classification(label="cat"),
+        pred=dc.Detections(detections=[dc.Detection(label="a")], note="old"),
+    ))  # fmt: skip
+    view = ds.filter_labels("gt", F("label") == "cat")  # filters gt, not pred
+    view.set_values("pred", [dc.Detections(detections=[dc.Detection(label="b")])])
+    pred = ds.first().pred
+    assert [d.label for d in pred.detections] == ["b"]
+    assert "note" not in pred.field_names  # the whole field, as on the dataset itself

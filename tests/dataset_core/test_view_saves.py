@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 import dataset_core as dc
 from dataset_core import F
+from dataset_core.fields import DEFAULT_FIELDS
 
 
 def _dataset(database, n=3):
@@ -88,3 +91,82 @@ def test_set_values_per_label_path_through_view(database):
     view.set_values("ground_truth.detections.confidence", [[1.0, 0.8]] * 3)
     assert ds.values("ground_truth.detections.confidence") == [[1.0, 0.2, 0.8]] * 3
     assert ds.values("ground_truth.detections.label") == [["cat", "dog", "cow"]] * 3
+
+
+# -- view.save(fields) and keep_fields: a view's contents written back ---------------
+
+
+def test_view_save_writes_set_field_for_the_views_samples_only(database):
+    ds = _dataset(database)
+    before = ds.values("last_modified_at")
+    ds.limit(2).set_field("ground_truth.detections.label", F("label").upper()).save()
+    assert ds.values("ground_truth.detections.label") == [["CAT", "DOG", "COW"]] * 2 + [
+        ["cat", "dog", "cow"]
+    ]
+    assert ds.values("ground_truth.detections.confidence") == [[0.9, 0.2, 0.7]] * 3
+    after = ds.values("last_modified_at")
+    assert after[0] > before[0] and after[2] == before[2]
+    assert len(ds) == 3  # save never deletes samples
+
+
+def test_view_save_keeps_what_the_filter_left(database):
+    ds = _dataset(database)
+    ds.filter_labels("ground_truth", F("confidence") > 0.5).save()
+    assert ds.values("ground_truth.detections.label") == [["cat", "cow"]] * 3
+    assert ds.values("pred.label") == ["cat"] * 3
+
+
+def test_view_save_of_named_fields_writes_only_those(database):
+    ds = _dataset(database)
+    view = ds.filter_labels("ground_truth", F("confidence") > 0.5).set_field("uniqueness", 1.0)
+    view.save("uniqueness")
+    assert ds.values("uniqueness") == [1.0] * 3
+    assert ds.values("ground_truth.detections.label") == [["cat", "dog", "cow"]] * 3
+    view.save(["ground_truth.detections.label"])  # an attribute of a list: the list
+    assert ds.values("ground_truth.detections.label") == [["cat", "cow"]] * 3
+
+
+def test_view_save_after_select_fields(database):
+    ds = _dataset(database)
+    ds.select_fields("pred").save("pred")  # named: nothing else is touched
+    assert "uniqueness" in ds.get_field_schema() and ds.values("uniqueness") == [0, 0.1, 0.2]
+    ds.select_fields("pred").set_field("pred.label", "dog").save()
+    # everything the view left out is deleted, as in FiftyOne
+    assert "uniqueness" not in ds.get_field_schema()
+    assert "ground_truth" not in ds.get_field_schema()
+    assert ds.values("pred.label") == ["dog"] * 3
+    assert "uniqueness" not in ds.first().to_dict()
+
+
+def test_view_save_of_a_field_the_view_leaves_out_fails(database):
+    ds = _dataset(database)
+    with pytest.raises(dc.FieldNotFoundError, match="leaves 'pred' out"):
+        ds.exclude_fields("pred").save("pred")
+    with pytest.raises(dc.FieldNotFoundError, match="'nope' not found"):
+        ds.view().save("nope")
+
+
+def test_keep_fields_deletes_what_the_view_excludes(database):
+    ds = _dataset(database)
+    ds.exclude_fields("pred").keep_fields()
+    assert "pred" not in ds.get_field_schema()
+    with pytest.raises(KeyError):
+        ds.first()["pred"]
+    assert ds.values("uniqueness") == [0, 0.1, 0.2]
+    ds.select_fields().keep_fields()
+    assert set(ds.get_field_schema()) == set(DEFAULT_FIELDS)
+    assert "uniqueness" not in ds.first().to_dict()
+
+
+def test_view_save_never_writes_a_field_shown_only_in_part(database):
+    ds = _dataset(database)
+    with pytest.raises(dc.ViewError, match="only part of 'ground_truth'"):
+        ds.exclude_fields("ground_truth.detections.confidence").save("ground_truth")
+    view = ds.select_fields(["pred.label", "uniqueness"]).set_field("uniqueness", 0.5)
+    view.save()  # ground_truth, left out, goes; pred, shown in part, stays
+    assert ds.values("uniqueness") == [0.5] * 3
+    pred = ds.first().pred  # left as stored: its id, class and confidence stay
+    assert isinstance(pred, dc.Classification) and pred.confidence == 0.5 and pred.id
+    assert "ground_truth" not in ds.get_field_schema()
+    with pytest.raises(dc.ViewError, match="only part of 'pred'"):
+        view.save("pred")
