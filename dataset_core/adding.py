@@ -24,6 +24,10 @@ from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, Sch
 from .fields import Field
 from .progress import progress_bar
 from .sample import Sample, utcnow
+from .sample import _set_dataset as set_dataset
+from .sample import _set_dirty as set_dirty
+from .sample import _set_doc as set_doc
+from .sample import _set_objects as set_objects
 from .values import coerce
 
 #: samples per insert_many call: large enough to amortise round trips, small
@@ -160,8 +164,8 @@ class AddSamplesMixin:
             raise
         recovery.end(self, op)
         for s, doc in zip(bind, docs, strict=True):
-            if s._dataset is None:
-                s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+            if s._dataset is None:  # bound through the slots' setters: no __setattr__ call
+                set_doc(s, doc), set_dataset(s, self), set_dirty(s, None), set_objects(s, None)
         if dynamic:
             self._add_dynamic_of({k for sig in seen_sigs for k in sig[:1]})
         return [str(d["_id"]) for d in docs]
