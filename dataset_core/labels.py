@@ -174,20 +174,22 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def encode(value: Any) -> Any:
     """A label attribute in Mongo form: labels as dicts, arrays as ``.npy`` bytes."""
+    # identity tests, not ``type in set``: a document class's metaclass hashes in Python
     t = type(value)
     if t is str or t is float or t is int or t is bool or value is None:
         return value
-    if isinstance(value, EmbeddedDocument):  # before any ``type in set``: a document
-        return value.to_dict()  # class's metaclass hashes in Python
-    if t is list and all(type(v) in _SCALARS for v in value):
-        return list(value)
+    if t is list:  # a copy: the stored list is never the label's own
+        return [v if type(v) is float or type(v) is str or type(v) is int else encode(v)
+                for v in value]  # fmt: skip
+    if isinstance(value, EmbeddedDocument):
+        return value.to_dict()
     if isinstance(value, np.ndarray):
         buf = io.BytesIO()
         np.save(buf, value, allow_pickle=False)
         return Binary(buf.getvalue())
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):  # tuples, list subclasses
         return [encode(v) for v in value]
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
