@@ -25,6 +25,10 @@ from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, Sch
 from .fields import Field
 from .progress import progress_bar
 from .sample import Sample, utcnow
+from .sample import _set_dataset as set_dataset
+from .sample import _set_dirty as set_dirty
+from .sample import _set_doc as set_doc
+from .sample import _set_objects as set_objects
 from .singletons import BIND_LIVE_MAX, PENDING_MAX
 from .values import coerce
 
@@ -169,8 +173,8 @@ class AddSamplesMixin:
         live = len(bind) <= BIND_LIVE_MAX  # dataset[s.id] is s from now on; see singletons
         ref, note = weakref.ref, self._live.pending.append
         for s, doc in zip(bind, docs, strict=True):
-            if s._dataset is None:
-                s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+            if s._dataset is None:  # bound through the slots' setters: no __setattr__ call
+                set_doc(s, doc), set_dataset(s, self), set_dirty(s, None), set_objects(s, None)
                 if live:
                     note(ref(s))
         if len(self._live.pending) >= PENDING_MAX:

@@ -100,22 +100,26 @@ class Sample:
 
     __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig", "__weakref__")
 
+    _doc: dict[str, Any]
+    _dataset: Dataset | None
+    _dirty: set[str] | None
+    _objects: dict[str, Any] | None
+    _partial: bool
+    _orig: dict[str, Any] | None
+
     def __init__(
         self,
         filepath: str | os.PathLike[str],
         tags: list[str] | None = None,
         **fields: Any,
     ):
-        self._doc: dict[str, Any] = {
-            "filepath": _abspath(filepath),
-            "tags": _tag_list(tags),
-            "metadata": None,
-        }
-        self._dataset: Dataset | None = None
-        self._dirty: set[str] | None = None
-        self._objects: dict[str, Any] | None = None
-        self._partial = False
-        self._orig: dict[str, Any] | None = None
+        # the slots are set through their descriptors: __setattr__ is a Python call
+        _set_doc(self, {"filepath": _abspath(filepath), "tags": _tag_list(tags), "metadata": None})
+        _set_dataset(self, None)
+        _set_dirty(self, None)
+        _set_objects(self, None)
+        _set_partial(self, False)
+        _set_orig(self, None)
         for name, value in fields.items():
             self[name] = value
 
@@ -128,13 +132,13 @@ class Sample:
         selected or excluded fields), not the stored one; :meth:`save` then
         writes only the paths that were edited, merging label lists by id.
         """
-        s = object.__new__(cls)
-        s._doc = doc
-        s._dataset = dataset
-        s._dirty = None
-        s._objects = None
-        s._partial = partial
-        s._orig = None
+        s = _new(cls)
+        _set_doc(s, doc)
+        _set_dataset(s, dataset)
+        _set_dirty(s, None)
+        _set_objects(s, None)
+        _set_partial(s, partial)
+        _set_orig(s, None)
         return s
 
     def _remember(self, name: str) -> None:
@@ -423,3 +427,10 @@ class Sample:
                 fields[name] = self[name]
         body = pprint.pformat(fields, sort_dicts=False, width=88)
         return f"<Sample: {body}>"
+
+
+# setters of Sample's slots, for the hot paths (iteration, construction, add_samples)
+_new = object.__new__
+_set_doc, _set_dataset, _set_dirty, _set_objects, _set_partial, _set_orig = (
+    getattr(Sample, name).__set__ for name in Sample.__slots__ if name != "__weakref__"
+)
