@@ -19,6 +19,7 @@ from ..importers import Parsed
 from ..labels import Detection, Detections
 from ..metadata import read_image_metadata
 from ..sample import Sample
+from .boxes import Clipper, image_size, malformed
 from .paths import ImageIndex, read_json, report_missing, resolve, sample_key, write_json_atomically
 
 if TYPE_CHECKING:
@@ -30,18 +31,6 @@ COCO_KEYS = {"id", "image_id", "category_id", "bbox", "area", "iscrowd", "segmen
              "score", "keypoints", "num_keypoints"}  # fmt: skip
 #: label keys that are not attributes
 _OWN = {"_id", "_cls", "label", "bounding_box", "confidence", "tags", "mask", "index"}
-
-
-def _size(doc: dict[str, Any]) -> tuple[int, int]:
-    meta = doc.get("metadata") or {}
-    if meta.get("width") and meta.get("height"):
-        return int(meta["width"]), int(meta["height"])
-    try:
-        m = read_image_metadata(doc["filepath"])
-    except OSError as e:
-        raise ExportError(f"COCO needs the size of {doc['filepath']!r}, which cannot be read "
-                          f"({e}); fix or exclude that sample") from None  # fmt: skip
-    return int(m.width or 0), int(m.height or 0)
 
 
 def _objects(label: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -84,7 +73,7 @@ class COCODetectionExporter(Exporter):
                     jobs[path] = os.path.join(layout.data_dir, exported)
                 key = sample_key(path, exported, self.rel_dir, self.opts["abs_paths"])
                 ext = "" if exported or self.opts["abs_paths"] else os.path.splitext(path)[1]
-                width, height = _size(doc)
+                width, height = image_size(doc, "COCO")
                 image_ids[path] = len(images) + 1
                 images.append({"id": image_ids[path], "file_name": exported or key + ext,
                                "width": width, "height": height})  # fmt: skip
@@ -136,7 +125,8 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
     """The samples of a COCO detection file; see the module docstring.
 
     Raises:
-        MediaError: label types other than detections, or a malformed file.
+        MediaError: label types other than detections, or a malformed file
+            (one line naming the file, the annotation and what is wrong).
     """
     types = [label_types] if isinstance(label_types, str) else list(label_types or [])
     if any(t != "detections" for t in types):
@@ -146,13 +136,13 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
     )  # fmt: skip
     labels_file = resolve(dataset_dir, labels_path, LABELS_FILE)
     content = read_json(labels_file, "COCO labels file")
+    assert labels_file is not None
     if not isinstance(content, dict) or not isinstance(content.get("images"), list):
         raise MediaError(f"{labels_file!r} is not a COCO file: it needs an 'images' list")
-    names = {c["id"]: c["name"] for c in content.get("categories") or []}
-    by_image: dict[Any, list[dict[str, Any]]] = {}
-    for ann in content.get("annotations") or []:
-        by_image.setdefault(ann.get("image_id"), []).append(ann)
+    names = category_names(content, labels_file)
+    by_image = annotations_by_image(content.get("annotations") or [], labels_file)
     index = ImageIndex(resolve(dataset_dir, data_path, "data"))
+    clipper = Clipper()
     samples, missing, seen = [], [], set()
     for image in content["images"]:
         path = index.find(str(image.get("file_name", "")))
@@ -167,24 +157,87 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
             if not width or not height:
                 m = read_image_metadata(path)
                 width, height = m.width, m.height
-            dets = Detections(detections=[_detection(a, names, width, height, extra_attrs)
-                                          for a in anns])  # fmt: skip
+            dets = to_detections(anns, names, width, height, extra_attrs, clipper)
         samples.append(Sample(path, **{field: dets}))
     if include_all_data:
         samples.extend(Sample(p) for p in index.paths if os.path.abspath(p) not in seen)
-    assert labels_file is not None
     report_missing([str(m) for m in missing], labels_file, index.data_dir)
+    clipper.report(labels_file)
     return Parsed(samples, [names[k] for k in sorted(names)] or None)
 
 
-def _detection(ann: dict[str, Any], names: dict[Any, str], width: float, height: float,
-               extra_attrs: bool) -> Detection:  # fmt: skip
-    x, y, w, h = ann.get("bbox") or (0, 0, 0, 0)
-    box = [x / width, y / height, w / width, h / height]
-    box = [min(max(v, 0.0), 1.0) for v in box]  # pixel rounding may step just outside
-    attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS} if extra_attrs else {}
-    return Detection(label=names.get(ann.get("category_id")), bounding_box=box,
-                     confidence=ann.get("score"), **attrs)  # fmt: skip
+def category_names(content: dict[str, Any], labels_file: str) -> dict[Any, str]:
+    """``{category id: name}`` of a COCO file's ``categories``.
+
+    Raises:
+        MediaError: a category without an id or a name.
+    """
+    names = {}
+    for i, c in enumerate(content.get("categories") or []):
+        if not isinstance(c, dict) or "id" not in c or "name" not in c:
+            raise malformed(labels_file, f"categories[{i}]", f"needs 'id' and 'name', got {c!r}")
+        names[c["id"]] = str(c["name"])
+    return names
+
+
+def annotations_by_image(annotations: Any, labels_file: str) -> dict[Any, list[dict[str, Any]]]:
+    """The annotations grouped by ``image_id``, each checked for a usable ``bbox``.
+
+    Raises:
+        MediaError: an annotation that is not an object, lacks ``image_id``, or
+            whose ``bbox`` is not 4 numbers with a non-negative size.
+    """
+    if not isinstance(annotations, list):
+        raise malformed(labels_file, "'annotations'", "must be a list")
+    by_image: dict[Any, list[dict[str, Any]]] = {}
+    for i, ann in enumerate(annotations):
+        entry = f"annotations[{i}]" + (f" (id {ann.get('id')})" if isinstance(ann, dict) and
+                                       "id" in ann else "")  # fmt: skip
+        if not isinstance(ann, dict) or "image_id" not in ann:
+            raise malformed(labels_file, entry, "needs an object with 'image_id'")
+        box = ann.get("bbox")
+        if box is not None and (
+            not isinstance(box, list) or len(box) != 4
+            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
+            or box[2] < 0 or box[3] < 0
+        ):  # fmt: skip
+            raise malformed(labels_file, entry, "bbox must be [x, y, width, height] in pixels "
+                            f"with width, height >= 0; got {box!r}")  # fmt: skip
+        by_image.setdefault(ann["image_id"], []).append(ann)
+    return by_image
+
+
+def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
+                  height: float, extra_attrs: Any = True, clipper: Clipper | None = None,
+                  include_id: bool = False) -> Detections:  # fmt: skip
+    """The Detections of one image's annotations (those with a ``bbox``);
+    ``include_id`` keeps each annotation's id as ``coco_id``."""
+    clipper = clipper or Clipper()
+    dets = []
+    for ann in anns:
+        if ann.get("bbox") is None:
+            continue
+        x, y, w, h = ann["bbox"]
+        where = f"annotation {ann.get('id')} of image {ann.get('image_id')}"
+        box = clipper.clip([x / width, y / height, w / width, h / height], where)
+        category = ann.get("category_id")
+        label = names.get(category, None if category is None else str(category))
+        attrs = _extra(ann, extra_attrs)
+        if include_id:
+            attrs["coco_id"] = ann.get("id")
+        dets.append(Detection(label=label, bounding_box=box, confidence=ann.get("score"),
+                              **attrs))  # fmt: skip
+    return Detections(detections=dets)
+
+
+def _extra(ann: dict[str, Any], extra_attrs: Any) -> dict[str, Any]:
+    if extra_attrs is False or extra_attrs is None:
+        return {}
+    attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS}
+    if extra_attrs is not True:
+        wanted = {extra_attrs} if isinstance(extra_attrs, str) else set(extra_attrs)
+        attrs = {k: v for k, v in attrs.items() if k in wanted}
+    return attrs
 
 
 EXPORTERS = {COCODetectionExporter.name: COCODetectionExporter}
