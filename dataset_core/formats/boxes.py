@@ -108,6 +108,8 @@ class Clipper:
     def clip(self, box: list[float], where: str) -> list[float]:
         """``box`` clipped to ``[0, 1]``; ``where`` names it in the report."""
         x, y, w, h = box
+        if x >= 0 and y >= 0 and x + w <= 1 and y + h <= 1:  # the common case, cheaply
+            return box
         x1, y1 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
         x2, y2 = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
         out = min(x, y) < -CLIP_TOLERANCE or max(x + w, y + h) > 1 + CLIP_TOLERANCE
@@ -115,9 +117,7 @@ class Clipper:
             self.count += 1
             if len(self.examples) < SHOWN:
                 self.examples.append(where)
-        if out or min(x, y) < 0 or max(x + w, y + h) > 1:
-            return [x1, y1, x2 - x1, y2 - y1]
-        return [x, y, w, h]
+        return [x1, y1, x2 - x1, y2 - y1]
 
     def report(self, source: str) -> None:
         """Print one line if any box was clipped."""

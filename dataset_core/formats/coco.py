@@ -157,7 +157,8 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
             if not width or not height:
                 m = read_image_metadata(path)
                 width, height = m.width, m.height
-            dets = to_detections(anns, names, width, height, extra_attrs, clipper)
+            dets = to_detections(anns, names, width, height, extra_attrs, clipper,
+                                 source=labels_file)  # fmt: skip
         samples.append(Sample(path, **{field: dets}))
     if include_all_data:
         samples.extend(Sample(p) for p in index.paths if os.path.abspath(p) not in seen)
@@ -191,25 +192,30 @@ def annotations_by_image(annotations: Any, labels_file: str) -> dict[Any, list[d
         raise malformed(labels_file, "'annotations'", "must be a list")
     by_image: dict[Any, list[dict[str, Any]]] = {}
     for i, ann in enumerate(annotations):
-        entry = f"annotations[{i}]" + (f" (id {ann.get('id')})" if isinstance(ann, dict) and
-                                       "id" in ann else "")  # fmt: skip
-        if not isinstance(ann, dict) or "image_id" not in ann:
-            raise malformed(labels_file, entry, "needs an object with 'image_id'")
-        box = ann.get("bbox")
-        if box is not None and (
-            not isinstance(box, list) or len(box) != 4
-            or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in box)
-            or box[2] < 0 or box[3] < 0
-        ):  # fmt: skip
-            raise malformed(labels_file, entry, "bbox must be [x, y, width, height] in pixels "
-                            f"with width, height >= 0; got {box!r}")  # fmt: skip
-        by_image.setdefault(ann["image_id"], []).append(ann)
+        try:
+            box = ann.get("bbox")
+            if box is not None and (type(box) is not list or len(box) != 4 or box[2] < 0
+                                    or box[3] < 0 or type(box[0]) is bool):  # fmt: skip
+                raise TypeError
+            by_image.setdefault(ann["image_id"], []).append(ann)
+        except (AttributeError, KeyError, TypeError):  # checked in detail only when bad
+            raise _bad_annotation(labels_file, i, ann) from None
     return by_image
+
+
+def _bad_annotation(labels_file: str, i: int, ann: Any) -> MediaError:
+    entry = f"annotations[{i}]"
+    if not isinstance(ann, dict) or "image_id" not in ann:
+        return malformed(labels_file, entry, f"needs an object with 'image_id', got {ann!r}")
+    if "id" in ann:
+        entry += f" (id {ann['id']})"
+    return malformed(labels_file, entry, "bbox must be [x, y, width, height] in pixels with "
+                     f"width, height >= 0; got {ann.get('bbox')!r}")  # fmt: skip
 
 
 def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
                   height: float, extra_attrs: Any = True, clipper: Clipper | None = None,
-                  include_id: bool = False) -> Detections:  # fmt: skip
+                  include_id: bool = False, source: str = "COCO") -> Detections:  # fmt: skip
     """The Detections of one image's annotations (those with a ``bbox``);
     ``include_id`` keeps each annotation's id as ``coco_id``."""
     clipper = clipper or Clipper()
@@ -219,7 +225,10 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
             continue
         x, y, w, h = ann["bbox"]
         where = f"annotation {ann.get('id')} of image {ann.get('image_id')}"
-        box = clipper.clip([x / width, y / height, w / width, h / height], where)
+        try:
+            box = clipper.clip([x / width, y / height, w / width, h / height], where)
+        except TypeError:
+            raise malformed(source, where, f"bbox {ann['bbox']!r} is not 4 numbers") from None
         category = ann.get("category_id")
         label = names.get(category, None if category is None else str(category))
         attrs = _extra(ann, extra_attrs)

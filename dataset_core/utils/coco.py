@@ -88,8 +88,9 @@ def add_coco_labels(sample_collection: SampleCollection, label_field: str, label
             unmatched.append(image_id)
             continue
         width, height = image_size(doc, "add_coco_labels")
-        values[doc["_id"]] = to_detections(anns, names, width, height, extra_attrs, clipper,
-                                           include_id=include_annotation_id)  # fmt: skip
+        values[doc["_id"]] = to_detections(
+            anns, names, width, height, extra_attrs, clipper, include_annotation_id, source
+        )
     if unmatched:
         what = f"field {coco_id_field!r}" if coco_id_field else "positions (1-based image_id)"
         print(f"Skipped annotations of {len(unmatched)} image ids of {source} that match no "

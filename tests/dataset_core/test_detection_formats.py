@@ -217,9 +217,14 @@ def test_yolov5_reads_an_ultralytics_data_yaml_with_a_names_list(database, tmp_p
                                      "annotations": [{"id": 9, "image_id": 1, "category_id": 1,
                                                       "bbox": [1, 2, -3, 4]}]})},
          r"labels\.json', annotations\[0\] \(id 9\): bbox must be \[x, y, width, height\]"),
+        (fo.types.COCODetectionDataset,
+         {"labels.json": json.dumps({"images": [{"id": 1, "file_name": "a.jpg"}],
+                                     "annotations": [{"id": 4, "image_id": 1,
+                                                      "bbox": ["1", 2, 3, 4]}]})},
+         r"labels\.json', annotation 4 of image 1: bbox \['1', 2, 3, 4\] is not 4 numbers"),
     ],
     ids=["yolo-number", "yolo-count", "yolo-class", "kitti-count", "voc-bndbox", "voc-xml",
-         "coco-bbox"],
+         "coco-bbox", "coco-bbox-text"],
 )  # fmt: skip
 def test_malformed_annotation_files_fail_in_one_line_naming_file_and_entry(
     database, tmp_path, kind, files, match
