@@ -39,7 +39,7 @@ class KITTIDetectionExporter(PerImageExporter):
     """One KITTI text file per labeled image; see the module docstring."""
 
     name = "kitti-detection"
-    options = {"classes": None}
+    options: dict[str, Any] = {}
 
     def render(self, objects: list[dict[str, Any]], image: dict[str, Any]) -> str:
         width, height = image["width"], image["height"]

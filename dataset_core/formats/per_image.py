@@ -31,8 +31,8 @@ class PerImageExporter(Exporter):
     """Base of the one-file-per-image formats.
 
     Subclasses set :attr:`ext`, :attr:`needs_size` and implement :meth:`render`;
-    :attr:`classes` is known (sorted labels, or the ``classes`` option) before
-    the first :meth:`render`.
+    :attr:`classes` (see :meth:`pick_classes`) is known before the first
+    :meth:`render`.
     """
 
     kind = "labels-dir"
@@ -57,10 +57,14 @@ class PerImageExporter(Exporter):
         Args:
             objects: the image's stored detection dicts.
             image: ``filepath``, ``exported`` (path in the media folder or None),
-                ``exported_path`` (absolute, or None), ``width`` and ``height``
-                (when :attr:`needs_size`).
+                ``exported_path`` (absolute, or None), ``channels`` (when known),
+                ``width`` and ``height`` (when :attr:`needs_size`).
         """
         raise NotImplementedError
+
+    def pick_classes(self, seen: list[str]) -> list[str]:
+        """The class list: the ``classes`` option, the dataset's, or the sorted labels seen."""
+        return list(self.opts.get("classes") or self.collection._dataset.classes or seen)
 
     def finish(self, layout: Layout, exported: list[str]) -> None:
         """Write the format's side files (class names, listings); ``exported``
@@ -97,12 +101,13 @@ class PerImageExporter(Exporter):
                 files[key][1].extend(objects or [])
                 continue
             image = {"filepath": path, "exported": exported,
-                     "exported_path": jobs[path] if exported else None}  # fmt: skip
+                     "exported_path": jobs[path] if exported else None,
+                     "channels": (doc.get("metadata") or {}).get("num_channels")}  # fmt: skip
             if self.needs_size:
                 image["width"], image["height"] = image_size(doc, self.name)
             files[key] = (image, list(objects or []))
         seen = sorted({o.get("label") for _, objs in files.values() for o in objs} - {None})
-        self.classes = list(self.opts.get("classes") or self.collection._dataset.classes or seen)
+        self.classes = self.pick_classes(seen)
         assert layout.labels_path is not None
         for key, (image, objects) in files.items():
             target = os.path.join(layout.labels_path, *key.split("/")) + self.ext

@@ -36,7 +36,7 @@ class VOCDetectionExporter(PerImageExporter):
 
     name = "voc-detection"
     ext = ".xml"
-    options = {"include_paths": True, "extra_attrs": True, "classes": None}
+    options = {"include_paths": True, "extra_attrs": True}
 
     def render(self, objects: list[dict[str, Any]], image: dict[str, Any]) -> str:
         width, height = image["width"], image["height"]
@@ -47,7 +47,8 @@ class VOCDetectionExporter(PerImageExporter):
         if self.opts["include_paths"]:
             ET.SubElement(root, "path").text = image["exported_path"] or image["filepath"]
         size = ET.SubElement(root, "size")
-        for tag, value in (("width", width), ("height", height), ("depth", 3)):
+        depth = image["channels"] or 3
+        for tag, value in (("width", width), ("height", height), ("depth", depth)):
             ET.SubElement(size, tag).text = str(value)
         ET.SubElement(root, "segmented").text = "0"
         for obj in objects:

@@ -101,6 +101,7 @@ class YOLOv5Exporter(_YOLOExporter):
                               "folder name such as 'train' or 'val'")  # fmt: skip
         self.data_name = f"images/{split}"
         self.labels_name = f"labels/{split}"
+        self._known: list[str] = []
 
     def _yaml(self, root: str) -> str:
         return _under(root, self.opts["yaml_path"], YAML_FILES[0])
@@ -113,10 +114,15 @@ class YOLOv5Exporter(_YOLOExporter):
         return os.path.isfile(self._yaml(root)) and fresh
 
     def write(self, layout: Layout) -> Any:
-        existing = _read_yaml(self._yaml(layout.root)) if layout.root and os.path.isfile(
-            self._yaml(layout.root)) else {}  # fmt: skip
-        self._known = _names(existing.get("names"), self._yaml(layout.root or ""))
+        path = self._yaml(layout.root) if layout.root else None
+        existing = _read_yaml(path) if path and os.path.isfile(path) else {}
+        self._known = _names(existing.get("names"), path or "") or []
         return super().write(layout)
+
+    def pick_classes(self, seen: list[str]) -> list[str]:
+        """A split added to an export keeps its class indices; new labels go after them."""
+        chosen = super().pick_classes(seen)
+        return self._known + [c for c in chosen if c not in self._known]
 
     def finish(self, layout: Layout, exported: list[str]) -> None:
         if layout.root is None:
@@ -130,15 +136,6 @@ class YOLOv5Exporter(_YOLOExporter):
         content["nc"] = len(self.classes)
         content["names"] = dict(enumerate(self.classes))
         write_text_atomically(path, yaml.safe_dump(content, sort_keys=False))
-
-    @property
-    def classes(self) -> list[str]:
-        return self._classes
-
-    @classes.setter
-    def classes(self, value: list[str]) -> None:
-        known = list(getattr(self, "_known", None) or [])
-        self._classes = known + [c for c in value if c not in known]
 
 
 def _under(root: str, path: str | None, default: str) -> str:

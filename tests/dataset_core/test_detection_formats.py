@@ -338,3 +338,17 @@ def test_add_coco_labels_by_position_or_coco_id_field(boxes, tmp_path):
     assert boxes.count_values("by_id.detections.label") == {"cat": 1, "dog": 2}
     with pytest.raises(fo.MediaError, match="has category_id 5, which neither"):
         fouc.add_coco_labels(boxes, "bad", [dict(anns[0], category_id=5)], ["cat"])
+
+
+def test_yolov5_split_added_later_keeps_the_class_indices_of_the_first(boxes, tmp_path):
+    out = tmp_path / "v5"
+    ids = boxes.values("id")
+    boxes.select(ids[1]).export(export_dir=str(out), dataset_type=fo.types.YOLOv5Dataset,
+                                split="train")  # only "dog"  # fmt: skip
+    boxes.select(ids[0]).export(export_dir=str(out), dataset_type=fo.types.YOLOv5Dataset,
+                                split="val")  # "cat" and "dog"  # fmt: skip
+    assert yaml.safe_load((out / "dataset.yaml").read_text())["names"] == {0: "dog", 1: "cat"}
+    back = fo.Dataset.from_dir(str(out), fo.types.YOLOv5Dataset, split=["train", "val"],
+                               label_field="predictions", name="two")  # fmt: skip
+    _same_objects(_objects(back), {k: v for k, v in _objects(boxes).items() if k != "c.jpg"},
+                  confidence=False)  # fmt: skip
