@@ -1,11 +1,18 @@
-"""``COCODetectionDataset``: ``data/`` and a COCO ``labels.json`` of object boxes.
+"""``COCODetectionDataset``: ``data/`` and a COCO ``labels.json`` of objects.
 
-Only detections (boxes) are read and written: ``images`` (id, file_name,
-width, height), ``categories`` (id from 1, name) and ``annotations`` (bbox in
-pixels ``[x, y, w, h]``, area, iscrowd, ``score`` for the confidence, and the
-label's own attributes unless ``extra_attrs=False``). A Detection field is
-written as one-object lists, a Classification as a box over the whole image,
-as FiftyOne does. Image sizes come from ``metadata`` or the image header.
+Written: ``images`` (id, file_name, width, height), ``categories`` (id from
+1, name) and ``annotations`` (bbox in pixels ``[x, y, w, h]``, area,
+``iscrowd`` from the label's attribute of that name (else 0), ``score`` for
+the confidence, and the label's own attributes unless ``extra_attrs=False``).
+A Detection field is written as one-object lists, a Classification as a box
+over the whole image, as FiftyOne does; a Polylines field as polygon
+``segmentation`` s with their extent as the bbox. Image sizes come from
+``metadata`` or the image header.
+
+Read: ``label_types="detections"`` (boxes, as Detections) and/or
+``"segmentations"`` with ``use_polylines=True`` (polygons, as Polylines;
+run-length masks are skipped and counted). A nonzero ``iscrowd`` is kept
+as an attribute; 0, COCO's default, is not.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExportError, MediaError
 from ..exporters import Exporter, ExportReport, Layout, UniqueNames, pick_label_field, write_media
 from ..importers import Parsed
-from ..labels import Detection, Detections
+from ..labels import Detection, Detections, Polyline, Polylines
 from ..metadata import read_image_metadata
 from ..sample import Sample
 from .boxes import Clipper, image_size, malformed
@@ -30,7 +37,11 @@ LABELS_FILE = "labels.json"
 COCO_KEYS = {"id", "image_id", "category_id", "bbox", "area", "iscrowd", "segmentation",
              "score", "keypoints", "num_keypoints"}  # fmt: skip
 #: label keys that are not attributes
-_OWN = {"_id", "_cls", "label", "bounding_box", "confidence", "tags", "mask", "index"}
+_OWN = {"_id", "_cls", "label", "bounding_box", "confidence", "tags", "mask", "index",
+        "points", "closed", "filled", "iscrowd"}  # fmt: skip
+#: label fields an annotation's own keys may not override on import
+_RESERVED = ("label", "bounding_box", "confidence", "points", "closed", "filled", "tags",
+             "_id", "id", "_cls")  # fmt: skip
 
 
 def _objects(label: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -39,6 +50,8 @@ def _objects(label: dict[str, Any] | None) -> list[dict[str, Any]]:
     cls = label.get("_cls")
     if cls == "Detections":
         return list(label.get("detections") or [])
+    if cls == "Polylines":
+        return list(label.get("polylines") or [])
     if cls == "Classification":
         return [dict(label, bounding_box=[0.0, 0.0, 1.0, 1.0])]
     return [label]
@@ -55,7 +68,7 @@ class COCODetectionExporter(Exporter):
     def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
-        kinds = ("Detections", "Detection", "Classification")
+        kinds = ("Detections", "Detection", "Classification", "Polylines", "Polyline")
         self.label_field = pick_label_field(collection, label_field, kinds, "COCODetectionDataset")
 
     def write(self, layout: Layout) -> ExportReport:
@@ -106,10 +119,22 @@ class COCODetectionExporter(Exporter):
         if name not in category:
             raise ExportError(f"Label {name!r} is not in classes {list(category)}; pass "
                               "classes= with every label")  # fmt: skip
-        x, y, w, h = obj.get("bounding_box") or (0.0, 0.0, 0.0, 0.0)
-        box = [x * image["width"], y * image["height"], w * image["width"], h * image["height"]]
+        width, height = image["width"], image["height"]
+        polygons = None
+        if obj.get("_cls") == "Polyline":
+            shapes = [s for s in obj.get("points") or [] if s]
+            polygons = [[v for x, y in shape for v in (x * width, y * height)] for shape in shapes]
+            xs = [p for poly in polygons for p in poly[0::2]] or [0.0]
+            ys = [p for poly in polygons for p in poly[1::2]] or [0.0]
+            box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+        else:
+            x, y, w, h = obj.get("bounding_box") or (0.0, 0.0, 0.0, 0.0)
+            box = [x * width, y * height, w * width, h * height]
         ann: dict[str, Any] = {"id": n, "image_id": image_id, "category_id": category[name],
-                               "bbox": box, "area": box[2] * box[3], "iscrowd": 0}  # fmt: skip
+                               "bbox": box, "area": box[2] * box[3],
+                               "iscrowd": int(obj.get("iscrowd") or 0)}  # fmt: skip
+        if polygons is not None:
+            ann["segmentation"] = polygons
         if obj.get("confidence") is not None:
             ann["score"] = obj["confidence"]
         if self.opts["extra_attrs"]:
@@ -121,19 +146,24 @@ class COCODetectionExporter(Exporter):
 
 def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
                label_field: str | None, label_types: Any = None, extra_attrs: bool = True,
-               include_all_data: bool = False) -> Parsed:  # fmt: skip
+               include_all_data: bool = False, use_polylines: bool = False) -> Parsed:  # fmt: skip
     """The samples of a COCO detection file; see the module docstring.
 
     Raises:
         MediaError: label types other than detections, or a malformed file
             (one line naming the file, the annotation and what is wrong).
     """
-    types = [label_types] if isinstance(label_types, str) else list(label_types or [])
-    if any(t != "detections" for t in types):
-        raise MediaError(f"label_types={label_types!r}: only 'detections' are read from COCO")
-    field = (label_field or "ground_truth") if isinstance(label_types, str) else (
-        f"{label_field}_detections" if label_field else "detections"
-    )  # fmt: skip
+    types = [label_types] if isinstance(label_types, str) else list(label_types or ["detections"])
+    unknown = [t for t in types if t not in READERS]
+    if unknown:
+        raise MediaError(f"label_types={label_types!r}: COCO is read as {sorted(READERS)}")
+    if "segmentations" in types and not use_polylines:
+        raise MediaError("COCO segmentations are read as Polylines: pass use_polylines=True "
+                         "(instance masks are not read)")  # fmt: skip
+    if isinstance(label_types, str):
+        fields = {label_types: label_field or "ground_truth"}
+    else:
+        fields = {t: f"{label_field}_{t}" if label_field else t for t in types}
     labels_file = resolve(dataset_dir, labels_path, LABELS_FILE)
     content = read_json(labels_file, "COCO labels file")
     assert labels_file is not None
@@ -142,7 +172,7 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
     names = category_names(content, labels_file)
     by_image = annotations_by_image(content.get("annotations") or [], labels_file)
     index = ImageIndex(resolve(dataset_dir, data_path, "data"))
-    clipper = Clipper()
+    clipper, rle = Clipper(), []
     samples, missing, seen = [], [], set()
     for image in content["images"]:
         path = index.find(str(image.get("file_name", "")))
@@ -151,19 +181,26 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
             continue
         seen.add(os.path.abspath(path))
         anns = by_image.get(image.get("id"), [])
-        dets = None
+        labels: dict[str, Any] = dict.fromkeys(fields.values())
         if anns:
             width, height = image.get("width"), image.get("height")
             if not width or not height:
                 m = read_image_metadata(path)
                 width, height = m.width, m.height
-            dets = to_detections(anns, names, width, height, extra_attrs, clipper,
-                                 source=labels_file)  # fmt: skip
-        samples.append(Sample(path, **{field: dets}))
+            for kind, field in fields.items():
+                if kind == "detections":
+                    labels[field] = to_detections(anns, names, width, height, extra_attrs,
+                                                  clipper, source=labels_file)  # fmt: skip
+                else:
+                    labels[field] = to_polylines(anns, names, width, height, extra_attrs, rle)
+        samples.append(Sample(path, **labels))
     if include_all_data:
         samples.extend(Sample(p) for p in index.paths if os.path.abspath(p) not in seen)
     report_missing([str(m) for m in missing], labels_file, index.data_dir)
     clipper.report(labels_file)
+    if rle:
+        print(f"Skipped {len(rle)} run-length (mask) segmentations of {labels_file}, e.g. "
+              f"annotations {rle[:3]}; only polygons are read as Polylines")  # fmt: skip
     return Parsed(samples, [names[k] for k in sorted(names)] or None)
 
 
@@ -229,8 +266,7 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
             box = clipper.clip([x / width, y / height, w / width, h / height], where)
         except TypeError:
             raise malformed(source, where, f"bbox {ann['bbox']!r} is not 4 numbers") from None
-        category = ann.get("category_id")
-        label = names.get(category, None if category is None else str(category))
+        label = _name(names, ann.get("category_id"))
         attrs = _extra(ann, extra_attrs)
         if include_id:
             attrs["coco_id"] = ann.get("id")
@@ -239,10 +275,45 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
     return Detections(detections=dets)
 
 
+def to_polylines(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
+                 height: float, extra_attrs: Any = True,
+                 rle: list[Any] | None = None) -> Polylines:  # fmt: skip
+    """The Polylines of one image's polygon segmentations; the ids of run-length
+    (mask) segmentations, which are not polygons, are appended to ``rle``."""
+    lines = []
+    for ann in anns:
+        seg = ann.get("segmentation")
+        if not seg:
+            continue
+        if not isinstance(seg, list):
+            if rle is not None:
+                rle.append(ann.get("id"))
+            continue
+        shapes = [[[poly[i] / width, poly[i + 1] / height] for i in range(0, len(poly) - 1, 2)]
+                  for poly in seg if isinstance(poly, list) and len(poly) >= 6]  # fmt: skip
+        lines.append(Polyline(label=_name(names, ann.get("category_id")), points=shapes,
+                              confidence=ann.get("score"), closed=False, filled=True,
+                              **_extra(ann, extra_attrs)))  # fmt: skip
+    return Polylines(polylines=lines)
+
+
+def _name(names: dict[Any, str], category: Any) -> str | None:
+    """A category's name; an id the file does not name stays as its number, in text."""
+    return names.get(category, None if category is None else str(category))
+
+
+#: what each label type is read as
+READERS = {"detections": to_detections, "segmentations": to_polylines}
+
+
 def _extra(ann: dict[str, Any], extra_attrs: Any) -> dict[str, Any]:
     if extra_attrs is False or extra_attrs is None:
         return {}
     attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS}
+    if ann.get("iscrowd"):
+        attrs["iscrowd"] = ann["iscrowd"]
+    for key in _RESERVED:  # a file's "label" key must not clash with the label's own
+        attrs.pop(key, None)
     if extra_attrs is not True:
         wanted = {extra_attrs} if isinstance(extra_attrs, str) else set(extra_attrs)
         attrs = {k: v for k, v in attrs.items() if k in wanted}

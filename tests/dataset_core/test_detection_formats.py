@@ -352,3 +352,35 @@ def test_yolov5_split_added_later_keeps_the_class_indices_of_the_first(boxes, tm
                                label_field="predictions", name="two")  # fmt: skip
     _same_objects(_objects(back), {k: v for k, v in _objects(boxes).items() if k != "c.jpg"},
                   confidence=False)  # fmt: skip
+
+
+def test_coco_polygons_round_trip_as_polylines_with_iscrowd(database, images, tmp_path, capsys):
+    ds = fo.Dataset("polys")
+    triangle = [[0.1, 0.1], [0.5, 0.1], [0.3, 0.6]]
+    square = [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]]
+    lines = [fo.Polyline(label="cat", points=[triangle], filled=True),
+             fo.Polyline(label="crowd", points=[square], filled=True, iscrowd=1)]
+    path = str(write_image(images / "p.jpg", size=(40, 30)))
+    ds.add_sample(fo.Sample(path, segs=fo.Polylines(polylines=lines)))
+    out = tmp_path / "coco"
+    ds.export(export_dir=str(out), dataset_type=fo.types.COCODetectionDataset, label_field="segs")
+    ann = json.loads((out / "labels.json").read_text())["annotations"]
+    assert ann[0]["segmentation"] == [pytest.approx([4, 3, 20, 3, 12, 18])]
+    assert ann[0]["bbox"] == pytest.approx([4, 3, 16, 15]) and ann[1]["iscrowd"] == 1
+    back = fo.Dataset.from_dir(str(out), fo.types.COCODetectionDataset, name="polys2",
+                               label_types=["detections", "segmentations"], use_polylines=True,
+                               label_field="gt")  # fmt: skip
+    sample = back.first()
+    lines = sample.gt_segmentations.polylines
+    assert [p.label for p in lines] == ["cat", "crowd"]
+    assert lines[0].points[0] == [pytest.approx(p, rel=REL) for p in triangle]
+    assert lines[1].iscrowd == 1 and not lines[0].has_field("iscrowd")
+    assert sample.gt_detections.detections[0].bounding_box == pytest.approx([0.1, 0.1, 0.4, 0.5])
+    content = json.loads((out / "labels.json").read_text())
+    content["annotations"][1]["segmentation"] = {"counts": "abc", "size": [30, 40]}
+    (out / "labels.json").write_text(json.dumps(content))
+    capsys.readouterr()
+    rle = fo.Dataset.from_dir(str(out), fo.types.COCODetectionDataset, name="rle",
+                              label_types="segmentations", use_polylines=True)  # fmt: skip
+    assert len(rle.first().ground_truth.polylines) == 1
+    assert "Skipped 1 run-length (mask) segmentations" in capsys.readouterr().out

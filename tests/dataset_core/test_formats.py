@@ -382,6 +382,9 @@ def test_import_options_a_format_does_not_take_are_refused(classified, tmp_path)
     classified.export(export_dir=str(tmp_path / "c"), dataset_type=fo.types.COCODetectionDataset)
     with pytest.raises(fo.MediaError, match="does not take \\[.shuffle.\\]; its options"):
         fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset, shuffle=True)
-    with pytest.raises(fo.MediaError, match="only 'detections'"):
+    with pytest.raises(fo.MediaError, match=r"COCO is read as \['detections', 'segmentations'\]"):
+        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset,
+                            label_types="keypoints")  # fmt: skip
+    with pytest.raises(fo.MediaError, match="pass use_polylines=True"):
         fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset,
                             label_types="segmentations")  # fmt: skip
