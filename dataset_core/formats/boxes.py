@@ -39,6 +39,20 @@ def image_size(doc: dict[str, Any], fmt: str) -> tuple[int, int]:
     return int(m.width or 0), int(m.height or 0)
 
 
+def read_size(image: str, labels_file: str) -> tuple[int, int]:
+    """``(width, height)`` from an image's header, for a labels file's pixel boxes.
+
+    Raises:
+        MediaError: the image cannot be read.
+    """
+    try:
+        m = read_image_metadata(image)
+    except OSError as e:
+        raise MediaError(f"{labels_file!r} has pixel boxes for {image!r}, whose size cannot "
+                         f"be read ({e}); fix or remove that image") from None  # fmt: skip
+    return int(m.width or 0), int(m.height or 0)
+
+
 def objects_of(label: dict[str, Any] | None) -> list[dict[str, Any]] | None:
     """The detection dicts of a stored Detections or Detection (None: no label)."""
     if not label:

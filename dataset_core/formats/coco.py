@@ -24,9 +24,8 @@ from ..errors import ExportError, MediaError
 from ..exporters import Exporter, ExportReport, Layout, UniqueNames, pick_label_field, write_media
 from ..importers import Parsed
 from ..labels import Detection, Detections, Polyline, Polylines
-from ..metadata import read_image_metadata
 from ..sample import Sample
-from .boxes import Clipper, image_size, malformed
+from .boxes import Clipper, image_size, malformed, read_size
 from .paths import ImageIndex, read_json, report_missing, resolve, sample_key, write_json_atomically
 
 if TYPE_CHECKING:
@@ -185,8 +184,7 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
         if anns:
             width, height = image.get("width"), image.get("height")
             if not width or not height:
-                m = read_image_metadata(path)
-                width, height = m.width, m.height
+                width, height = read_size(path, labels_file)
             for kind, field in fields.items():
                 if kind == "detections":
                     labels[field] = to_detections(anns, names, width, height, extra_attrs,

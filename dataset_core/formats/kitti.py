@@ -21,8 +21,7 @@ from typing import Any
 from ..errors import ExportError
 from ..importers import Parsed
 from ..labels import Detection, Detections
-from ..metadata import read_image_metadata
-from .boxes import Clipper, malformed, number_text
+from .boxes import Clipper, malformed, number_text, read_size
 from .paths import resolve
 from .per_image import PerImageExporter, parse_per_image
 
@@ -76,8 +75,7 @@ def read_kitti(path: str, image: str | None, clipper: Clipper) -> tuple[Detectio
         return Detections(detections=[]), image
     if image is None:
         return Detections(detections=[]), None
-    m = read_image_metadata(image)
-    width, height = m.width or 0, m.height or 0
+    width, height = read_size(image, path)
     dets = []
     for n, parts in rows:
         if len(parts) not in LINE_LENGTHS:

@@ -91,8 +91,8 @@ class PerImageExporter(Exporter):
             if owners.setdefault(key.lower(), path) != path:
                 raise ExportError(
                     f"{self.name}: {owners[key.lower()]!r} and {path!r} would share the labels "
-                    f"file {key + self.ext!r}; pass rel_dir= (keeps subfolders) or export the "
-                    "media (renames collisions)"
+                    f"file {key + self.ext!r}; pass rel_dir= (keeps subfolders) or rename "
+                    "one of them"
                 )
             objects = objects_of(doc.get("label"))
             if objects is None and not self.write_unlabeled:

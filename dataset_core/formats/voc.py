@@ -21,8 +21,7 @@ from typing import Any
 
 from ..importers import Parsed
 from ..labels import Detection, Detections
-from ..metadata import read_image_metadata
-from .boxes import Clipper, attributes_of, malformed, number_text, parse_value
+from .boxes import Clipper, attributes_of, malformed, number_text, parse_value, read_size
 from .paths import resolve
 from .per_image import PerImageExporter, parse_per_image
 
@@ -91,14 +90,15 @@ def read_voc(path: str, image: str | None, clipper: Clipper, data_dir: str | Non
         raise malformed(path, f"<{root.tag}>", "the root element must be <annotation>")
     if image is None:
         image = _find_image(root, data_dir)
+        if image is None:  # counted by the caller as an entry without an image
+            return Detections(detections=[]), None
     size = root.find("size")
     width, height = (_number(path, "size", size, t) for t in ("width", "height"))
-    if (not width or not height) and image is not None:
-        m = read_image_metadata(image)
-        width, height = m.width, m.height
+    if not width or not height:
+        width, height = read_size(image, path)
     objects = root.findall("object")
     if objects and (not width or not height):
-        raise malformed(path, "<size>", "no width/height, and the image is not found to read them")
+        raise malformed(path, "<size>", "no width/height, and the image has none either")
     dets = []
     for i, el in enumerate(objects, 1):
         where = f"object {i}"

@@ -29,7 +29,7 @@ from typing import Any
 import yaml
 
 from ..errors import ExportError, MediaError
-from ..exporters import Layout
+from ..exporters import ExportReport, Layout
 from ..importers import Parsed
 from ..labels import Detection, Detections
 from ..media import scan_images
@@ -113,7 +113,7 @@ class YOLOv5Exporter(_YOLOExporter):
         fresh = all(not os.path.exists(f) or not os.listdir(f) for f in folders)
         return os.path.isfile(self._yaml(root)) and fresh
 
-    def write(self, layout: Layout) -> Any:
+    def write(self, layout: Layout) -> ExportReport:
         path = self._yaml(layout.root) if layout.root else None
         existing = _read_yaml(path) if path and os.path.isfile(path) else {}
         self._known = _names(existing.get("names"), path or "") or []

@@ -384,3 +384,14 @@ def test_coco_polygons_round_trip_as_polylines_with_iscrowd(database, images, tm
                               label_types="segmentations", use_polylines=True)  # fmt: skip
     assert len(rle.first().ground_truth.polylines) == 1
     assert "Skipped 1 run-length (mask) segmentations" in capsys.readouterr().out
+
+
+def test_an_unreadable_image_behind_pixel_boxes_is_named(database, tmp_path):
+    root = tmp_path / "broken"
+    (root / "data").mkdir(parents=True)
+    (root / "data" / "a.jpg").write_bytes(b"not a jpeg at all")
+    (root / "labels").mkdir()
+    (root / "labels" / "a.txt").write_text("car 0 0 -10 1 2 3 4 -1 -1 -1 -1000 -1000 -1000 -10\n")
+    with pytest.raises(fo.MediaError, match=r"a\.txt' has pixel boxes for '.*a\.jpg', whose "
+                                            "size cannot be read"):  # fmt: skip
+        fo.Dataset.from_dir(str(root), fo.types.KITTIDetectionDataset, name="broken")
