@@ -108,6 +108,13 @@ class YOLOv5Dataset(ImageDetectionDataset):
     key = "yolov5"
 
 
+class FastdupAnnotationsDataset(ImageDetectionDataset):
+    """``data/`` and ``annotations.csv`` in fastdup's box columns (not a FiftyOne type):
+    ``filename,col_x,row_y,width,height,label[,split,confidence]``, a row per object."""
+
+    key = "fastdup-annotations"
+
+
 class CSVDataset(LabeledImageDataset):
     """``data/`` and ``labels.csv``: one row per sample, one column per chosen field."""
 
@@ -137,6 +144,7 @@ FORMATS: dict[str, type[Dataset]] = {
         KITTIDetectionDataset,
         YOLOv4Dataset,
         YOLOv5Dataset,
+        FastdupAnnotationsDataset,
         CSVDataset,
         FiftyOneDataset,
     )

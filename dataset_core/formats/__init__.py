@@ -10,6 +10,7 @@ One module per format family, each with its exporter (a
 - :mod:`.voc`: ``VOCDetectionDataset`` (``data/`` + ``labels/<key>.xml``);
 - :mod:`.kitti`: ``KITTIDetectionDataset`` (``data/`` + ``labels/<key>.txt``);
 - :mod:`.yolo`: ``YOLOv4Dataset`` and ``YOLOv5Dataset`` (darknet text files);
+- :mod:`.fastdup_csv`: ``FastdupAnnotationsDataset`` (``annotations.csv``, fastdup's columns);
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
 - :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one.
 
@@ -28,9 +29,10 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import coco, csv_format, fiftyone_dataset, kitti, labels_json, voc, yolo
+    from . import coco, csv_format, fastdup_csv, fiftyone_dataset, kitti, labels_json, voc, yolo
 
-    for module in (labels_json, coco, voc, kitti, yolo, csv_format, fiftyone_dataset):
+    modules = (labels_json, coco, voc, kitti, yolo, fastdup_csv, csv_format, fiftyone_dataset)
+    for module in modules:
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))

@@ -395,3 +395,36 @@ def test_an_unreadable_image_behind_pixel_boxes_is_named(database, tmp_path):
     with pytest.raises(fo.MediaError, match=r"a\.txt' has pixel boxes for '.*a\.jpg', whose "
                                             "size cannot be read"):  # fmt: skip
         fo.Dataset.from_dir(str(root), fo.types.KITTIDetectionDataset, name="broken")
+
+
+def test_fastdup_annotations_csv_round_trip_with_splits_as_tags(boxes, tmp_path):
+    kind = fo.types.FastdupAnnotationsDataset
+    ids = boxes.values("id")
+    boxes.select(ids[0]).tag_samples("train")
+    boxes.select(ids[1]).tag_samples("valid")
+    out = tmp_path / "fd"
+    boxes.export(export_dir=str(out), dataset_type=kind, splits=["train", "valid"])
+    lines = (out / "annotations.csv").read_text().splitlines()
+    assert lines[0] == "filename,col_x,row_y,width,height,label,split,confidence"
+    assert lines[1] == "a.jpg,3.950617248,4.800000000000001,10.6666656,6,cat,train,0.9"
+    assert lines[3] == "b.jpg,0,0,32,24,dog,valid,"
+    back = fo.Dataset.from_dir(str(out), kind, label_field="predictions", include_all_data=True,
+                               name="fd")  # fmt: skip
+    _same_objects(_objects(back), _objects(boxes))
+    assert back.count_sample_tags() == {"train": 1, "valid": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("filename,x,y,label\na.jpg,1,2,cat\n", r"the header: lacks columns \['col_x', 'row_y'"),
+        ("filename,col_x,row_y,width,height,label\na.jpg,1,2,3,4,cat\na.jpg,1,two,3,4,dog\n",
+         r"line 3: the box \{'col_x': '1', 'row_y': 'two'"),
+    ],
+)  # fmt: skip
+def test_fastdup_annotations_csv_errors_name_the_line(database, tmp_path, text, match):
+    root = tmp_path / "fd"
+    write_image(root / "data" / "a.jpg")
+    (root / "annotations.csv").write_text(text)
+    with pytest.raises(fo.MediaError, match=r"annotations\.csv', " + match):
+        fo.Dataset.from_dir(str(root), fo.types.FastdupAnnotationsDataset, name="fdbad")
