@@ -230,10 +230,13 @@ class Exporter:
 
     name = ""
     #: "media": the images are the export (one folder); "labels": a labels file
-    #: with optional media in ``data/``; "dir": a whole directory (manifest)
+    #: with optional media in ``data/``; "labels-dir": a folder of labels files
+    #: (one per image) with optional media; "dir": a whole directory (manifest)
     kind = "media"
-    #: the labels file's name under the export directory (kind "labels")
+    #: the labels file's (or folder's) name under the export directory
     labels_name = ""
+    #: the media folder's name under the export directory (kinds "labels*")
+    data_name = "data"
     #: format-specific keyword arguments and their defaults
     options: dict[str, Any] = {}
 
@@ -253,6 +256,11 @@ class Exporter:
     def write(self, layout: Layout) -> ExportReport:
         """Write the export into the (prepared) ``layout``."""
         raise NotImplementedError
+
+    def adds_to(self, root: str) -> bool:
+        """Whether this export only adds to an existing export of its format in
+        ``root`` (a new split), so a non-empty ``root`` is not refused."""
+        return False
 
     def _media_only(self) -> None:
         if self.mode == "none":
@@ -420,15 +428,23 @@ def _layout(exporter: Exporter, export_dir: Any, data_path: Any, labels_path: An
         raise ExportError(f"{name} needs export_dir, or labels_path for a labels-only export")
     data = None
     if exporter.mode != "none":
-        data = absolute(data_path if data_path is not None else "data", root)
+        data = absolute(data_path if data_path is not None else exporter.data_name, root)
         if root is None and data_path is None:
             raise ExportError(
                 f"{name}: exporting media needs export_dir or data_path; pass "
                 "export_media=False for labels only"
             )
     if root is not None:
-        prepare_dir(root, overwrite)
+        prepare_dir(root, overwrite or exporter.adds_to(root))
     assert labels is not None
+    if exporter.kind == "labels-dir":
+        if os.path.isfile(labels):
+            raise ExportError(f"labels_path {labels!r} is a file; {name} writes a folder of "
+                              "labels files, pass a directory path")  # fmt: skip
+        prepare_dir(labels, overwrite or labels == data)  # labels beside the images: YOLOv4
+        if data is not None:
+            os.makedirs(data, exist_ok=True)
+        return Layout(root, data, labels)
     if os.path.exists(labels) and not overwrite:
         raise ExportError(
             f"Labels file {labels!r} exists; pass overwrite=True to replace it, or choose "

@@ -84,6 +84,37 @@ class COCODetectionDataset(ImageDetectionDataset):
     key = "coco-detection"
 
 
+class VOCDetectionDataset(ImageDetectionDataset):
+    """``data/`` and ``labels/``: one Pascal VOC XML file of pixel boxes per image."""
+
+    key = "voc-detection"
+
+
+class KITTIDetectionDataset(ImageDetectionDataset):
+    """``data/`` and ``labels/``: one KITTI text file (a line per object) per image."""
+
+    key = "kitti-detection"
+
+
+class YOLOv4Dataset(ImageDetectionDataset):
+    """``obj.names``, ``images.txt`` and ``data/`` with a YOLO ``.txt`` beside each image."""
+
+    key = "yolov4"
+
+
+class YOLOv5Dataset(ImageDetectionDataset):
+    """``dataset.yaml`` and ``images/<split>/`` + ``labels/<split>/`` (YOLOv5/v8 layout)."""
+
+    key = "yolov5"
+
+
+class FastdupAnnotationsDataset(ImageDetectionDataset):
+    """``data/`` and ``annotations.csv`` in fastdup's box columns (not a FiftyOne type):
+    ``filename,col_x,row_y,width,height,label[,split,confidence]``, a row per object."""
+
+    key = "fastdup-annotations"
+
+
 class CSVDataset(LabeledImageDataset):
     """``data/`` and ``labels.csv``: one row per sample, one column per chosen field."""
 
@@ -109,6 +140,11 @@ FORMATS: dict[str, type[Dataset]] = {
         FiftyOneImageClassificationDataset,
         FiftyOneImageDetectionDataset,
         COCODetectionDataset,
+        VOCDetectionDataset,
+        KITTIDetectionDataset,
+        YOLOv4Dataset,
+        YOLOv5Dataset,
+        FastdupAnnotationsDataset,
         CSVDataset,
         FiftyOneDataset,
     )

@@ -7,6 +7,10 @@ One module per format family, each with its exporter (a
 - :mod:`.labels_json`: ``FiftyOneImageClassificationDataset`` and
   ``FiftyOneImageDetectionDataset`` (``data/`` + ``labels.json``);
 - :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
+- :mod:`.voc`: ``VOCDetectionDataset`` (``data/`` + ``labels/<key>.xml``);
+- :mod:`.kitti`: ``KITTIDetectionDataset`` (``data/`` + ``labels/<key>.txt``);
+- :mod:`.yolo`: ``YOLOv4Dataset`` and ``YOLOv5Dataset`` (darknet text files);
+- :mod:`.fastdup_csv`: ``FastdupAnnotationsDataset`` (``annotations.csv``, fastdup's columns);
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
 - :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one.
 
@@ -25,9 +29,10 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import coco, csv_format, fiftyone_dataset, labels_json
+    from . import coco, csv_format, fastdup_csv, fiftyone_dataset, kitti, labels_json, voc, yolo
 
-    for module in (labels_json, coco, csv_format, fiftyone_dataset):
+    modules = (labels_json, coco, voc, kitti, yolo, fastdup_csv, csv_format, fiftyone_dataset)
+    for module in modules:
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))

@@ -1,0 +1,11 @@
+"""FiftyOne's ``fiftyone.utils`` module paths, for scripts that import them.
+
+=================  ==============================================
+``utils.X``        what it holds
+=================  ==============================================
+coco               :func:`~dataset_core.utils.coco.add_coco_labels`
+yolo               :func:`~dataset_core.utils.yolo.add_yolo_labels`
+=================  ==============================================
+
+Nothing here is imported by ``import dataset_core``.
+"""
