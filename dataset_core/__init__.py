@@ -70,6 +70,7 @@ from .fields import (
     StringField,
     VectorField,
 )
+from .geo import GeoLocation
 from .importers import parse_image_classification_dir_tree
 from .labels import (
     Classification,
@@ -255,4 +256,5 @@ __all__ = [
     "load_dataset",
     "parse_image_classification_dir_tree",
     "types",
+    "GeoLocation",
 ]

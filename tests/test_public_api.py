@@ -35,6 +35,8 @@ DATASET_CORE = [
     "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
     # issue 13: FiftyOne's Min, Max and Quantiles aggregations
     "Max", "Min", "Quantiles",
+    # issue 13: FiftyOne's location label (GeoJSONDataset)
+    "GeoLocation",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [
