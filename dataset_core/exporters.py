@@ -236,6 +236,8 @@ class Exporter:
     kind = "media"
     #: the labels file's name under the export directory (kind "labels")
     labels_name = ""
+    #: kind "labels": the labels are a folder of files (``labels_name`` is that folder)
+    labels_is_dir = False
     #: format-specific keyword arguments and their defaults
     options: dict[str, Any] = {}
 
@@ -451,12 +453,14 @@ def _layout(exporter: Exporter, export_dir: Any, data_path: Any, labels_path: An
     if root is not None:
         prepare_dir(root, overwrite)
     assert labels is not None
-    if os.path.exists(labels) and not overwrite:
+    if exporter.labels_is_dir:
+        prepare_dir(labels, overwrite)
+    elif os.path.exists(labels) and not overwrite:
         raise ExportError(
             f"Labels file {labels!r} exists; pass overwrite=True to replace it, or choose "
             "another labels_path"
         )
-    if os.path.isdir(labels):
+    if os.path.isdir(labels) and not exporter.labels_is_dir:
         raise ExportError(f"labels_path {labels!r} is a directory; pass a file path")
     os.makedirs(os.path.dirname(labels), exist_ok=True)
     if data is not None and os.path.abspath(data) != root:

@@ -9,7 +9,8 @@ One module per format family, each with its exporter (a
 - :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
 - :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one;
-- :mod:`.geojson`: ``GeoJSONDataset`` (``data/`` + a GeoJSON ``labels.json``).
+- :mod:`.geojson`: ``GeoJSONDataset`` (``data/`` + a GeoJSON ``labels.json``);
+- :mod:`.segmentation_dir`: ``ImageSegmentationDirectory`` (``data/`` + ``labels/`` masks).
 
 :func:`register` adds them to the export and import registries; the
 registries' users call it, so importing ``dataset_core`` stays light.
@@ -26,9 +27,9 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import coco, csv_format, fiftyone_dataset, geojson, labels_json
+    from . import coco, csv_format, fiftyone_dataset, geojson, labels_json, segmentation_dir
 
-    for module in (labels_json, coco, csv_format, fiftyone_dataset, geojson):
+    for module in (labels_json, coco, csv_format, fiftyone_dataset, geojson, segmentation_dir):
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))
