@@ -10,7 +10,10 @@ One module per format family, each with its exporter (a
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
 - :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one;
 - :mod:`.geojson`: ``GeoJSONDataset`` (``data/`` + a GeoJSON ``labels.json``);
-- :mod:`.segmentation_dir`: ``ImageSegmentationDirectory`` (``data/`` + ``labels/`` masks).
+- :mod:`.segmentation_dir`: ``ImageSegmentationDirectory`` (``data/`` + ``labels/`` masks);
+- :mod:`.image_labels`, :mod:`.bdd`, :mod:`.cvat_image`: the formats of several
+  label kinds per image (``FiftyOneImageLabelsDataset``, ``BDDDataset``,
+  ``CVATImageDataset``; shared parts in :mod:`.multitask`).
 
 :func:`register` adds them to the export and import registries; the
 registries' users call it, so importing ``dataset_core`` stays light.
@@ -27,9 +30,20 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import coco, csv_format, fiftyone_dataset, geojson, labels_json, segmentation_dir
+    from . import (
+        bdd,
+        coco,
+        csv_format,
+        cvat_image,
+        fiftyone_dataset,
+        geojson,
+        image_labels,
+        labels_json,
+        segmentation_dir,
+    )
 
-    for module in (labels_json, coco, csv_format, fiftyone_dataset, geojson, segmentation_dir):
+    for module in (labels_json, coco, csv_format, fiftyone_dataset, geojson, segmentation_dir,
+                   image_labels, bdd, cvat_image):  # fmt: skip
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))
