@@ -321,8 +321,8 @@ class ClassificationDirTreeExporter(Exporter):
             from .formats.patch_images import write_patches
 
             assert self.label_field is not None
-            count = write_patches(self.collection, self.label_field, root, names,
-                                  lambda obj, sid: _label_folder(obj.get("label"), sid))  # fmt: skip
+            by_label = lambda obj, sid: _label_folder(obj.get("label"), sid)  # noqa: E731
+            count = write_patches(self.collection, self.label_field, root, names, by_label)
             return ExportReport(root, self.name, count, count, tuple(names.renamed))
         project = {"$project": {"filepath": 1, "label": f"${self.label_field}.label"}}
         for doc in self.collection._aggregate([project]):

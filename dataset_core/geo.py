@@ -23,7 +23,9 @@ def _position(where: str, value: Any) -> list[float]:
 
 def _positions(where: str, value: Any) -> list[list[float]]:
     if not isinstance(value, (list, tuple)):
-        raise LabelValidationError(f"{where} must be a list of [lon, lat] points; got {value!r:.60}")
+        raise LabelValidationError(
+            f"{where} must be a list of [lon, lat] points; got {value!r:.60}"
+        )
     return [_position(f"{where}[{i}]", p) for i, p in enumerate(value)]
 
 
@@ -86,7 +88,8 @@ def from_geometry(geometry: dict[str, Any] | None) -> GeoLocation | None:
     """
     if not geometry:
         return None
-    parts = geometry.get("geometries") if geometry.get("type") == "GeometryCollection" else [geometry]
+    collection = geometry.get("type") == "GeometryCollection"
+    parts = geometry.get("geometries") if collection else [geometry]
     values: dict[str, Any] = {}
     for part in parts or []:
         attr = _ATTRIBUTES.get(part.get("type"))

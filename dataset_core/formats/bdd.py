@@ -95,8 +95,9 @@ def _labels(frame: dict[str, Any], path: str) -> dict[str, list[Label]]:
         elif obj.get("poly2d"):
             shapes = obj["poly2d"]
             points = [[[x / width, y / height] for x, y in s.get("vertices") or []] for s in shapes]
-            polys.append(Polyline(points=points, closed=any(s.get("closed") for s in shapes),
-                                  filled=any(s.get("filled") for s in shapes), **common))  # fmt: skip
+            closed = any(s.get("closed") for s in shapes)
+            filled = any(s.get("filled") for s in shapes)
+            polys.append(Polyline(points=points, closed=closed, filled=filled, **common))
     return {"attributes": attributes, "detections": dets, "polylines": polys}
 
 

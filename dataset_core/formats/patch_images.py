@@ -46,8 +46,11 @@ def pixel_box(box: list[float], width: int, height: int) -> tuple[int, int, int,
     return left, top, right, bottom
 
 
+Folder = Callable[[dict[str, Any], Any], str]
+
+
 def write_patches(collection: SampleCollection, label_field: str, root: str,
-                  names: UniqueNames, folder: Callable[[dict[str, Any], Any], str]) -> int:  # fmt: skip
+                  names: UniqueNames, folder: Folder) -> int:  # fmt: skip
     """Crop every object of ``label_field`` into ``root``; return how many were written.
 
     Args:

@@ -41,8 +41,11 @@ def test_geolocation_checks_coordinates():
 
 def test_geojson_round_trip_with_properties(located, tmp_path):
     out = tmp_path / "geo"
-    located.export(str(out), dataset_type=fo.types.GeoJSONDataset,
-                   property_makers={"weather": lambda lab: lab.label if lab else None})
+    located.export(
+        str(out),
+        dataset_type=fo.types.GeoJSONDataset,
+        property_makers={"weather": lambda lab: lab.label if lab else None},
+    )
     content = json.loads((out / "labels.json").read_text())
     assert content["type"] == "FeatureCollection"
     first = content["features"][0]
@@ -50,7 +53,9 @@ def test_geojson_round_trip_with_properties(located, tmp_path):
     assert first["properties"] == {"filename": "a.jpg", "weather": "sunny"}
     assert content["features"][1]["geometry"]["type"] == "GeometryCollection"
     back = fo.Dataset.from_dir(
-        str(out), fo.types.GeoJSONDataset, location_field="coordinates",
+        str(out),
+        fo.types.GeoJSONDataset,
+        location_field="coordinates",
         property_parsers={"weather": lambda v: fo.Classification(label=v)},
     )
     assert len(back) == 3
@@ -63,8 +68,11 @@ def test_geojson_round_trip_with_properties(located, tmp_path):
 def test_geojson_labels_only_with_and_without_abs_paths(located, tmp_path):
     labels = tmp_path / "only" / "labels.json"
     located.export(labels_path=str(labels), dataset_type="GeoJSONDataset")
-    back = fo.Dataset.from_dir(data_path=str(tmp_path / "_images"), labels_path=str(labels),
-                               dataset_type=fo.types.GeoJSONDataset)
+    back = fo.Dataset.from_dir(
+        data_path=str(tmp_path / "_images"),
+        labels_path=str(labels),
+        dataset_type=fo.types.GeoJSONDataset,
+    )
     assert sorted(back.values("filepath")) == sorted(located.values("filepath"))
     assert back.count("location") == 2
     labels2 = tmp_path / "abs" / "labels.json"

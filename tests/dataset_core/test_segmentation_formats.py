@@ -47,8 +47,13 @@ def test_segmentation_directory_round_trip_on_disk_and_loaded(segmented, tmp_pat
     assert len(on_disk) == 2 and on_disk.count("seg.mask") == 0
     by_name = {os.path.basename(s.filepath): s for s in on_disk}
     assert (read_mask(by_name["a.jpg"].seg.mask_path) == segmented.first().seg.mask).all()
-    loaded = fo.Dataset.from_dir(str(out), fo.types.ImageSegmentationDirectory,
-                                 label_field="seg", load_masks=True, include_all_data=True)
+    loaded = fo.Dataset.from_dir(
+        str(out),
+        fo.types.ImageSegmentationDirectory,
+        label_field="seg",
+        load_masks=True,
+        include_all_data=True,
+    )
     assert len(loaded) == 3 and loaded.count("seg.mask") == 2
     masks = sorted(int(s.seg.mask.max()) for s in loaded if s.seg is not None)
     assert masks == [3, 7]
