@@ -8,7 +8,8 @@ the format writes is exported; else the field (or list of fields) named.
 
 On import each kind becomes one field, named by the kind (``attributes``,
 ``detections``...; ``<label_field>_<kind>`` when a ``label_field`` is
-given). ``attributes`` is a Classification per image when no image of the
+given, or ``label_field[kind]`` when it is a dict of kind -> field name;
+kinds the dict leaves out are not imported). ``attributes`` is a Classification per image when no image of the
 file has more than one, else a Classifications.
 """
 
@@ -61,7 +62,12 @@ class MultitaskExporter(Exporter):
         if label_field is None:
             self.fields = fitting
         else:
-            wanted = [label_field] if isinstance(label_field, str) else list(label_field)
+            if isinstance(label_field, str):
+                wanted = [label_field]
+            elif isinstance(label_field, dict):  # FiftyOne's {kind: field}
+                wanted = list(label_field.values())
+            else:
+                wanted = list(label_field)
             bad = [f for f in wanted if f not in fitting]
             if bad:
                 raise ExportError(
@@ -102,19 +108,23 @@ class MultitaskExporter(Exporter):
         return ExportReport(root, self.name, count, written, tuple(names.renamed))
 
 
-def field_name(label_field: str | None, kind: str) -> str:
+def field_name(label_field: str | dict[str, str] | None, kind: str) -> str | None:
+    """The field a kind is imported to (None: not imported); see the module docstring."""
+    if isinstance(label_field, dict):
+        return label_field.get(kind)
     return kind if not label_field else f"{label_field}_{kind}"
 
 
 def build_samples(entries: list[tuple[str, dict[str, list[Label]]]],
-                  label_field: str | None) -> list[Sample]:  # fmt: skip
+                  label_field: str | dict[str, str] | None) -> list[Sample]:  # fmt: skip
     """Samples from ``(filepath, {kind: [labels]})``; see the module docstring."""
     multi = any(len(labels.get("attributes", ())) > 1 for _, labels in entries)
     samples = []
     for path, labels in entries:
         fields: dict[str, Any] = {}
         for kind, items in labels.items():
-            if not items:
+            name = field_name(label_field, kind)
+            if not items or name is None:
                 continue
             if kind == "attributes":
                 value: Any = Classifications(classifications=items) if multi else items[0]
@@ -124,7 +134,7 @@ def build_samples(entries: list[tuple[str, dict[str, list[Label]]]],
                 value = Polylines(polylines=items)
             else:
                 value = Keypoints(keypoints=items)
-            fields[field_name(label_field, kind)] = value
+            fields[name] = value
         samples.append(Sample(path, **fields))
     return samples
 

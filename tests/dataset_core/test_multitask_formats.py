@@ -98,6 +98,16 @@ def test_cvat_labels_only_with_absolute_paths(multitask, tmp_path):
     assert back.count("detections.detections") == 2
 
 
+def test_label_field_dict_names_the_fields_of_each_kind(multitask, tmp_path):
+    out = tmp_path / "cvat"
+    multitask.export(str(out), dataset_type=fo.types.CVATImageDataset,
+                     label_field={"detections": "predictions"})  # fmt: skip
+    back = fo.Dataset.from_dir(str(out), fo.types.CVATImageDataset,
+                               label_field={"detections": "boxes"})  # fmt: skip
+    assert back.count("boxes.detections") == 2
+    assert "attributes" not in back.get_field_schema()  # weather was not exported
+
+
 def test_a_field_of_another_kind_is_refused(multitask, tmp_path):
     multitask.add_sample_field("loc", fo.EmbeddedDocumentField, embedded_doc_type=fo.GeoLocation)
     with pytest.raises(fo.ExportError, match=r"\['loc'\] are not"):
