@@ -9,8 +9,9 @@ the format writes is exported; else the field (or list of fields) named.
 On import each kind becomes one field, named by the kind (``attributes``,
 ``detections``...; ``<label_field>_<kind>`` when a ``label_field`` is
 given, or ``label_field[kind]`` when it is a dict of kind -> field name;
-kinds the dict leaves out are not imported). ``attributes`` is a Classification per image when no image of the
-file has more than one, else a Classifications.
+kinds the dict leaves out are not imported). ``attributes`` is a
+Classification per image when no image of the file has more than one, else a
+Classifications.
 """
 
 from __future__ import annotations
