@@ -72,6 +72,7 @@ from .fields import (
     StringField,
     VectorField,
 )
+from .geo import GeoLocation
 from .importers import parse_image_classification_dir_tree
 from .labels import (
     Classification,
@@ -259,4 +260,5 @@ __all__ = [
     "load_dataset",
     "parse_image_classification_dir_tree",
     "types",
+    "GeoLocation",
 ]

@@ -5,7 +5,9 @@ Formats (:data:`EXPORT_TYPES`):
 - ``image-classification-dir-tree``: ``<dir>/<label>/<image>``, one folder per
   class of a ``Classification`` field; samples without a label go to
   ``<dir>/_unlabeled/`` (the importer reads that folder back as "no label").
-- ``images-dir``: every image, flat, in ``<dir>/``.
+- ``images-dir``: every image, flat, in ``<dir>/``; with the ``label_field``
+  of Detections, the object patches instead (:mod:`.formats.patch_images`),
+  which the classification tree also writes, one folder per object label.
 - ``manifest``: every field of every sample, losslessly; see :mod:`.manifest`.
 
 Media are copied with ``shutil.copy2`` (``export_media=True``), symlinked
@@ -237,6 +239,8 @@ class Exporter:
     labels_name = ""
     #: the media folder's name under the export directory (kinds "labels*")
     data_name = "data"
+    #: kind "labels": the labels are a folder of files (``labels_name`` is that folder)
+    labels_is_dir = False
     #: format-specific keyword arguments and their defaults
     options: dict[str, Any] = {}
 
@@ -311,12 +315,23 @@ class ClassificationDirTreeExporter(Exporter):
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
-        self.label_field = pick_label_field(collection, label_field, ("Classification",),
-                                            self.name)  # fmt: skip
+        from .formats.patch_images import patch_field
+
+        self.patches = patch_field(collection, label_field)
+        if not self.patches:
+            self.label_field = pick_label_field(collection, label_field, ("Classification",),
+                                                self.name)  # fmt: skip
 
     def write(self, layout: Layout) -> ExportReport:
         root = layout.data_dir or ""
         names, jobs = UniqueNames(self.rel_dir), []
+        if self.patches:  # one image per object, in the folder of its label
+            from .formats.patch_images import write_patches
+
+            assert self.label_field is not None
+            by_label = lambda obj, sid: _label_folder(obj.get("label"), sid)  # noqa: E731
+            count = write_patches(self.collection, self.label_field, root, names, by_label)
+            return ExportReport(root, self.name, count, count, tuple(names.renamed))
         project = {"$project": {"filepath": 1, "label": f"${self.label_field}.label"}}
         for doc in self.collection._aggregate([project]):
             folder = _label_folder(doc.get("label"), doc["_id"])
@@ -353,16 +368,25 @@ class ImagesDirExporter(Exporter):
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
-        if label_field is not None:
+        from .formats.patch_images import PATCH_TYPES, patch_field
+
+        if label_field is not None and not patch_field(collection, label_field):
             raise ExportError(
-                f"{self.name} exports images only and has no place for labels; drop "
-                "label_field, or use 'image-classification-dir-tree' or 'manifest' "
-                "(exporting object patches is not supported)"
+                f"{self.name} exports images only and has no place for labels; with a "
+                f"label_field it exports the object patches of a {'/'.join(PATCH_TYPES)} "
+                f"field, and {label_field!r} is not one. Drop label_field, or use "
+                "'image-classification-dir-tree' or 'manifest'"
             )
 
     def write(self, layout: Layout) -> ExportReport:
         root = layout.data_dir or ""
         names, jobs, count = UniqueNames(self.rel_dir, dedupe=True), {}, 0
+        if self.label_field is not None:  # the object patches, one image each
+            from .formats.patch_images import write_patches
+
+            count = write_patches(self.collection, self.label_field, root, names,
+                                  lambda obj, sid: "")  # fmt: skip
+            return ExportReport(root, self.name, count, count, tuple(names.renamed))
         for doc in self.collection._aggregate([{"$project": {"filepath": 1}}]):
             count += 1
             jobs[doc["filepath"]] = os.path.join(root, names.assign("", doc["filepath"]))
@@ -445,12 +469,14 @@ def _layout(exporter: Exporter, export_dir: Any, data_path: Any, labels_path: An
         if data is not None:
             os.makedirs(data, exist_ok=True)
         return Layout(root, data, labels)
-    if os.path.exists(labels) and not overwrite:
+    if exporter.labels_is_dir:
+        prepare_dir(labels, overwrite)
+    elif os.path.exists(labels) and not overwrite:
         raise ExportError(
             f"Labels file {labels!r} exists; pass overwrite=True to replace it, or choose "
             "another labels_path"
         )
-    if os.path.isdir(labels):
+    if os.path.isdir(labels) and not exporter.labels_is_dir:
         raise ExportError(f"labels_path {labels!r} is a directory; pass a file path")
     os.makedirs(os.path.dirname(labels), exist_ok=True)
     if data is not None and os.path.abspath(data) != root:

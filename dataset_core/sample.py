@@ -382,9 +382,7 @@ class Sample:
             >>> s2 = Sample.from_dict(s.to_dict())
         """
         if not isinstance(d, dict) or "filepath" not in d:
-            raise FieldValueError(
-                f"Sample.from_dict takes a dict with a 'filepath'; got {d!r:.80}"
-            )
+            raise FieldValueError(f"Sample.from_dict takes a dict with a 'filepath'; got {d!r:.80}")
         fields = {
             k: from_mongo(v) for k, v in d.items()
             if k not in _NOT_COPIED and not k.startswith("_")

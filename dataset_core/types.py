@@ -131,6 +131,50 @@ class FiftyOneDataset(LabeledImageDataset):
     key = "fiftyone-dataset"
 
 
+class ImageSegmentationDataset(LabeledImageDataset):
+    """Images with a semantic Segmentation each."""
+
+
+class ImageLabelsDataset(LabeledImageDataset):
+    """Images with labels of several kinds (attributes, objects, polylines...)."""
+
+
+class ImageSegmentationDirectory(ImageSegmentationDataset):
+    """``data/`` and ``labels/``: one mask image ``labels/<name>.png`` per image."""
+
+    key = "image-segmentation-dir"
+
+
+class FiftyOneImageLabelsDataset(ImageLabelsDataset):
+    """``data/``, ``labels/<name>.json`` (one per image) and a ``manifest.json`` index."""
+
+    key = "fiftyone-image-labels"
+
+
+class BDDDataset(ImageLabelsDataset):
+    """``data/`` and a Berkeley DeepDrive ``labels.json`` (attributes, boxes, polygons)."""
+
+    key = "bdd"
+
+
+class CVATImageDataset(ImageLabelsDataset):
+    """``data/`` and a CVAT for images ``labels.xml`` (boxes, polygons, points, tags)."""
+
+    key = "cvat-image"
+
+
+class GeoJSONDataset(LabeledImageDataset):
+    """``data/`` and a GeoJSON ``labels.json``: one feature per image, its location."""
+
+    key = "geojson"
+
+
+class LegacyFiftyOneDataset(FiftyOneDataset):
+    """FiftyOne's older name of the lossless format; ours writes and reads one format."""
+
+    key = "fiftyone-dataset"
+
+
 #: every concrete format, by class name (what ``dataset_type`` strings may also say)
 FORMATS: dict[str, type[Dataset]] = {
     c.__name__: c
@@ -147,6 +191,12 @@ FORMATS: dict[str, type[Dataset]] = {
         FastdupAnnotationsDataset,
         CSVDataset,
         FiftyOneDataset,
+        LegacyFiftyOneDataset,
+        ImageSegmentationDirectory,
+        FiftyOneImageLabelsDataset,
+        BDDDataset,
+        CVATImageDataset,
+        GeoJSONDataset,
     )
 }
 

@@ -37,6 +37,8 @@ DATASET_CORE = [
     "SampleIndexError", "delete_non_persistent_datasets",
     # issue 13: FiftyOne's Min, Max and Quantiles aggregations
     "Max", "Min", "Quantiles",
+    # issue 13: FiftyOne's location label (GeoJSONDataset)
+    "GeoLocation",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [

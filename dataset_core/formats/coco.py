@@ -74,22 +74,22 @@ class COCODetectionExporter(Exporter):
         names = UniqueNames(self.rel_dir, dedupe=True)
         jobs: dict[str, str] = {}
         images, annotations, rows = [], [], []
-        image_ids: dict[str, int] = {}
         project = {"$project": {"filepath": 1, "metadata": 1, "label": f"${self.label_field}"}}
         for doc in self.collection._aggregate([project]):
+            # one image entry per sample (samples sharing a file keep their own labels
+            # and import as separate samples); the file itself is written once
             path = doc["filepath"]
-            if path not in image_ids:  # an image shared by samples is listed once
-                exported = None
-                if layout.data_dir is not None:
-                    exported = names.assign("", path)
-                    jobs[path] = os.path.join(layout.data_dir, exported)
-                key = sample_key(path, exported, self.rel_dir, self.opts["abs_paths"])
-                ext = "" if exported or self.opts["abs_paths"] else os.path.splitext(path)[1]
-                width, height = image_size(doc, "COCO")
-                image_ids[path] = len(images) + 1
-                images.append({"id": image_ids[path], "file_name": exported or key + ext,
-                               "width": width, "height": height})  # fmt: skip
-            rows.append((image_ids[path], images[image_ids[path] - 1], doc.get("label")))
+            exported = None
+            if layout.data_dir is not None:
+                exported = names.assign("", path)
+                jobs[path] = os.path.join(layout.data_dir, exported)
+            key = sample_key(path, exported, self.rel_dir, self.opts["abs_paths"])
+            ext = "" if exported or self.opts["abs_paths"] else os.path.splitext(path)[1]
+            width, height = image_size(doc, "COCO")
+            image = {"id": len(images) + 1, "file_name": exported or key + ext,
+                     "width": width, "height": height}  # fmt: skip
+            images.append(image)
+            rows.append((image["id"], image, doc.get("label")))
         seen = sorted({o.get("label") for *_, lab in rows for o in _objects(lab)} - {None})
         classes = self.opts["classes"] or list(self.collection._dataset.classes) or seen
         category = {c: i + 1 for i, c in enumerate(classes)}
