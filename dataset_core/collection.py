@@ -22,7 +22,7 @@ from . import aggregations as aggs
 from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import FieldNotFoundError, FieldValueError, SampleNotFoundError, ViewError
+from .errors import FieldValueError, SampleNotFoundError, ViewError
 from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
@@ -266,6 +266,7 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         Raises:
             ValueError: a list whose length differs from the collection's.
             SchemaError: values that conflict with the field's type.
+            FieldValueError: a new field with ``expand_schema=False``.
         """
         dataset = self._dataset
         if isinstance(values, dict):
@@ -297,7 +298,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             self._merge_label_values(field, pairs)  # hidden labels stay
         else:
             if not expand_schema and dataset.get_field(top) is None:
-                raise FieldNotFoundError(
+                # the same error as add_samples/merge_samples give for a new field
+                raise FieldValueError(
                     f"Field {top!r} is not in the schema of dataset {dataset.name!r} and "
                     "expand_schema=False; declare it with add_sample_field"
                 )
@@ -667,6 +669,19 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         if isinstance(key, slice):
             return self._slice(key)
         raise TypeError(f"{type(self).__name__} indices are slices; got {key!r}")
+
+    @translate_errors
+    def count_sample_tags(self) -> dict[str, int]:
+        """Tag -> number of this collection's samples carrying it.
+
+        Example:
+            >>> dataset.match_tags("train").count_sample_tags()
+            {'hard': 3, 'train': 40}
+        """
+        docs = self._aggregate(
+            [{"$unwind": "$tags"}, {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]
+        )
+        return {d["_id"]: d["n"] for d in sorted(docs, key=lambda d: d["_id"])}
 
     @translate_errors
     def tag_samples(self, tags: str | list[str]) -> None:
