@@ -3,7 +3,8 @@
 ``collection.to_patches("gt")`` copies each label of ``gt`` (as the collection
 shows it) into a temporary, unlisted dataset: one document per label, whose
 ``_id`` is the label's id, with the sample's ``filepath``, ``tags``,
-``metadata``, ``sample_id`` and the field holding that one label. Stages,
+``metadata``, ``sample_id`` and the field holding that one label (the sample's
+``created_at``/``last_modified_at`` stay on the sample, as in FiftyOne's patches). Stages,
 values and aggregations then work on it as on any dataset. Edits of the
 label field made through the patches (``sample.save()``, ``set_values``,
 ``tag_labels``, ``set_label_values``) are written back to the source labels,
@@ -40,6 +41,13 @@ if TYPE_CHECKING:
 
 #: label writes back to the source per bulk_write
 SYNC_BATCH = 10_000
+#: the source sample's own history, not the patch's: a patch is one of its labels,
+#: and writing a label back stamps the source sample's ``last_modified_at``
+_SAMPLE_ONLY = frozenset({"created_at", "last_modified_at"})
+#: the indexes every patches view has, which drop_index refuses
+_DEFAULT_INDEXES = frozenset({"id", "filepath", "sample_id"})
+#: stored field names -> the names users see
+_PUBLIC_NAMES = {"_id": "id", "_sample_id": "sample_id"}
 
 
 class _PatchesDataset(Dataset):
@@ -48,6 +56,13 @@ class _PatchesDataset(Dataset):
     _source: Dataset
     _field: str
     _list_field: str
+    #: kept by select_fields and refused by exclude_fields, as the default fields
+    extra_default_fields = ("sample_id", "_sample_id")
+
+    def _check_path(self, path: str) -> str:
+        if path == "_sample_id":  # the stored ObjectId behind ``sample_id``, as FiftyOne
+            return path
+        return super()._check_path(path)
 
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         super()._save_sample(sample, changed)
@@ -109,28 +124,71 @@ class PatchesView(DatasetView):
 
     def save(self, fields: Any = None) -> None:
         """Write the patches as the view shows them, then their labels back to the source."""
-        ids = self.values("_id")  # before: the save may change what the view matches
+        ids = self._shown_ids()
         super().save(fields)
-        self._root._sync_back(ids)  # type: ignore[attr-defined]
+        self._sync(ids)
 
-    def _sync_all(self) -> None:
-        self._root._sync_back(self.values("_id"))  # type: ignore[attr-defined]
+    # -- indexes: of the patches themselves ---------------------------------------
+
+    def get_index_information(self) -> dict[str, dict[str, Any]]:
+        """Field name -> the index's information (``key``, ``unique``...), of the
+        indexes of the patches (``id``, ``filepath``, ``sample_id`` at least)."""
+        info = self._root._sample_coll().index_information()
+        return {_index_field(spec["key"]): spec for spec in info.values()}
+
+    def list_indexes(self) -> list[str]:
+        """The names of the indexed fields of the patches."""
+        return sorted(self.get_index_information())
+
+    @translate_errors
+    def drop_index(self, field: str) -> None:
+        """Drop the index of ``field``; those the patches need cannot be dropped.
+
+        Raises:
+            ViewError: a default index, or a field without an index.
+        """
+        info = self._root._sample_coll().index_information()
+        names = {_index_field(spec["key"]): name for name, spec in info.items()}
+        if field in _DEFAULT_INDEXES or field not in names:
+            raise ViewError(
+                f"Cannot drop the index of {field!r}: the patches' default indexes "
+                f"{sorted(_DEFAULT_INDEXES)} stay; droppable: "
+                f"{sorted(set(names) - _DEFAULT_INDEXES)}"
+            )
+        self._root._sample_coll().drop_index(names[field])
+
+    def _shown_ids(self) -> list[Any]:
+        # taken before a write: the write may change what the view matches
+        # (untagging through select_labels(tags=...) empties it)
+        return self.values("_id")
+
+    def _sync(self, ids: list[Any]) -> None:
+        self._root._sync_back(ids)  # type: ignore[attr-defined]
 
     def tag_labels(self, tags: Any, label_fields: Any = None) -> None:
         """Add ``tags`` to the patches' labels, here and in the source."""
+        ids = self._shown_ids()
         super().tag_labels(tags, label_fields)
-        self._sync_all()
+        self._sync(ids)
 
     def untag_labels(self, tags: Any, label_fields: Any = None) -> None:
         """Remove ``tags`` from the patches' labels, here and in the source."""
+        ids = self._shown_ids()
         super().untag_labels(tags, label_fields)
-        self._sync_all()
+        self._sync(ids)
 
     def set_label_values(self, field_path: str, values: dict[Any, Any], *args: Any,
                          **kwargs: Any) -> None:  # fmt: skip
         """Set a label attribute by label id, here and in the source."""
+        ids = self._shown_ids()
         super().set_label_values(field_path, values, *args, **kwargs)
-        self._sync_all()
+        self._sync(ids)
+
+
+def _index_field(key: Any) -> str:
+    """The user-facing name of an index's field(s): ``_id`` -> ``id``."""
+    names = [_PUBLIC_NAMES.get(k, k) for k, _ in key]
+    return names[0] if len(names) == 1 else ",".join(names)
 
 
 def _drop(collection_name: str) -> None:
@@ -159,21 +217,22 @@ def make_patches(collection: SampleCollection, field: str) -> PatchesView:
     ds = object.__new__(_PatchesDataset)
     ds._doc = _create_document(f"{source.name}-patches-{ObjectId()}", save=False)
     ds._deleted, ds._staging = False, True  # never committed: unlisted, removed if left over
-    ds._schema = dict(_BASE_SCHEMA)
+    ds._schema = {k: f for k, f in _BASE_SCHEMA.items() if k not in _SAMPLE_ONLY}
     ds._live = LiveSamples()
     ds._schema["sample_id"] = Field("string")
     ds._schema[name] = Field("embedded", element_type[list_field])
     ds._source, ds._field, ds._list_field = source, name, list_field
     coll = ds._sample_coll()
     coll.drop_index("filepath_1")  # a sample with two labels gives two patches
+    coll.create_index("filepath")
+    coll.create_index("_sample_id")  # patches are looked up by their sample
     items = f"${name}.{list_field}"
     collection._aggregate([  # type: ignore[attr-defined]
         {"$match": {f"{name}.{list_field}.0": {"$exists": True}}},
         {"$unwind": items},
         {"$project": {"_id": f"{items}._id", "_sample_id": "$_id",
                       "sample_id": {"$toString": "$_id"}, "filepath": 1, "tags": 1,
-                      "metadata": 1, "created_at": 1, "last_modified_at": 1, "_rand": 1,
-                      name: items}},
+                      "metadata": 1, "_rand": 1, name: items}},
         {"$merge": {"into": coll.name}},
     ])  # fmt: skip
     # left-over collections of a process that exits are dropped by the next import
