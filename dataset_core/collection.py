@@ -23,6 +23,7 @@ from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
 from .errors import FieldValueError, SampleNotFoundError, ViewError
+from .evaluation import EvaluationMixin
 from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
@@ -70,7 +71,7 @@ def _documents(batches: Iterator[bytes], codec_options: Any) -> Iterator[dict[st
         yield from decode_iter(batch, codec_options)
 
 
-class SampleCollection(LabelsMixin, CollectionSchemaMixin):
+class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
     """Base of :class:`Dataset` and its views: the read API over one pipeline."""
 
     # -- what subclasses provide ---------------------------------------------

@@ -43,6 +43,8 @@ class DatasetDocument(Document):
     saved_views = ListField(DictField())
     #: brain key -> run description
     brain_runs = DictField()
+    #: eval key -> the fields and parameters of an evaluation (evaluation.py)
+    evaluations = DictField()
     app_config = DictField()
     info = DictField()
     classes = ListField(StringField())

@@ -51,6 +51,12 @@ COLLECTION = [
     "set_values", "shuffle", "skip", "sort_by", "sort_by_similarity", "std", "sum",
     "tag_samples", "take", "untag_samples",
     "values", "view",
+    # issue 13: FiftyOne's sample tag counts of any collection (patches views too)
+    "count_sample_tags",
+]  # fmt: skip
+#: detection evaluation every dataset and view offers (dataset_core/evaluation.py)
+EVALUATION = [
+    "evaluate_detections", "get_evaluation_info", "list_evaluations", "to_evaluation_patches",
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [
@@ -87,6 +93,14 @@ def test_label_operations():
     public = sorted(n for n in vars(LabelsMixin) if not n.startswith("_"))
     assert public == sorted(LABEL_OPS)
     assert callable(dc.Dataset.delete_labels)
+
+
+def test_evaluation_methods():
+    from dataset_core.evaluation import EvaluationMixin
+
+    public = sorted(n for n in vars(EvaluationMixin) if not n.startswith("_"))
+    assert public == sorted(EVALUATION)
+    assert issubclass(dc.Dataset, EvaluationMixin)
 
 
 def test_brain_names_with_real_signatures():
