@@ -10,6 +10,12 @@ label field made through the patches (``sample.save()``, ``set_values``,
 ``tag_labels``, ``set_label_values``) are written back to the source labels,
 by label id.
 
+``collection.to_evaluation_patches(eval_key)`` does the same for a detection
+evaluation (:mod:`dataset_core.evaluation`): one patch per true positive (a
+ground truth object with the predictions matched to it), false positive and
+false negative, holding Detections of both fields, ``type``, ``iou`` and
+``crowd``; edits of the labels of either field are written back.
+
 The temporary collection is dropped when the patches view is garbage collected;
 one a killed process left behind is dropped by the next import (it is staged,
 never committed; see :func:`dataset_core.dataset.staged_dataset`).
