@@ -53,7 +53,7 @@ from .errors import (
     SchemaError,
     ViewError,
 )
-from .expressions import F, ViewExpression, ViewField
+from .expressions import VALUE, F, ViewExpression, ViewField
 from .fields import (
     ArrayField,
     BooleanField,
@@ -89,14 +89,18 @@ from .labels import (
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
+from .sample_view import SampleView
 from .stages import (
     Exclude,
     ExcludeFields,
     ExcludeLabels,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
+    LimitLabels,
+    MapLabels,
     Match,
     MatchLabels,
     MatchTags,
@@ -193,6 +197,7 @@ __all__ = [
     "Field",
     "FieldNotFoundError",
     "FieldValueError",
+    "FilterField",
     "FilterLabels",
     "FloatField",
     "GroupBy",
@@ -206,6 +211,8 @@ __all__ = [
     "LabelValidationError",
     "ListSchema",
     "Limit",
+    "LimitLabels",
+    "MapLabels",
     "ListField",
     "Match",
     "MatchLabels",
@@ -222,6 +229,7 @@ __all__ = [
     "Regression",
     "Sample",
     "SampleNotFoundError",
+    "SampleView",
     "SavedViewNotFoundError",
     "Schema",
     "SchemaError",
@@ -243,6 +251,7 @@ __all__ = [
     "VectorField",
     "ViewError",
     "ViewExpression",
+    "VALUE",
     "ViewField",
     "ViewStage",
     "compute_filehash",

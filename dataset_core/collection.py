@@ -25,12 +25,14 @@ from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .sample_view import SampleView
 from .schema import resolve_path
 from .schema_methods import CollectionSchemaMixin
 from .stages import (
     Exclude,
     ExcludeFields,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
@@ -153,11 +155,16 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             from .progress import progress_bar
 
             cursor = progress_bar(cursor, total=len(self), desc="samples")
-        from_doc = Sample._from_doc
         partial = bool(pipeline)
         try:
-            for doc in cursor:
-                yield from_doc(doc, dataset, partial)
+            if self is dataset:
+                from_doc = Sample._from_doc
+                for doc in cursor:
+                    yield from_doc(doc, dataset, partial)
+            else:  # a view's samples are SampleViews, even when it has no stages
+                of_view = SampleView._of_view
+                for doc in cursor:
+                    yield of_view(doc, self, partial)  # type: ignore[arg-type]
         except ConnectionFailure as e:
             raise database_error(e) from e
 
@@ -174,7 +181,7 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         docs = list(self._aggregate([{"$limit": 1}]))
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[0], self._dataset, bool(self._pipeline()))
+        return self._sample_of(docs[0])
 
     @translate_errors
     def last(self) -> Sample:
@@ -190,14 +197,20 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             docs = [g["d"] for g in groups]
         if not docs:
             raise ValueError(f"{self._describe()} is empty")
-        return Sample._from_doc(docs[-1], self._dataset, bool(self._pipeline()))
+        return self._sample_of(docs[-1])
 
     @translate_errors
     def head(self, num_samples: int = 3) -> list[Sample]:
         """The first ``num_samples`` samples, as a list."""
         docs = self._aggregate([{"$limit": int(num_samples)}])
-        partial = bool(self._pipeline())
-        return [Sample._from_doc(d, self._dataset, partial) for d in docs]
+        return [self._sample_of(d) for d in docs]
+
+    def _sample_of(self, doc: dict[str, Any]) -> Sample:
+        """A document this collection returned as a sample: a dataset's is a
+        :class:`Sample`, a view's a :class:`SampleView`."""
+        if self is self._dataset:
+            return Sample._from_doc(doc, self._dataset)
+        return SampleView._of_view(doc, self, bool(self._pipeline()))  # type: ignore[arg-type]
 
     @translate_errors
     def set_values(self, field: str, values: Any, key_field: str = "id",
@@ -591,6 +604,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
                       trajectories: bool = False) -> DatasetView:  # fmt: skip
         """Samples whose ``field`` labels are filtered by ``filter``; see :class:`FilterLabels`."""
         return self._add_stage(FilterLabels(field, filter, only_matches, trajectories))
+
+    def filter_field(self, field: str, filter: ViewExpression,
+                     only_matches: bool = True) -> DatasetView:  # fmt: skip
+        """Samples with ``field`` shown only where ``filter`` holds; see :class:`FilterField`."""
+        return self._add_stage(FilterField(field, filter, only_matches))
 
     def group_by(self, field: str, order_by: str | None = None) -> DatasetView:
         """Samples ordered so equal ``field`` values are contiguous; see :class:`GroupBy`."""
