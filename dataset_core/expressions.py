@@ -308,6 +308,27 @@ class ViewExpression:
         """
         return self._unary("$ln") if base is None else self._op("$log", base)
 
+    def max(self, value: Any = None) -> ViewExpression:
+        """The larger of this and ``value``; without ``value``, the largest element
+        of the list this expression is (None for an empty list).
+
+        Example: ``F("n").max(0)`` clips negative values to 0
+        """
+        return self._unary("$max") if value is None else self._op("$max", value)
+
+    def min(self, value: Any = None) -> ViewExpression:
+        """The smaller of this and ``value``; without ``value``, the smallest element
+        of the list this expression is (None for an empty list)."""
+        return self._unary("$min") if value is None else self._op("$min", value)
+
+    def sum(self) -> ViewExpression:
+        """The sum of the numbers in the list this expression is (0 when empty)."""
+        return self._unary("$sum")
+
+    def mean(self) -> ViewExpression:
+        """The mean of the numbers in the list this expression is (None when empty)."""
+        return self._unary("$avg")
+
     # -- general ------------------------------------------------------------
 
     def exists(self, bool: bool = True) -> ViewExpression:

@@ -14,11 +14,28 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .errors import FieldNotFoundError
+from .fields import DEFAULT_FIELDS, PRIVATE_FIELDS
 from .sample import Sample
 from .stages import ExcludeFields, SelectFields
 
 if TYPE_CHECKING:
     from .view import DatasetView
+
+
+def get_default_sample_fields(include_private: bool = False,
+                              use_db_fields: bool = False) -> tuple[str, ...]:  # fmt: skip
+    """The fields every sample has: FiftyOne's name for the default fields.
+
+    Args:
+        include_private: add the stored bookkeeping fields (``_id``, ``_rand``).
+        use_db_fields: name the id as stored (``_id``) rather than ``id``.
+    """
+    names = DEFAULT_FIELDS
+    if use_db_fields:
+        names = tuple("_id" if n == "id" else n for n in names)
+    if include_private:
+        names += tuple(n for n in PRIVATE_FIELDS if n not in names)
+    return names
 
 
 class SampleView(Sample):
@@ -44,11 +61,11 @@ class SampleView(Sample):
     @property
     def selected_field_names(self) -> set[str] | None:
         """The top-level fields the view shows when it selects fields
-        (``select_fields``; default fields included), else None."""
+        (``select_fields``; default and private fields included), else None."""
         view = self._view
         if not any(isinstance(s, SelectFields) for s in view._view_stages()):
             return None
-        return set(view._view_field_schema())
+        return set(view._view_field_schema()) | set(PRIVATE_FIELDS)
 
     @property
     def excluded_field_names(self) -> set[str] | None:
