@@ -170,8 +170,13 @@ SUCCESS = [
     # reduce: VALUE is the value folded so far, F() paths are the element's
     pytest.param(
         F("d").reduce(VALUE + F("c"), init_val=0),
-        {"$reduce": {"input": {"$ifNull": ["$d", []]}, "initialValue": 0,
-                     "in": {"$add": ["$$value", "$$this.c"]}}},  # fmt: skip
+        {
+            "$reduce": {
+                "input": {"$ifNull": ["$d", []]},
+                "initialValue": 0,
+                "in": {"$add": ["$$value", "$$this.c"]},
+            }
+        },  # fmt: skip
         id="reduce-value",
     ),
     pytest.param(
