@@ -48,6 +48,11 @@ class _PatchesDataset(Dataset):
     _field: str
     _list_field: str
 
+    @property
+    def _runs_owner(self) -> Dataset:
+        """Brain runs of the patches are the source dataset's (see runs.py)."""
+        return self._source
+
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         super()._save_sample(sample, changed)
         if self._field in changed:
