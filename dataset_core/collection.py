@@ -162,9 +162,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
                 for doc in cursor:
                     yield from_doc(doc, dataset, partial)
             else:  # a view's samples are SampleViews, even when it has no stages
-                of_view = SampleView._of_view
+                from_doc, bind = SampleView._from_doc, SampleView._bind_view
                 for doc in cursor:
-                    yield of_view(doc, self, partial)  # type: ignore[arg-type]
+                    s = from_doc(doc, dataset, partial)
+                    bind(s, self)
+                    yield s
         except ConnectionFailure as e:
             raise database_error(e) from e
 
