@@ -20,7 +20,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# after PYTHONPATH: ``PYTHONPATH=/other/tree python benchmarks/...`` measures that tree
+# (an A/B of two trees with one script); otherwise this script's own tree
+sys.path.append(str(ROOT))
 
 
 def cold_start(db_dir: Path) -> tuple[float, float]:
@@ -30,7 +32,8 @@ def cold_start(db_dir: Path) -> tuple[float, float]:
         "t1 = time.perf_counter(); from dataset_core import db; db.get_db().command('ping'); "
         "print(time.perf_counter() - t0, t1 - t0)"
     )
-    env = dict(os.environ, DATASET_CORE_DATABASE_DIR=str(db_dir), PYTHONPATH=str(ROOT))
+    tree = os.environ.get("PYTHONPATH") or str(ROOT)  # the tree measured
+    env = dict(os.environ, DATASET_CORE_DATABASE_DIR=str(db_dir), PYTHONPATH=tree)
     env.pop("DATASET_CORE_DATABASE_URI", None)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     total, imp = map(float, out.stdout.split())

@@ -33,7 +33,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchmarks/timing.py
 from timing import iterate, median_ms  # noqa: E402
 
-sys.path.insert(0, str(ROOT))
+# after PYTHONPATH: ``PYTHONPATH=/other/tree python benchmarks/...`` measures that tree
+# (an A/B of two trees with one script); otherwise this script's own tree
+sys.path.append(str(ROOT))
 
 #: timed repetitions: medians resist this noisy 2-core machine's hiccups
 FAST_RUNS = 20

@@ -33,6 +33,7 @@ from .dataset import (
     Dataset,
     dataset_exists,
     delete_dataset,
+    delete_non_persistent_datasets,
     list_datasets,
     load_dataset,
 )
@@ -48,6 +49,7 @@ from .errors import (
     FieldValueError,
     LabelValidationError,
     MediaError,
+    SampleIndexError,
     SampleNotFoundError,
     SavedViewNotFoundError,
     SchemaError,
@@ -70,6 +72,7 @@ from .fields import (
     StringField,
     VectorField,
 )
+from .geo import GeoLocation
 from .importers import parse_image_classification_dir_tree
 from .labels import (
     Classification,
@@ -228,6 +231,7 @@ __all__ = [
     "Polylines",
     "Regression",
     "Sample",
+    "SampleIndexError",
     "SampleNotFoundError",
     "SampleView",
     "SavedViewNotFoundError",
@@ -258,10 +262,12 @@ __all__ = [
     "compute_metadata",
     "dataset_exists",
     "delete_dataset",
+    "delete_non_persistent_datasets",
     "launch_app",
     "launch_dashboard",
     "list_datasets",
     "load_dataset",
     "parse_image_classification_dir_tree",
     "types",
+    "GeoLocation",
 ]

@@ -11,6 +11,7 @@ samples), and on any error the inserted samples are removed again.
 from __future__ import annotations
 
 import random
+import weakref
 from collections.abc import Iterable
 from typing import Any
 
@@ -24,6 +25,11 @@ from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, Sch
 from .fields import Field
 from .progress import progress_bar
 from .sample import Sample, utcnow
+from .sample import _set_dataset as set_dataset
+from .sample import _set_dirty as set_dirty
+from .sample import _set_doc as set_doc
+from .sample import _set_objects as set_objects
+from .singletons import BIND_LIVE_MAX, PENDING_MAX
 from .values import coerce
 
 #: samples per insert_many call: large enough to amortise round trips, small
@@ -79,6 +85,7 @@ class AddSamplesMixin:
         seen_sigs: set[tuple[Any, ...]] = set()
         paths: set[str] = set()
         converted: dict[str, Field] = {}  # fields whose values are stored converted
+        unique = self._doc.unique_filepaths
         for s in samples:
             if not isinstance(s, Sample):
                 raise TypeError(f"add_samples takes Sample objects; got {type(s).__name__}")
@@ -113,10 +120,14 @@ class AddSamplesMixin:
             for k, known in converted.items():
                 if k in doc:
                     doc[k] = coerce(known, doc[k])
-            fp = doc["filepath"]
-            if fp in paths:
-                raise DuplicateSampleError(f"{fp!r} is given twice; each filepath may appear once")
-            paths.add(fp)
+            if unique:
+                fp = doc["filepath"]
+                if fp in paths:
+                    raise DuplicateSampleError(
+                        f"{fp!r} is given twice; each filepath may appear once in dataset "
+                        f"{self.name!r} (it was created with unique_filepaths=True)"
+                    )
+                paths.add(fp)
             docs.append(doc)
             bind.append(s)
         if not docs:
@@ -159,9 +170,15 @@ class AddSamplesMixin:
             recovery.end(self, op)
             raise
         recovery.end(self, op)
+        live = len(bind) <= BIND_LIVE_MAX  # dataset[s.id] is s from now on; see singletons
+        ref, note = weakref.ref, self._live.pending.append
         for s, doc in zip(bind, docs, strict=True):
-            if s._dataset is None:
-                s._doc, s._dataset, s._dirty, s._objects = doc, self, None, None
+            if s._dataset is None:  # bound through the slots' setters: no __setattr__ call
+                set_doc(s, doc), set_dataset(s, self), set_dirty(s, None), set_objects(s, None)
+                if live:
+                    note(ref(s))
+        if len(self._live.pending) >= PENDING_MAX:
+            self._live.sweep()
         if dynamic:
             self._add_dynamic_of({k for sig in seen_sigs for k in sig[:1]})
         return [str(d["_id"]) for d in docs]

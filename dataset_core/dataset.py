@@ -17,12 +17,11 @@ from typing import Any
 
 import mongoengine
 from bson import ObjectId
-from bson.errors import InvalidId
 from pymongo import ASCENDING, UpdateOne
-from pymongo.errors import BulkWriteError
+from pymongo.errors import DuplicateKeyError
 
 from . import adding, recovery, runs
-from .adding import ID_CHUNK, AddSamplesMixin
+from .adding import AddSamplesMixin
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -32,7 +31,6 @@ from .errors import (
     DatasetNotFoundError,
     FieldNotFoundError,
     FieldValueError,
-    SampleNotFoundError,
     SchemaError,
 )
 from .fields import (
@@ -45,10 +43,13 @@ from .fields import (
     StringField,
     validate_field_name,
 )
+from .merging import MergeMixin
 from .odm import DatasetDocument
-from .sample import Sample, utcnow
+from .sample import utcnow
+from .sample_store import SampleStoreMixin
 from .saved_views import SavedViewsMixin
 from .schema_methods import DatasetSchemaMixin
+from .singletons import LiveSamples, detach_samples
 from .values import coerce, field_of_mongo, to_mongo
 
 _BASE_SCHEMA: dict[str, Field] = {
@@ -86,12 +87,19 @@ def _default_name() -> str:
     return name
 
 
-class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollection):
+class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
+              DatasetSchemaMixin, SampleCollection):  # fmt: skip
     """A named collection of image samples stored in MongoDB.
 
     Args:
         name: the dataset's name; a timestamp when omitted.
+        persistent: keep the dataset when the process ends (our default; FiftyOne's
+            is False). Non-persistent datasets are removed by
+            :func:`delete_non_persistent_datasets`.
         overwrite: delete an existing dataset of that name first.
+        unique_filepaths: refuse a second sample with a filepath already in the
+            dataset (FiftyOne allows it; importers create datasets with it on, so
+            that running one twice never duplicates).
 
     Raises:
         DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
@@ -102,7 +110,9 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
     """
 
     @translate_errors
-    def __init__(self, name: str | None = None, overwrite: bool = False, _doc: Any = None):
+    def __init__(self, name: str | None = None, persistent: bool = True,
+                 overwrite: bool = False, unique_filepaths: bool = False,
+                 _doc: Any = None):  # fmt: skip
         if _doc is None:
             if name is None:
                 name = _default_name()
@@ -115,10 +125,12 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
                         f"dc.load_dataset({name!r}) or pass overwrite=True"
                     )
                 delete_dataset(name)
-            _doc = _create_document(name)
+            _doc = _create_document(name, persistent=persistent,
+                                    unique_filepaths=unique_filepaths)  # fmt: skip
         self._doc = _doc
         self._deleted = False
         self._staging = False
+        self._live = LiveSamples()
         self._schema: dict[str, Field] = _load_schema(_doc.sample_fields)
         _instances[(config.database_name, _doc.name)] = self
 
@@ -149,8 +161,44 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @property
     def name(self) -> str:
-        """The dataset's name."""
+        """The dataset's name; assign to rename the dataset.
+
+        Raises:
+            DatasetExistsError: (on assignment) another dataset has that name.
+        """
         return self._doc.name
+
+    @name.setter
+    @translate_errors
+    def name(self, value: str) -> None:
+        if not isinstance(value, str) or not value.strip():
+            raise DatasetCoreError(f"A dataset name must be a non-empty string; got {value!r}")
+        old = self._doc.name
+        if value == old:
+            return
+        self._sample_coll()
+        if dataset_exists(value):
+            raise DatasetExistsError(
+                f"Cannot rename dataset {old!r} to {value!r}: that name is taken; "
+                "delete that dataset first or pick another name"
+            )
+        try:
+            self._update_doc({"$set": {"name": value}})
+        except DuplicateKeyError:
+            raise DatasetExistsError(
+                f"Cannot rename dataset {old!r} to {value!r}: another process took that name"
+            ) from None
+        self._doc.name = value
+        _instances.pop((config.database_name, old), None)
+        _instances[(config.database_name, value)] = self
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Dataset):
+            return NotImplemented
+        return self._doc.id == other._doc.id
+
+    def __hash__(self) -> int:
+        return hash(self._doc.id)
 
     @property
     def media_type(self) -> str:
@@ -159,8 +207,24 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @property
     def persistent(self) -> bool:
-        """Datasets persist until deleted."""
+        """Whether the dataset outlives the process (True unless set otherwise);
+        assign to change it. Non-persistent ones are removed by
+        :func:`delete_non_persistent_datasets`."""
         return bool(self._doc.persistent)
+
+    @persistent.setter
+    @translate_errors
+    def persistent(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise DatasetCoreError(f"persistent is True or False; got {value!r}")
+        self._sample_coll()
+        self._update_doc({"$set": {"persistent": value}})
+        self._doc.persistent = value
+
+    @property
+    def unique_filepaths(self) -> bool:
+        """Whether each filepath may appear in one sample only (set at creation)."""
+        return bool(self._doc.unique_filepaths)
 
     @property
     def created_at(self) -> Any:
@@ -204,8 +268,10 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
 
     @translate_errors
     def reload(self) -> None:
-        """Re-read the dataset's description (schema, runs) from the database."""
+        """Re-read the dataset's description (schema, runs) and its live samples
+        from the database (as FiftyOne's ``reload``)."""
         Dataset._load(self.name)
+        self._reload_samples()
 
     # -- schema -----------------------------------------------------------------
 
@@ -281,6 +347,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         self._update_doc({"$unset": {f"sample_fields.{name}": ""}})
         self._schema.pop(name)
         self._doc.sample_fields.pop(name, None)
+        self._reload_samples()
 
     def delete_sample_fields(self, names: Iterable[str]) -> None:
         """:meth:`delete_sample_field` for each name."""
@@ -305,6 +372,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         self._doc.sample_fields.pop(name, None)
         self._doc.sample_fields[new_name] = field.to_dict()
         self._schema[new_name] = field
+        self._reload_samples()
 
     @translate_errors
     def create_index(self, field: str, unique: bool = False) -> str:
@@ -318,166 +386,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         info = self._sample_coll().index_information()
         return sorted(k for spec in info.values() for k, _ in spec["key"])
 
-    # -- reading, saving and deleting samples (adding: adding.py) ---------------
-
-    @translate_errors
-    def _get_doc(self, oid: Any) -> dict[str, Any]:
-        doc = self._sample_coll().find_one({"_id": oid})
-        if doc is None:
-            raise SampleNotFoundError(f"No sample with id '{oid}' in dataset {self.name!r}")
-        return doc
-
-    def _save_sample(self, sample: Sample, changed: set[str]) -> None:
-        doc = sample._doc
-        fields = {}
-        orig = sample._orig or {}
-        for name in changed:
-            was = orig.get(name)
-            if isinstance(was, dict) and "_cls" not in was and name in self._schema:
-                continue  # a projected part of a stored field: diffed path by path below
-            found = self._check_value(name, doc.get(name))
-            if found is not None:
-                fields[name] = found
-        doc["last_modified_at"] = utcnow()
-        self._merge_schema(fields)  # declared first: a crash never leaves undeclared values
-        if sample._partial:
-            self._save_partial(sample, changed)
-            return
-        update = {name: doc.get(name) for name in changed}
-        update["last_modified_at"] = doc["last_modified_at"]
-        res = translate_errors(self._sample_coll().update_one)(
-            {"_id": doc["_id"]}, {"$set": update}
-        )
-        if res.matched_count == 0:
-            raise SampleNotFoundError(
-                f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
-            )
-
-    @translate_errors
-    def _save_partial(self, sample: Sample, changed: set[str]) -> None:
-        """Save a sample read through a view: only edited paths, label lists merged by id."""
-        from .partial import MERGE_RETRIES, diff, get_path, merge_labels
-        from .sample import _ABSENT
-
-        doc, orig = sample._doc, sample._orig or {}
-        sets: dict[str, Any] = {"last_modified_at": doc["last_modified_at"]}
-        unsets: set[str] = set()
-        merges: dict[str, tuple[list[Any], list[Any]]] = {}
-        for name in changed:
-            old = orig.get(name, _ABSENT)
-            if old is _ABSENT:  # not in the view's document: the edit is the whole value
-                sets[name] = doc.get(name)
-            else:
-                diff(name, old, doc.get(name), sets, unsets, merges)
-        coll = self._sample_coll()
-        for _ in range(MERGE_RETRIES):
-            query: dict[str, Any] = {"_id": doc["_id"]}
-            all_sets = dict(sets)
-            if merges:
-                stored = coll.find_one(query, dict.fromkeys(merges, 1))
-                if stored is None:
-                    break
-                for path, (old, new) in merges.items():
-                    current = get_path(stored, path)
-                    query[path] = current  # unchanged since read, or retry
-                    all_sets[path] = merge_labels(current, old, new)
-            update: dict[str, Any] = {"$set": all_sets}
-            if unsets:
-                update["$unset"] = dict.fromkeys(unsets, "")
-            if coll.update_one(query, update).matched_count:
-                return
-            if not merges:
-                break
-        else:
-            raise DatasetCoreError(
-                f"Sample {sample.id}: its labels kept changing under this save; reload and retry"
-            )
-        raise SampleNotFoundError(
-            f"Sample {sample.id} is no longer in dataset {self.name!r}; it was deleted"
-        )
-
-    def __getitem__(self, key: Any) -> Any:
-        if isinstance(key, slice):  # dataset[:10] is a view
-            return self._slice(key)
-        if isinstance(key, Sample):
-            key = key.id
-        if isinstance(key, str) and ObjectId.is_valid(key):
-            key = ObjectId(key)
-        if isinstance(key, ObjectId):
-            return Sample._from_doc(self._get_doc(key), self)
-        if isinstance(key, str):
-            doc = translate_errors(self._sample_coll().find_one)({"filepath": key})
-            if doc is None:
-                raise SampleNotFoundError(
-                    f"No sample with id or filepath {key!r} in dataset {self.name!r}"
-                )
-            return Sample._from_doc(doc, self)
-        raise SampleNotFoundError(f"Samples are looked up by id or filepath; got {key!r}")
-
-    def __delitem__(self, key: Any) -> None:
-        self.delete_samples([key])
-
-    @translate_errors
-    def delete_samples(self, samples_or_ids: Any) -> int:
-        """Delete samples from the dataset (never their files). Returns how many.
-
-        Args:
-            samples_or_ids: an id, a Sample, a list of either, or a view.
-        """
-        items = samples_or_ids
-        if isinstance(items, (str, ObjectId, Sample)):
-            items = [items]
-        if isinstance(items, SampleCollection):
-            oids = items.values("_id")
-            items = []
-        else:
-            items = list(items)
-            oids = []
-            for item in items:
-                raw = item.id if isinstance(item, Sample) else item
-                try:
-                    oids.append(raw if isinstance(raw, ObjectId) else ObjectId(raw))
-                except (InvalidId, TypeError):
-                    raise SampleNotFoundError(
-                        f"{raw!r} is not a sample id (24 hex characters)"
-                    ) from None
-        deleted = 0
-        coll = self._sample_coll()
-        for i in range(0, len(oids), ID_CHUNK):
-            deleted += coll.delete_many({"_id": {"$in": oids[i : i + ID_CHUNK]}}).deleted_count
-        for item in items:
-            if isinstance(item, Sample) and item._dataset is self:
-                item._dataset = None
-                item._doc.pop("_id", None)
-        return deleted
-
-    @translate_errors
-    def insert_documents(self, docs: list[dict[str, Any]]) -> int:
-        """Put back stored sample documents as they were (ids kept), e.g. from the trash.
-
-        Documents whose id or filepath is already in the dataset are skipped, so
-        calling it twice inserts nothing twice. Returns how many were inserted.
-        """
-        if not docs:
-            return 0
-        fields: dict[str, Field] = {}
-        for doc in docs:
-            for k, v in doc.items():
-                if not k.startswith("_") and k not in self._schema and k not in fields:
-                    found = field_of_mongo(v)
-                    if found is not None:
-                        fields[k] = found
-        self._merge_schema(fields)
-        try:
-            res = self._sample_coll().insert_many(docs, ordered=False)
-            return len(res.inserted_ids)
-        except BulkWriteError as e:
-            return int(e.details.get("nInserted", 0))
-
-    @translate_errors
-    def clear(self) -> None:
-        """Delete every sample (never their files)."""
-        self._sample_coll().delete_many({})
+    # -- reading, saving and deleting samples: sample_store.py; adding: adding.py
 
     @translate_errors
     def delete_labels(self, labels: Any = None, ids: Any = None, tags: Any = None,
@@ -570,6 +479,7 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
         runs.delete_dataset_results(str(self._doc.id))
         DatasetDocument.objects(id=self._doc.id).delete()
         self._deleted = True
+        detach_samples(self)
         _instances.pop((config.database_name, self._doc.name), None)
 
     # -- importers (defined in importers.py) -------------------------------------
@@ -638,7 +548,8 @@ class Dataset(AddSamplesMixin, SavedViewsMixin, DatasetSchemaMixin, SampleCollec
                   **kwargs)  # fmt: skip
 
 
-def _create_document(name: str, save: bool = True) -> DatasetDocument:
+def _create_document(name: str, save: bool = True, persistent: bool = True,
+                     unique_filepaths: bool = True) -> DatasetDocument:  # fmt: skip
     get_db()
     now = utcnow()
     doc = DatasetDocument(
@@ -646,24 +557,29 @@ def _create_document(name: str, save: bool = True) -> DatasetDocument:
         sample_collection_name=f"samples.{ObjectId()}",
         created_at=now,
         last_loaded_at=now,
+        persistent=bool(persistent),
+        unique_filepaths=bool(unique_filepaths),
     )
     if not save:
         recovery.stage(doc.sample_collection_name, name)
     coll = get_db()[doc.sample_collection_name]
-    coll.create_index([("filepath", ASCENDING)], unique=True)
+    # unique or not, the index makes lookups by filepath (merges, dataset[path]) fast
+    coll.create_index([("filepath", ASCENDING)], unique=bool(unique_filepaths))
     if save:
         doc.save()
     return doc
 
 
 @contextlib.contextmanager
-def staged_dataset(name: str | None = None, overwrite: bool = False) -> Iterator[Dataset]:
+def staged_dataset(name: str | None = None, overwrite: bool = False,
+                   unique_filepaths: bool = True) -> Iterator[Dataset]:  # fmt: skip
     """A new dataset that becomes visible under ``name`` only when the block completes.
 
     Importers fill it inside the block; if the block raises, or the process is
     killed, no dataset of that name appears (a killed import's samples are
     dropped by the next import), and with ``overwrite`` the old dataset stays
     until the new one is complete. Run again, the same import simply works.
+    ``unique_filepaths`` is on by default: an importer never adds a file twice.
 
     Raises:
         DatasetExistsError: ``name`` is taken and ``overwrite`` is False.
@@ -682,8 +598,9 @@ def staged_dataset(name: str | None = None, overwrite: bool = False) -> Iterator
             "pass overwrite=True"
         )
     ds = object.__new__(Dataset)
-    ds._doc = _create_document(name, save=False)
+    ds._doc = _create_document(name, save=False, unique_filepaths=unique_filepaths)
     ds._deleted, ds._staging = False, True
+    ds._live = LiveSamples()
     ds._schema = dict(_BASE_SCHEMA)
     coll_name = ds._doc.sample_collection_name
     try:
@@ -750,3 +667,19 @@ def delete_dataset(name: str) -> None:
         DatasetNotFoundError: no such dataset.
     """
     load_dataset(name).delete()
+
+
+@translate_errors
+def delete_non_persistent_datasets() -> list[str]:
+    """Delete every dataset whose ``persistent`` is False; returns their names.
+
+    FiftyOne runs this when its database service stops; ours keeps running for
+    every process of the user, so call it yourself (datasets are persistent by
+    default here).
+    """
+    get_db()
+    names = sorted(d.name for d in DatasetDocument.objects(persistent=False).only("name"))
+    for name in names:
+        with contextlib.suppress(DatasetNotFoundError):  # deleted meanwhile elsewhere
+            delete_dataset(name)
+    return names

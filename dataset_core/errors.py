@@ -85,6 +85,12 @@ class LabelValidationError(FieldValueError):
     """A label attribute of the wrong type (``Classification(label=100)``)."""
 
 
+class SampleIndexError(DatasetCoreError, ValueError):
+    """A sample looked up by position (``dataset[0]``) rather than id or filepath."""
+
+    http_status = 400
+
+
 class DuplicateSampleError(DatasetCoreError, ValueError):
     """Samples whose filepath is already in the dataset."""
 

@@ -5,7 +5,9 @@ Formats (:data:`EXPORT_TYPES`):
 - ``image-classification-dir-tree``: ``<dir>/<label>/<image>``, one folder per
   class of a ``Classification`` field; samples without a label go to
   ``<dir>/_unlabeled/`` (the importer reads that folder back as "no label").
-- ``images-dir``: every image, flat, in ``<dir>/``.
+- ``images-dir``: every image, flat, in ``<dir>/``; with the ``label_field``
+  of Detections, the object patches instead (:mod:`.formats.patch_images`),
+  which the classification tree also writes, one folder per object label.
 - ``manifest``: every field of every sample, losslessly; see :mod:`.manifest`.
 
 Media are copied with ``shutil.copy2`` (``export_media=True``), symlinked
@@ -230,10 +232,15 @@ class Exporter:
 
     name = ""
     #: "media": the images are the export (one folder); "labels": a labels file
-    #: with optional media in ``data/``; "dir": a whole directory (manifest)
+    #: with optional media in ``data/``; "labels-dir": a folder of labels files
+    #: (one per image) with optional media; "dir": a whole directory (manifest)
     kind = "media"
-    #: the labels file's name under the export directory (kind "labels")
+    #: the labels file's (or folder's) name under the export directory
     labels_name = ""
+    #: the media folder's name under the export directory (kinds "labels*")
+    data_name = "data"
+    #: kind "labels": the labels are a folder of files (``labels_name`` is that folder)
+    labels_is_dir = False
     #: format-specific keyword arguments and their defaults
     options: dict[str, Any] = {}
 
@@ -253,6 +260,11 @@ class Exporter:
     def write(self, layout: Layout) -> ExportReport:
         """Write the export into the (prepared) ``layout``."""
         raise NotImplementedError
+
+    def adds_to(self, root: str) -> bool:
+        """Whether this export only adds to an existing export of its format in
+        ``root`` (a new split), so a non-empty ``root`` is not refused."""
+        return False
 
     def _media_only(self) -> None:
         if self.mode == "none":
@@ -303,12 +315,23 @@ class ClassificationDirTreeExporter(Exporter):
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
-        self.label_field = pick_label_field(collection, label_field, ("Classification",),
-                                            self.name)  # fmt: skip
+        from .formats.patch_images import patch_field
+
+        self.patches = patch_field(collection, label_field)
+        if not self.patches:
+            self.label_field = pick_label_field(collection, label_field, ("Classification",),
+                                                self.name)  # fmt: skip
 
     def write(self, layout: Layout) -> ExportReport:
         root = layout.data_dir or ""
         names, jobs = UniqueNames(self.rel_dir), []
+        if self.patches:  # one image per object, in the folder of its label
+            from .formats.patch_images import write_patches
+
+            assert self.label_field is not None
+            by_label = lambda obj, sid: _label_folder(obj.get("label"), sid)  # noqa: E731
+            count = write_patches(self.collection, self.label_field, root, names, by_label)
+            return ExportReport(root, self.name, count, count, tuple(names.renamed))
         project = {"$project": {"filepath": 1, "label": f"${self.label_field}.label"}}
         for doc in self.collection._aggregate([project]):
             folder = _label_folder(doc.get("label"), doc["_id"])
@@ -345,16 +368,25 @@ class ImagesDirExporter(Exporter):
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
         self._media_only()
-        if label_field is not None:
+        from .formats.patch_images import PATCH_TYPES, patch_field
+
+        if label_field is not None and not patch_field(collection, label_field):
             raise ExportError(
-                f"{self.name} exports images only and has no place for labels; drop "
-                "label_field, or use 'image-classification-dir-tree' or 'manifest' "
-                "(exporting object patches is not supported)"
+                f"{self.name} exports images only and has no place for labels; with a "
+                f"label_field it exports the object patches of a {'/'.join(PATCH_TYPES)} "
+                f"field, and {label_field!r} is not one. Drop label_field, or use "
+                "'image-classification-dir-tree' or 'manifest'"
             )
 
     def write(self, layout: Layout) -> ExportReport:
         root = layout.data_dir or ""
         names, jobs, count = UniqueNames(self.rel_dir, dedupe=True), {}, 0
+        if self.label_field is not None:  # the object patches, one image each
+            from .formats.patch_images import write_patches
+
+            count = write_patches(self.collection, self.label_field, root, names,
+                                  lambda obj, sid: "")  # fmt: skip
+            return ExportReport(root, self.name, count, count, tuple(names.renamed))
         for doc in self.collection._aggregate([{"$project": {"filepath": 1}}]):
             count += 1
             jobs[doc["filepath"]] = os.path.join(root, names.assign("", doc["filepath"]))
@@ -420,21 +452,31 @@ def _layout(exporter: Exporter, export_dir: Any, data_path: Any, labels_path: An
         raise ExportError(f"{name} needs export_dir, or labels_path for a labels-only export")
     data = None
     if exporter.mode != "none":
-        data = absolute(data_path if data_path is not None else "data", root)
+        data = absolute(data_path if data_path is not None else exporter.data_name, root)
         if root is None and data_path is None:
             raise ExportError(
                 f"{name}: exporting media needs export_dir or data_path; pass "
                 "export_media=False for labels only"
             )
     if root is not None:
-        prepare_dir(root, overwrite)
+        prepare_dir(root, overwrite or exporter.adds_to(root))
     assert labels is not None
-    if os.path.exists(labels) and not overwrite:
+    if exporter.kind == "labels-dir":
+        if os.path.isfile(labels):
+            raise ExportError(f"labels_path {labels!r} is a file; {name} writes a folder of "
+                              "labels files, pass a directory path")  # fmt: skip
+        prepare_dir(labels, overwrite or labels == data)  # labels beside the images: YOLOv4
+        if data is not None:
+            os.makedirs(data, exist_ok=True)
+        return Layout(root, data, labels)
+    if exporter.labels_is_dir:
+        prepare_dir(labels, overwrite)
+    elif os.path.exists(labels) and not overwrite:
         raise ExportError(
             f"Labels file {labels!r} exists; pass overwrite=True to replace it, or choose "
             "another labels_path"
         )
-    if os.path.isdir(labels):
+    if os.path.isdir(labels) and not exporter.labels_is_dir:
         raise ExportError(f"labels_path {labels!r} is a directory; pass a file path")
     os.makedirs(os.path.dirname(labels), exist_ok=True)
     if data is not None and os.path.abspath(data) != root:

@@ -518,13 +518,22 @@ def _from_ftype(ftype: str, document_type: Any = None, subfield: Any = None,
     return cls(**kwargs)
 
 
+#: names already found valid (setting a field checks its name every time)
+_VALID_NAMES: set[str] = set()
+_VALID_NAMES_MAX = 10_000
+
+
 def validate_field_name(name: str) -> None:
     """Raise SchemaError unless ``name`` is usable as a top-level field name."""
+    if type(name) is str and name in _VALID_NAMES:
+        return
     if not isinstance(name, str) or not _NAME_RE.match(name) or name in PRIVATE_FIELDS:
         raise SchemaError(
             f"Invalid field name {name!r}: use letters, digits and underscores, not "
             "starting with a digit (no '$' or '.'; '_id' and '_rand' are reserved)"
         )
+    if len(_VALID_NAMES) < _VALID_NAMES_MAX and type(name) is str:
+        _VALID_NAMES.add(name)
 
 
 def field_class(spec: Any) -> type[Field] | None:

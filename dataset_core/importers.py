@@ -39,9 +39,9 @@ def _report(report: ScanReport) -> None:
 
 
 def _build(name: str | None, samples: list[Sample], overwrite: bool = False,
-           classes: list[str] | None = None) -> Dataset:  # fmt: skip
+           classes: list[str] | None = None, dynamic: bool = False) -> Dataset:  # fmt: skip
     with staged_dataset(name, overwrite=overwrite) as dataset:  # visible only when complete
-        dataset.add_samples(samples)
+        dataset.add_samples(samples, dynamic=dynamic)
         if classes:
             dataset.classes = classes
     return dataset
@@ -239,7 +239,7 @@ def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
              data_path: str | None = None, labels_path: str | None = None,
              name: str | None = None, label_field: str | None = None,
              tags: list[str] | None = None, overwrite: bool = False,
-             **kwargs: Any) -> Dataset:  # fmt: skip
+             dynamic: bool = False, **kwargs: Any) -> Dataset:  # fmt: skip
     """A dataset from a folder in one format (FiftyOne's ``Dataset.from_dir``).
 
     Args:
@@ -252,6 +252,8 @@ def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
         label_field: the field the labels go to (default ``ground_truth``).
         tags: tags added to every sample.
         overwrite: replace an existing dataset called ``name``.
+        dynamic: also declare the labels' own attributes (``age`` of a
+            detection) in the schema, as ``add_samples(dynamic=True)`` does.
         **kwargs: the format's own options.
 
     Raises:
@@ -262,7 +264,8 @@ def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
         >>> ds = Dataset.from_dir("/tmp/pets", dataset_type=fo.types.FiftyOneDataset)
     """
     key = _key("images" if dataset_type is None else dataset_type)
-    plain = data_path is None and labels_path is None and label_field is None and not tags
+    plain = (data_path is None and labels_path is None and label_field is None and not tags
+             and not dynamic)  # fmt: skip
     if key in DATASET_TYPES and plain:  # the legacy importers, with their own kwargs
         return DATASET_TYPES[key](dataset_dir, name=name, overwrite=overwrite, **kwargs)
     if key in LOSSLESS:
@@ -272,22 +275,24 @@ def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
         dataset = LOSSLESS[key](dataset_dir, name=name, overwrite=overwrite, **kwargs)
         if tags:
             dataset.tag_samples(tags)
+        if dynamic:
+            dataset.add_dynamic_sample_fields()
         return dataset
     parsed = parse_dir(dataset_dir, key, data_path, labels_path, label_field, tags, **kwargs)
-    return _build(name, parsed.samples, overwrite, classes=parsed.classes)
+    return _build(name, parsed.samples, overwrite, classes=parsed.classes, dynamic=dynamic)
 
 
 def add_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any = None,
             data_path: str | None = None, labels_path: str | None = None,
             label_field: str | None = None, tags: list[str] | None = None,
-            **kwargs: Any) -> list[str]:  # fmt: skip
+            dynamic: bool = False, **kwargs: Any) -> list[str]:  # fmt: skip
     """Add the samples of a folder to ``dataset``; see ``Dataset.add_dir``.
 
     All or nothing, like ``add_samples``. Classes the dataset lacks are added.
     """
     parsed = parse_dir(dataset_dir, dataset_type, data_path, labels_path, label_field, tags,
                        **kwargs)  # fmt: skip
-    ids = dataset.add_samples(parsed.samples)
+    ids = dataset.add_samples(parsed.samples, dynamic=dynamic)
     _add_classes(dataset, parsed.classes)
     return ids
 
@@ -295,7 +300,8 @@ def add_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any 
 def merge_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any = None,
               data_path: str | None = None, labels_path: str | None = None,
               label_field: str | None = None, tags: list[str] | None = None,
-              insert_new: bool = True, **kwargs: Any) -> None:  # fmt: skip
+              insert_new: bool = True, dynamic: bool = False,
+              **kwargs: Any) -> None:  # fmt: skip
     """Merge the samples of a folder into ``dataset`` by filepath; see ``Dataset.merge_dir``.
 
     A sample whose filepath is already there gets the imported fields (tags are
@@ -319,13 +325,14 @@ def merge_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: An
             updates.setdefault(name, {})[sid] = value
     new_tags = updates.pop("tags", {})
     for name, values in updates.items():
-        dataset.set_values(name, {sid: _object(v) for sid, v in values.items()})
+        dataset.set_values(name, {sid: _object(v) for sid, v in values.items()},
+                           dynamic=dynamic)  # fmt: skip
     if new_tags:
         old = dict(zip(dataset.values("id"), dataset.values("tags"), strict=True))
         merged = {sid: sorted(set(old.get(sid) or []) | set(t)) for sid, t in new_tags.items()}
         dataset.set_values("tags", merged)
     if new and insert_new:
-        dataset.add_samples(new)
+        dataset.add_samples(new, dynamic=dynamic)
     _add_classes(dataset, parsed.classes)
 
 

@@ -143,6 +143,7 @@ class LabelsMixin:
         tags = list(check_names(tags, "tag_labels tags", allow_empty=False))
         for name, list_field in _targets(self, label_fields):
             _edit_tags(self, name, list_field, tags, add=True)
+        self._dataset._reload_samples()  # live samples show the new tags
 
     @translate_errors
     def untag_labels(self, tags: Any, label_fields: Any = None) -> None:
@@ -150,6 +151,7 @@ class LabelsMixin:
         tags = list(check_names(tags, "untag_labels tags", allow_empty=False))
         for name, list_field in _targets(self, label_fields):
             _edit_tags(self, name, list_field, tags, add=False)
+        self._dataset._reload_samples()
 
     @translate_errors
     def set_label_values(self, field_path: str, values: dict[Any, Any], dynamic: bool = False,
@@ -196,6 +198,7 @@ class LabelsMixin:
                                   "last_modified_at": now}},
                         array_filters=[{f"{_LABEL}._id": lid}]))  # fmt: skip
         _bulk(dataset, ops)
+        dataset._reload_samples()
 
 
 def _targets(collection: Any, label_fields: Any) -> list[tuple[str, str | None]]:
@@ -317,6 +320,7 @@ def delete_labels(dataset: Dataset, labels: Any = None, ids: Any = None, tags: A
             query = {items: {"$elemMatch": crit}} if crit else {f"{items}.0": {"$exists": True}}
             pull = crit or {"_id": {"$exists": True}}
             coll.update_many(query, {"$pull": {items: pull}, "$set": {"last_modified_at": now}})
+    dataset._reload_samples()  # live samples lose the deleted labels
 
 
 def label_values(collection: Any, path: str) -> list[Any] | None:

@@ -44,7 +44,6 @@ from .fields import (
     ListField,
     ObjectIdField,
     StringField,
-    document_type_named,
 )
 
 #: the first bytes of every ``.npy`` file: how a stored array is recognised
@@ -166,7 +165,6 @@ def _labels_of(element: str) -> Check:
             out.append(v)
         return out
 
-    check.element = element  # type: ignore[attr-defined]  # read by _field_of_check
     return check
 
 
@@ -176,11 +174,13 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 def encode(value: Any) -> Any:
     """A label attribute in Mongo form: labels as dicts, arrays as ``.npy`` bytes."""
+    # identity tests, not ``type in set``: a document class's metaclass hashes in Python
     t = type(value)
-    if t in _SCALARS:
+    if t is str or t is float or t is int or t is bool or value is None:
         return value
-    if t is list and all(type(v) in _SCALARS for v in value):
-        return list(value)
+    if t is list:  # a copy: the stored list is never the label's own
+        return [v if type(v) is float or type(v) is str or type(v) is int else encode(v)
+                for v in value]  # fmt: skip
     if isinstance(value, EmbeddedDocument):
         return value.to_dict()
     if isinstance(value, np.ndarray):
@@ -189,7 +189,7 @@ def encode(value: Any) -> Any:
         return Binary(buf.getvalue())
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple)):  # tuples, list subclasses
         return [encode(v) for v in value]
     if isinstance(value, dict):
         return {k: encode(v) for k, v in value.items()}
@@ -197,34 +197,88 @@ def encode(value: Any) -> Any:
 
 
 def decode(value: Any) -> Any:
-    """Inverse of :func:`encode` (label dicts stay dicts unless declared)."""
+    """Inverse of :func:`encode`: a stored value as a label attribute.
+
+    ``.npy`` bytes become arrays and documents with a known ``_cls`` their class;
+    lists and dicts are copied, so that editing a label in place never edits the
+    stored document it was read from (a sample's save compares the two).
+    """
+    t = type(value)
+    if t is list:
+        return [v if type(v) in _SCALARS else decode(v) for v in value]
+    if t is dict:
+        cls = _DOCUMENT_TYPES.get(value.get("_cls"))  # type: ignore[arg-type]
+        if cls is not None:
+            return cls.from_dict(value)
+        return {k: v if type(v) in _SCALARS else decode(v) for k, v in value.items()}
     if isinstance(value, bytes) and value[:6] == _NPY_MAGIC:
         return np.load(io.BytesIO(value), allow_pickle=False)
-    if type(value) is dict and value.get("_cls") in _DOCUMENT_TYPES:
-        return _DOCUMENT_TYPES[value["_cls"]].from_dict(value)
-    if type(value) is list and value and type(value[0]) is dict:
-        return [decode(v) for v in value]
     return value
+
+
+def _check_of(field: Field) -> Check:
+    """The check of a label attribute declared as ``field``."""
+    check = getattr(field, "label_check", None)
+    if check is not None:
+        return check
+    sub = getattr(field, "field", None)
+    if isinstance(field, ListField) and isinstance(sub, EmbeddedDocumentField):
+        return _labels_of(sub.document_type_name)
+    return _FIELD_CHECKS.get(type(field), _anything)
+
+
+def _anything(where: str, value: Any) -> Any:
+    return value
+
+
+_FIELD_CHECKS: dict[type[Field], Check] = {
+    StringField: _string,
+    FloatField: _number,
+    IntField: _integer,
+    BooleanField: _boolean,
+    ArrayField: _array,
+}
+
+
+def _checked(field: Field, check: Check) -> Field:
+    """``field``, checked by ``check`` when set on a label (instead of its type's check)."""
+    field.label_check = check  # type: ignore[attr-defined]
+    return field
 
 
 class Label(DynamicEmbeddedDocument):
     """Base of every label class: checked attributes, an id, tags, dict round trip.
 
-    Subclasses declare their attributes in ``_checks`` (name -> check) and
+    Subclasses declare their attributes as fields (``label = StringField()``),
+    which are both what the schema reports and what is checked when set, and
     defaults in ``_defaults``; everything else a user passes is kept as a
-    dynamic attribute.
+    dynamic attribute. Attributes live in the instance's ``__dict__`` (the
+    declared ones always, None when unset), so reading one is a plain
+    attribute lookup; ``_id`` is stored there too, first, as in the document.
     """
 
-    _checks: ClassVar[dict[str, Check]] = {}
     _defaults: ClassVar[dict[str, Any]] = {}
     _has_id: ClassVar[bool] = True
     #: list types: the attribute holding the labels (``"detections"``)
     _list_field: ClassVar[str | None] = None
     _registry: ClassVar[dict[str, type[Label]]] = {}
+    #: derived from the declared fields by ``__init_subclass__``:
+    #: name -> check, name -> "Class.name" (for error messages), name -> None
+    _checks: ClassVar[dict[str, Check]] = {}
+    _where: ClassVar[dict[str, str]] = {}
+    _blank: ClassVar[dict[str, None]] = {}
+    #: attributes left out of the stored document while None
+    _skip_none: ClassVar[frozenset[str]] = frozenset({"_id"})
+    _id: Any = None  # labels without ids (ImageMetadata)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)  # registers the class as a document type
+        super().__init_subclass__(**kwargs)  # collects the fields; registers the class
         Label._registry[cls.__name__] = cls
+        cls._checks = {name: _check_of(f) for name, f in cls._declared.items()}
+        names = (["tags"] if cls._has_id else []) + list(cls._checks)
+        cls._where = {name: f"{cls.__name__}.{name}" for name in names}
+        cls._blank = dict.fromkeys(cls._checks)
+        cls._skip_none = frozenset(cls._checks) | {"_id"}
 
     @classmethod
     def _declared_fields(cls) -> dict[str, Field]:
@@ -233,30 +287,32 @@ class Label(DynamicEmbeddedDocument):
         if cls._has_id:
             out["id"] = ObjectIdField()
             out["tags"] = ListField(field=StringField())
-        for name, check in cls._checks.items():
-            out[name] = _field_of_check(check)
+        out.update(cls._declared)
         return out
 
     def __init__(self, **kwargs: Any) -> None:
+        cls = type(self)
+        d = self.__dict__
         _id = kwargs.pop("_id", None) or kwargs.pop("id", None)
-        if isinstance(_id, str):
-            _id = ObjectId(_id)
-        if self._has_id and _id is None:
-            _id = ObjectId()
-        object.__setattr__(self, "_id", _id)
-        object.__setattr__(self, "_values", {})
-        object.__setattr__(self, "_extra", {})  # attributes a user added, e.g. ``area``
-        if self._has_id:
+        if _id is not None:
+            d["_id"] = ObjectId(_id) if isinstance(_id, str) else _id
+        elif cls._has_id:
+            d["_id"] = ObjectId()
+        if cls._has_id:
             tags = kwargs.pop("tags", None)
-            self._set("tags", [] if tags is None else tags)
-        defaults = self._defaults
-        for name in self._checks:
-            value = kwargs.pop(name, None)
-            if value is None and name in defaults:
-                value = copy.copy(defaults[name])
-            self._set(name, value)
-        for name, value in kwargs.items():
-            self._set(name, value)
+            d["tags"] = [] if tags is None else _tag_list(cls, tags)
+        d.update(cls._blank)
+        if kwargs:
+            checks, where = cls._checks, cls._where
+            for name, value in kwargs.items():
+                if value is not None:
+                    check = checks.get(name)
+                    if check is not None:
+                        value = check(where[name], value)
+                d[name] = value
+        for name, default in cls._defaults.items():
+            if d[name] is None:
+                d[name] = default.copy() if type(default) is list else default
 
     # -- attributes -------------------------------------------------------------
 
@@ -267,7 +323,7 @@ class Label(DynamicEmbeddedDocument):
 
     @id.setter
     def id(self, value: str | ObjectId) -> None:
-        object.__setattr__(self, "_id", ObjectId(value))
+        self.__dict__["_id"] = ObjectId(value)
 
     @property
     def _fields(self) -> tuple[str, ...]:
@@ -275,28 +331,26 @@ class Label(DynamicEmbeddedDocument):
 
     def _set(self, name: str, value: Any) -> None:
         if name == "tags" and self._has_id:
-            if type(value) is not list or not all(type(t) is str for t in value):
-                value = _tags(f"{type(self).__name__}.tags", value)
-            self._values["tags"] = list(value)
-        elif name in self._checks:
-            if value is not None:
-                value = self._checks[name](f"{type(self).__name__}.{name}", value)
-            self._values[name] = value
-        else:
-            self._extra[name] = value
+            value = _tag_list(type(self), value)
+        elif value is not None:
+            check = self._checks.get(name)
+            if check is not None:
+                value = check(self._where[name], value)
+        self.__dict__[name] = value
 
     def __getattr__(self, name: str) -> Any:
-        d = self.__dict__
-        for part in ("_values", "_extra"):
-            if name in d.get(part, {}):
-                return d[part][name]
+        # only reached for names that are not attributes of the label
+        if name.startswith("__"):
+            raise AttributeError(name)
         raise AttributeError(
             f"{type(self).__name__} has no attribute {name!r}; fields: {list(self.field_names)}"
         )
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if name.startswith("_") or name == "id":
+        if name == "id":
             object.__setattr__(self, name, value)
+        elif name.startswith("_"):
+            self.__dict__[name] = value
         else:
             self._set(name, value)
 
@@ -316,7 +370,10 @@ class Label(DynamicEmbeddedDocument):
     def field_names(self) -> tuple[str, ...]:
         """The names of the declared and dynamic attributes."""
         names = ("id", "tags") if self._has_id else ()
-        return names + self._fields + tuple(self._extra)
+        declared = self._checks
+        extra = tuple(k for k in self.__dict__ if k[0] != "_" and k not in declared
+                      and k != "tags")  # fmt: skip
+        return names + tuple(declared) + extra
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is a declared or dynamic attribute of this label."""
@@ -326,16 +383,19 @@ class Label(DynamicEmbeddedDocument):
         """The value of attribute ``name`` (None when declared but unset)."""
         return getattr(self, name)
 
-    def set_field(self, name: str, value: Any) -> None:
+    def set_field(self, name: str, value: Any, create: bool = True) -> None:
         """Set attribute ``name`` (declared ones are type-checked)."""
         self._set(name, value)
 
     def clear_field(self, name: str) -> None:
         """Unset ``name``: a declared attribute becomes None, a dynamic one goes."""
-        if name in self._extra:
-            del self._extra[name]
-        elif name in self._values:
-            self._values[name] = [] if name == "tags" else None
+        d = self.__dict__
+        if name == "tags" and self._has_id:
+            d[name] = []
+        elif name in self._checks:
+            d[name] = None
+        elif name in d and name[0] != "_":
+            del d[name]
         else:
             raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
@@ -347,58 +407,73 @@ class Label(DynamicEmbeddedDocument):
 
     def to_dict(self) -> dict[str, Any]:
         """The Mongo document of this label."""
-        d: dict[str, Any] = {"_cls": type(self).__name__}
-        if self._id is not None:
-            d["_id"] = self._id
-        for name, value in self._values.items():
+        out: dict[str, Any] = {"_cls": type(self).__name__}
+        skip_none = self._skip_none
+        for name, value in self.__dict__.items():
             if value is None:
+                if name not in skip_none:  # a dynamic attribute set to None is kept
+                    out[name] = value
                 continue
-            if type(value) in _SCALARS:
-                d[name] = value
-            elif name == "tags":  # checked to be a list of str when set
-                d[name] = list(value)
+            t = type(value)
+            if t is str or t is float or t is int or t is ObjectId or t is bool:
+                out[name] = value
+            elif t is list and not value:
+                out[name] = []
             else:
-                d[name] = encode(value)
-        for name, value in self._extra.items():
-            d[name] = encode(value)
-        return d
+                out[name] = encode(value)
+        return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Label:
-        """Rebuild a label from its Mongo document (stored values are not re-checked)."""
+        """Rebuild a label from its Mongo document (stored values are not re-checked).
+
+        Lists and dicts are copied (see :func:`decode`): the label may be edited
+        in place and saved without touching ``d``.
+        """
         new = object.__new__(cls)
-        _id = d.get("_id")
-        object.__setattr__(new, "_id", ObjectId(_id) if isinstance(_id, str) else _id)
-        values: dict[str, Any] = {"tags": []} if cls._has_id else {}
-        values.update(dict.fromkeys(cls._checks))
-        extra: dict[str, Any] = {}
+        out = new.__dict__
+        if cls._has_id:
+            out["_id"] = None  # first, as in the document
+            out["tags"] = None
+        out.update(cls._blank)
+        out.update(d)
+        out.pop("_cls", None)
         items = cls._list_field
         for k, v in d.items():
-            if k == "_cls" or k == "_id" or k == "id":
+            t = type(v)
+            if t is str or t is float or t is int or t is bool or v is None or t is ObjectId:
                 continue
-            if k == items:
-                element = cls._checks[k]
-                values[k] = element(f"{cls.__name__}.{k}", v or [])
-            elif k in values:
-                values[k] = decode(v) if type(v) is not str else v
+            if t is list and not v:
+                out[k] = []
+            elif k == items:
+                out[k] = cls._checks[k](cls._where[k], v)
             else:
-                extra[k] = decode(v) if type(v) is not str else v
-        object.__setattr__(new, "_values", values)
-        object.__setattr__(new, "_extra", extra)
+                out[k] = decode(v)
+        if cls._has_id:
+            _id = out["_id"]
+            if _id is None:
+                _id = out.get("id")
+                out["_id"] = ObjectId() if _id is None else ObjectId(_id)
+            elif type(_id) is str:
+                out["_id"] = ObjectId(_id)
+            if out["tags"] is None:
+                out["tags"] = []
+        if "id" in out:
+            del out["id"]
+        if items is not None and out[items] is None:
+            out[items] = []
         return new
 
     def copy(self) -> Label:
         """A deep copy with a new id (as a copied label is a new label)."""
         new = copy.deepcopy(self)
         if self._has_id:
-            object.__setattr__(new, "_id", ObjectId())
+            new.__dict__["_id"] = ObjectId()
         return new
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Label:
         new = object.__new__(type(self))
-        object.__setattr__(new, "_id", self._id)
-        object.__setattr__(new, "_values", copy.deepcopy(self._values, memo))
-        object.__setattr__(new, "_extra", copy.deepcopy(self._extra, memo))
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return new
 
     def __eq__(self, other: object) -> bool:
@@ -411,16 +486,23 @@ class Label(DynamicEmbeddedDocument):
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __repr__(self) -> str:
-        parts = [f"{n}={v!r}" for n, v in self._values.items()
-                 if v is not None and not (n == "tags" and not v)]  # fmt: skip
-        parts += [f"{k}={v!r}" for k, v in self._extra.items()]
+        parts = [f"{n}={v!r}" for n, v in self.__dict__.items()
+                 if n[0] != "_" and v is not None and not (n == "tags" and not v)]  # fmt: skip
         return f"{type(self).__name__}({', '.join(parts)})"
+
+
+def _tag_list(cls: type[Label], value: Any) -> list[str]:
+    """A label's tags as a new list of strings, or a LabelValidationError."""
+    if type(value) is list and all(type(t) is str for t in value):
+        return list(value)
+    return _tags(f"{cls.__name__}.tags", value)
 
 
 class Regression(Label):
     """A number predicted for a whole image: ``Regression(value=0.7)``."""
 
-    _checks = {"value": _number, "confidence": _number}
+    value = FloatField()
+    confidence = FloatField()
 
 
 class Classification(Label):
@@ -431,13 +513,16 @@ class Classification(Label):
         Classification(label='mountain', confidence=0.8)
     """
 
-    _checks = {"label": _string, "confidence": _number, "logits": _array}
+    label = StringField()
+    confidence = FloatField()
+    logits = ArrayField()
 
 
 class Classifications(Label):
     """Several class labels of one image (multi-label classification)."""
 
-    _checks = {"classifications": _labels_of("Classification"), "logits": _array}
+    classifications = ListField(field=EmbeddedDocumentField("Classification"))
+    logits = ArrayField()
     _defaults = {"classifications": []}
     _list_field = "classifications"
 
@@ -449,14 +534,18 @@ class Detection(Label):
     ``mask_path`` the path of one on disk.
     """
 
-    _checks = {"label": _string, "bounding_box": _box, "mask": _array, "mask_path": _string,
-               "confidence": _number, "index": _integer}  # fmt: skip
+    label = StringField()
+    bounding_box = _checked(ListField(field=FloatField()), _box)
+    mask = ArrayField()
+    mask_path = StringField()
+    confidence = FloatField()
+    index = IntField()
 
 
 class Detections(Label):
     """The objects of one image: ``Detections(detections=[Detection(...), ...])``."""
 
-    _checks = {"detections": _labels_of("Detection")}
+    detections = ListField(field=EmbeddedDocumentField("Detection"))
     _defaults = {"detections": []}
     _list_field = "detections"
 
@@ -466,15 +555,19 @@ class Polyline(Label):
     ``[x, y]`` points relative to 0-1; ``closed`` joins the last point to the
     first, ``filled`` fills the shape."""
 
-    _checks = {"label": _string, "points": _shapes, "confidence": _number, "index": _integer,
-               "closed": _boolean, "filled": _boolean}  # fmt: skip
+    label = StringField()
+    points = _checked(ListField(), _shapes)
+    confidence = FloatField()
+    index = IntField()
+    closed = BooleanField()
+    filled = BooleanField()
     _defaults = {"points": [], "closed": False, "filled": False}
 
 
 class Polylines(Label):
     """The polylines of one image."""
 
-    _checks = {"polylines": _labels_of("Polyline")}
+    polylines = ListField(field=EmbeddedDocumentField("Polyline"))
     _defaults = {"polylines": []}
     _list_field = "polylines"
 
@@ -483,15 +576,17 @@ class Keypoint(Label):
     """Points of one object (a skeleton): ``points`` is a list of ``[x, y]`` relative
     to 0-1; ``confidence`` optionally one number per point."""
 
-    _checks = {"label": _string, "points": _points, "confidence": _keypoint_confidence,
-               "index": _integer}  # fmt: skip
+    label = StringField()
+    points = _checked(ListField(), _points)
+    confidence = _checked(ListField(field=FloatField()), _keypoint_confidence)
+    index = IntField()
     _defaults = {"points": []}
 
 
 class Keypoints(Label):
     """The keypoints of one image."""
 
-    _checks = {"keypoints": _labels_of("Keypoint")}
+    keypoints = ListField(field=EmbeddedDocumentField("Keypoint"))
     _defaults = {"keypoints": []}
     _list_field = "keypoints"
 
@@ -500,7 +595,8 @@ class Segmentation(Label):
     """A semantic segmentation of an image: ``mask`` (a 2-D array of class ids) or
     ``mask_path``, the path of a mask image on disk."""
 
-    _checks = {"mask": _array, "mask_path": _string}
+    mask = ArrayField()
+    mask_path = StringField()
 
     @property
     def has_mask(self) -> bool:
@@ -519,46 +615,34 @@ class Segmentation(Label):
             return np.asarray(img)
 
 
+def _range(where: str, value: Any) -> list[Any]:
+    return _numbers(where, value, 2)
+
+
 class Heatmap(Label):
     """A per-pixel intensity map of an image: ``map`` (a 2-D array) or ``map_path``;
     ``range`` is ``[min, max]`` of the values (default: those of the array)."""
 
-    _checks = {"map": _array, "map_path": _string, "range": lambda w, v: _numbers(w, v, 2)}
+    map = ArrayField()
+    map_path = StringField()
+    range = _checked(Field(), _range)
 
 
 class ImageMetadata(Label):
     """What ``compute_metadata`` reads from an image's header."""
 
-    _checks = {"size_bytes": _integer, "mime_type": _string, "width": _integer,
-               "height": _integer, "num_channels": _integer}  # fmt: skip
     _has_id = False
+    size_bytes = IntField()
+    mime_type = StringField()
+    width = IntField()
+    height = IntField()
+    num_channels = IntField()
 
 
 #: label classes by name: those whose labels have ids (label operations work on them)
 LABEL_CLASSES = ("Regression", "Classification", "Classifications", "Detection",
                  "Detections", "Polyline", "Polylines", "Keypoint", "Keypoints",
                  "Segmentation", "Heatmap")  # fmt: skip
-
-
-def _field_of_check(check: Check) -> Field:
-    element = getattr(check, "element", None)
-    if element is not None:  # the labels of a list type
-        return ListField(field=EmbeddedDocumentField(document_type_named(element)))
-    factory = _CHECK_FIELDS.get(check)
-    return factory() if factory is not None else Field()
-
-
-_CHECK_FIELDS: dict[Any, Callable[[], Field]] = {
-    _string: StringField,
-    _number: FloatField,
-    _integer: IntField,
-    _boolean: BooleanField,
-    _array: ArrayField,
-    _box: lambda: ListField(field=FloatField()),
-    _points: ListField,
-    _shapes: ListField,
-    _keypoint_confidence: lambda: ListField(field=FloatField()),
-}
 
 
 def list_field_of(document_type: str | None) -> str | None:

@@ -14,6 +14,11 @@ non-finite floats as ``{"$numberDouble": "NaN"}``. Filepaths of exported media
 are relative to the export directory (``data/cat.jpg``); with
 ``export_media=False`` they stay the original absolute paths.
 
+Masks and maps on disk (``mask_path`` of a Segmentation field, ``map_path``
+of a Heatmap field) are copied with the media to ``fields/<field>/`` and
+their paths written relative to the export directory (``dataset.json``'s
+``media_fields`` names those fields); without media they stay as they are.
+
 Importing (:func:`from_manifest`) preserves everything, ids included: sample
 ``_id``, label ``_id``, ``created_at``, ``last_modified_at`` and the schema are
 those of the exported samples, so an imported dataset equals its source except
@@ -50,6 +55,10 @@ VERSION = 1
 DATASET_FILE = "dataset.json"
 MANIFEST_FILE = "manifest.jsonl"
 MEDIA_DIR = "data"
+#: where the files a label points at (masks, maps) go, one folder per field
+FIELDS_DIR = "fields"
+#: label type -> its attribute holding the path of a file on disk
+PATH_ATTRIBUTES = {"Segmentation": "mask_path", "Heatmap": "map_path"}
 #: naive UTC datetimes as the database stores them; UUIDs in the standard form
 JSON_OPTIONS = JSONOptions(
     json_mode=JSONMode.RELAXED,
@@ -91,6 +100,11 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
     """
     dataset = collection._dataset
     names, jobs = UniqueNames(rel_dir, dedupe=True), {}
+    path_fields = {} if mode == "none" else {
+        k: PATH_ATTRIBUTES[f.document_type] for k, f in dataset._schema.items()
+        if f.document_type in PATH_ATTRIBUTES
+    }  # fmt: skip
+    field_names = {k: UniqueNames(dedupe=True) for k in path_fields}
     tmp = os.path.join(root, MANIFEST_FILE + ".tmp")
     count = 0
     relative_to = os.path.abspath(os.path.expanduser(rel_dir)) if rel_dir else None
@@ -100,6 +114,13 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
                 rel = names.assign(MEDIA_DIR, doc["filepath"])
                 jobs[doc["filepath"]] = os.path.join(root, rel)
                 doc["filepath"] = rel
+                for key, attr in path_fields.items():
+                    label = doc.get(key)
+                    if type(label) is dict and isinstance(label.get(attr), str):
+                        src = label[attr]
+                        rel_file = field_names[key].assign(f"{FIELDS_DIR}/{key}", src)
+                        jobs[src] = os.path.join(root, rel_file)
+                        label[attr] = rel_file
             elif relative_to is not None:
                 doc["filepath"] = os.path.relpath(doc["filepath"], relative_to)
             out.write(_dumps(doc, f"sample {doc.get('_id')}"))
@@ -116,6 +137,7 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
         "num_samples": count,
         "media": mode,
         "rel_dir": mode == "none" and relative_to is not None,
+        "media_fields": path_fields,
         "exported_at": utcnow(),
     }
     text = _dumps(header, f"dataset {dataset.name!r} info")
@@ -210,19 +232,32 @@ def fill_manifest(dataset: Dataset, header: dict[str, Any], root: str, base: str
     dataset._merge_schema(fields)
     dataset.classes = list(header.get("classes") or [])
     dataset.info.update(header.get("info") or {})
-    _insert(dataset, root, base)
+    _insert(dataset, root, base, header.get("media_fields") or {})
 
 
-def read_docs(root: str, base: str | None = None) -> Iterator[dict[str, Any]]:
-    """The sample documents of a manifest, filepaths made absolute against ``base``."""
+def read_docs(root: str, base: str | None = None,
+              header: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:  # fmt: skip
+    """The sample documents of a manifest, filepaths made absolute against ``base``
+    (and the files of ``header``'s ``media_fields`` against ``root``)."""
     path = os.path.join(root, MANIFEST_FILE)
+    path_fields = (header or {}).get("media_fields") or {}
     with open(path, encoding="utf-8") as f:
         for lineno, line in enumerate(f, 1):
             if line.strip():
-                yield _parse_line(line, path, lineno, base or root)
+                yield _absolute_files(_parse_line(line, path, lineno, base or root),
+                                      path_fields, root)  # fmt: skip
 
 
-def _insert(dataset: Dataset, root: str, base: str | None = None) -> None:
+def _absolute_files(doc: dict[str, Any], path_fields: dict[str, str], root: str) -> dict[str, Any]:
+    for key, attr in path_fields.items():
+        label = doc.get(key)
+        if type(label) is dict and isinstance(label.get(attr), str):
+            label[attr] = os.path.normpath(os.path.join(root, label[attr]))
+    return doc
+
+
+def _insert(dataset: Dataset, root: str, base: str | None = None,
+            path_fields: dict[str, str] | None = None) -> None:  # fmt: skip
     coll = dataset._sample_coll()
     seen: set[tuple[Any, ...]] = set()
     new_fields: dict[str, Field] = {}
@@ -233,6 +268,8 @@ def _insert(dataset: Dataset, root: str, base: str | None = None) -> None:
             if not line.strip():
                 continue
             doc = _parse_line(line, path, lineno, base or root)
+            if path_fields:
+                _absolute_files(doc, path_fields, root)
             for key, value in doc.items():
                 sig = (key, type(value), value.get("_cls") if type(value) is dict else None)
                 if key.startswith("_") or sig in seen:

@@ -35,6 +35,8 @@ class DatasetDocument(Document):
     created_at = DateTimeField(required=True)
     last_loaded_at = DateTimeField()
     persistent = BooleanField(default=True)
+    #: one sample per filepath (a unique index); datasets made before the option had it
+    unique_filepaths = BooleanField(default=True)
     #: field name -> Field.to_dict()
     sample_fields = DictField()
     #: [{"name", "description", "stages" (JSON), "created_at", ...}]

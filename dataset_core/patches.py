@@ -30,6 +30,7 @@ from .db import translate_errors
 from .errors import ViewError
 from .fields import Field
 from .sample import Sample, utcnow
+from .singletons import LiveSamples
 from .stages import ViewStage
 from .stages.labels import label_list_path
 from .view import DatasetView
@@ -83,6 +84,7 @@ class _PatchesDataset(Dataset):
                     array_filters=[{"p._id": doc["_id"]}]))  # fmt: skip
             if ops:
                 src.bulk_write(ops, ordered=False)
+        self._source._reload_samples()  # the source's live samples show the edits
 
 
 class PatchesView(DatasetView):
@@ -163,6 +165,7 @@ def make_patches(collection: SampleCollection, field: str) -> PatchesView:
     ds._doc = _create_document(f"{source.name}-patches-{ObjectId()}", save=False)
     ds._deleted, ds._staging = False, True  # never committed: unlisted, removed if left over
     ds._schema = dict(_BASE_SCHEMA)
+    ds._live = LiveSamples()
     ds._schema["sample_id"] = Field("string")
     ds._schema[name] = Field("embedded", element_type[list_field])
     ds._source, ds._field, ds._list_field = source, name, list_field

@@ -10,12 +10,16 @@ from __future__ import annotations
 import copy
 import os
 import pprint
+import weakref
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
+
+from bson import ObjectId
 
 from .errors import DatasetCoreError, FieldNotFoundError, FieldValueError, SchemaError
 from .fields import DateField, validate_field_name
 from .labels import Label
+from .singletons import reload_samples
 from .values import from_mongo, to_mongo
 
 if TYPE_CHECKING:
@@ -54,6 +58,25 @@ def _tag_list(tags: Any) -> list[str]:
     return list(tags)
 
 
+#: fields a copied sample does not take: the dataset sets them when it is added
+_NOT_COPIED = frozenset({"id", "created_at", "last_modified_at"})
+
+
+def _new_label_ids(value: Any) -> Any:
+    """``value`` (stored form) with a fresh ``_id`` in every label: a copy is a new label."""
+    if type(value) is dict:
+        if "_cls" in value and "_id" in value:
+            value["_id"] = ObjectId()
+        for v in value.values():
+            if type(v) in (dict, list):
+                _new_label_ids(v)
+    elif type(value) is list:
+        for v in value:
+            if type(v) in (dict, list):
+                _new_label_ids(v)
+    return value
+
+
 def _detach(value: Any) -> Any:
     if type(value) is list and all(type(v) in (str, int, float, bool) for v in value):
         return list(value)
@@ -75,7 +98,14 @@ class Sample:
         'cat'
     """
 
-    __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig")
+    __slots__ = ("_doc", "_dataset", "_dirty", "_objects", "_partial", "_orig", "__weakref__")
+
+    _doc: dict[str, Any]
+    _dataset: Dataset | None
+    _dirty: set[str] | None
+    _objects: dict[str, Any] | None
+    _partial: bool
+    _orig: dict[str, Any] | None
 
     def __init__(
         self,
@@ -83,16 +113,13 @@ class Sample:
         tags: list[str] | None = None,
         **fields: Any,
     ):
-        self._doc: dict[str, Any] = {
-            "filepath": _abspath(filepath),
-            "tags": _tag_list(tags),
-            "metadata": None,
-        }
-        self._dataset: Dataset | None = None
-        self._dirty: set[str] | None = None
-        self._objects: dict[str, Any] | None = None
-        self._partial = False
-        self._orig: dict[str, Any] | None = None
+        # the slots are set through their descriptors: __setattr__ is a Python call
+        _set_doc(self, {"filepath": _abspath(filepath), "tags": _tag_list(tags), "metadata": None})
+        _set_dataset(self, None)
+        _set_dirty(self, None)
+        _set_objects(self, None)
+        _set_partial(self, False)
+        _set_orig(self, None)
         for name, value in fields.items():
             self[name] = value
 
@@ -105,13 +132,13 @@ class Sample:
         selected or excluded fields), not the stored one; :meth:`save` then
         writes only the paths that were edited, merging label lists by id.
         """
-        s = object.__new__(cls)
-        s._doc = doc
-        s._dataset = dataset
-        s._dirty = None
-        s._objects = None
-        s._partial = partial
-        s._orig = None
+        s = _new(cls)
+        _set_doc(s, doc)
+        _set_dataset(s, dataset)
+        _set_dirty(s, None)
+        _set_objects(s, None)
+        _set_partial(s, partial)
+        _set_orig(s, None)
         return s
 
     def _remember(self, name: str) -> None:
@@ -144,6 +171,11 @@ class Sample:
     def filepath(self) -> str:
         """The absolute path of the image."""
         return self._doc["filepath"]
+
+    @property
+    def filename(self) -> str:
+        """The basename of the image's path (``"cat.jpg"``)."""
+        return os.path.basename(self._doc["filepath"])
 
     @property
     def tags(self) -> list[str]:
@@ -295,13 +327,27 @@ class Sample:
                 "This sample is not in a dataset; add it with dataset.add_sample(sample)"
             )
         changed = self._sync_objects()
+        dataset = self._dataset
         if changed:
-            self._dataset._save_sample(self, changed)
+            dataset._save_sample(self, changed)
         self._dirty = None
         self._orig = None
+        oid = self._doc["_id"]
+        live = dataset._live.get(oid)
+        if live is None and not self._partial:
+            dataset._live.refs[oid] = weakref.ref(self)  # the singleton from now on
+        elif live is not None and live is not self and changed:
+            reload_samples(dataset, [oid], skip=self)  # the other handle sees the edit
 
-    def reload(self) -> None:
-        """Re-read the sample from the database, dropping unsaved changes."""
+    def reload(self, hard: bool = False) -> None:
+        """Re-read the sample from the database, dropping unsaved changes.
+
+        ``hard`` is accepted for FiftyOne's signature (every reload reads the
+        database). A sample read through a view becomes the whole stored sample.
+
+        Raises:
+            SampleNotFoundError: the sample was deleted from its dataset meanwhile.
+        """
         if self._dataset is None:
             return
         self._doc = self._dataset._get_doc(self._doc["_id"])
@@ -321,9 +367,45 @@ class Sample:
                 d[k] = v
         return d
 
-    def copy(self) -> Sample:
-        """A new sample, not in any dataset, with the same fields."""
-        doc = {k: v for k, v in self.to_mongo_dict().items() if not k.startswith("_")}
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Sample:
+        """A new sample (not in a dataset) from a dict such as :meth:`to_dict` returns.
+
+        Labels may be given as label objects or as their dicts (``{"_cls":
+        "Classification", ...}``); ``id``, ``created_at``, ``last_modified_at``
+        and ``_``-prefixed keys are not copied (the dataset sets them).
+
+        Raises:
+            FieldValueError: ``d`` has no ``filepath``, or bad tags.
+
+        Example:
+            >>> s2 = Sample.from_dict(s.to_dict())
+        """
+        if not isinstance(d, dict) or "filepath" not in d:
+            raise FieldValueError(f"Sample.from_dict takes a dict with a 'filepath'; got {d!r:.80}")
+        fields = {
+            k: from_mongo(v) for k, v in d.items()
+            if k not in _NOT_COPIED and not k.startswith("_")
+        }  # fmt: skip
+        return cls(**fields)
+
+    def copy(self, fields: Any = None, omit_fields: Any = None) -> Sample:
+        """A new sample, not in any dataset, with the same fields and new label ids.
+
+        Args:
+            fields: only these fields (besides filepath and tags).
+            omit_fields: all fields but these.
+        """
+        keep = None if fields is None else set([fields] if isinstance(fields, str) else fields)
+        omit = set([omit_fields] if isinstance(omit_fields, str) else omit_fields or ())
+        doc = {}
+        for k, v in self.to_mongo_dict().items():
+            if k.startswith("_") or k in _NOT_COPIED:
+                continue
+            if k not in ("filepath", "tags") and ((keep is not None and k not in keep)
+                                                  or k in omit):  # fmt: skip
+                continue
+            doc[k] = _new_label_ids(copy.deepcopy(v))
         return Sample._from_doc(doc, None)
 
     def __eq__(self, other: object) -> bool:
@@ -343,3 +425,10 @@ class Sample:
                 fields[name] = self[name]
         body = pprint.pformat(fields, sort_dicts=False, width=88)
         return f"<Sample: {body}>"
+
+
+# setters of Sample's slots, for the hot paths (iteration, construction, add_samples)
+_new = object.__new__
+_set_doc, _set_dataset, _set_dirty, _set_objects, _set_partial, _set_orig = (
+    getattr(Sample, name).__set__ for name in Sample.__slots__ if name != "__weakref__"
+)

@@ -155,7 +155,9 @@ def load_saved_view(dataset: Dataset, name: str) -> Any:
     # extended-JSON markers ({"$date": ...}) included
     stages = json.loads(entry["stages"])
     try:
-        return DatasetView.from_dict(dataset, stages)
+        view = DatasetView.from_dict(dataset, stages)
+        view._name = name
+        return view
     except (ViewError, KeyError, ValueError, TypeError) as e:
         raise ViewError(
             f"Saved view {name!r} of dataset {dataset.name!r} no longer applies ({e}); "

@@ -96,10 +96,12 @@ class CollectionSchemaMixin:
         coll = dataset._sample_coll()
         if not self._pipeline():  # type: ignore[attr-defined]
             coll.update_many(query, update)
+            dataset._reload_samples()  # live samples show the cleared field
             return
         ids = [d["_id"] for d in self._aggregate([{"$project": {"_id": 1}}])]  # type: ignore[attr-defined]
         for i in range(0, len(ids), CLEAR_ID_CHUNK):
             coll.update_many({**query, "_id": {"$in": ids[i : i + CLEAR_ID_CHUNK]}}, update)
+        dataset._reload_samples(ids)
 
     def clear_sample_fields(self, field_names: Any) -> None:
         """:meth:`clear_sample_field` for each name."""
@@ -277,6 +279,7 @@ class DatasetSchemaMixin:
         self._sample_coll().update_many(  # type: ignore[attr-defined]
             {}, [{"$set": {clean_path(new_field_name): "$" + src}}]
         )
+        self._reload_samples()  # type: ignore[attr-defined]
 
     def clone_sample_fields(self, field_mapping: dict[str, str]) -> None:
         """:meth:`clone_sample_field` for each ``old -> new`` pair."""

@@ -84,6 +84,37 @@ class COCODetectionDataset(ImageDetectionDataset):
     key = "coco-detection"
 
 
+class VOCDetectionDataset(ImageDetectionDataset):
+    """``data/`` and ``labels/``: one Pascal VOC XML file of pixel boxes per image."""
+
+    key = "voc-detection"
+
+
+class KITTIDetectionDataset(ImageDetectionDataset):
+    """``data/`` and ``labels/``: one KITTI text file (a line per object) per image."""
+
+    key = "kitti-detection"
+
+
+class YOLOv4Dataset(ImageDetectionDataset):
+    """``obj.names``, ``images.txt`` and ``data/`` with a YOLO ``.txt`` beside each image."""
+
+    key = "yolov4"
+
+
+class YOLOv5Dataset(ImageDetectionDataset):
+    """``dataset.yaml`` and ``images/<split>/`` + ``labels/<split>/`` (YOLOv5/v8 layout)."""
+
+    key = "yolov5"
+
+
+class FastdupAnnotationsDataset(ImageDetectionDataset):
+    """``data/`` and ``annotations.csv`` in fastdup's box columns (not a FiftyOne type):
+    ``filename,col_x,row_y,width,height,label[,split,confidence]``, a row per object."""
+
+    key = "fastdup-annotations"
+
+
 class CSVDataset(LabeledImageDataset):
     """``data/`` and ``labels.csv``: one row per sample, one column per chosen field."""
 
@@ -100,6 +131,50 @@ class FiftyOneDataset(LabeledImageDataset):
     key = "fiftyone-dataset"
 
 
+class ImageSegmentationDataset(LabeledImageDataset):
+    """Images with a semantic Segmentation each."""
+
+
+class ImageLabelsDataset(LabeledImageDataset):
+    """Images with labels of several kinds (attributes, objects, polylines...)."""
+
+
+class ImageSegmentationDirectory(ImageSegmentationDataset):
+    """``data/`` and ``labels/``: one mask image ``labels/<name>.png`` per image."""
+
+    key = "image-segmentation-dir"
+
+
+class FiftyOneImageLabelsDataset(ImageLabelsDataset):
+    """``data/``, ``labels/<name>.json`` (one per image) and a ``manifest.json`` index."""
+
+    key = "fiftyone-image-labels"
+
+
+class BDDDataset(ImageLabelsDataset):
+    """``data/`` and a Berkeley DeepDrive ``labels.json`` (attributes, boxes, polygons)."""
+
+    key = "bdd"
+
+
+class CVATImageDataset(ImageLabelsDataset):
+    """``data/`` and a CVAT for images ``labels.xml`` (boxes, polygons, points, tags)."""
+
+    key = "cvat-image"
+
+
+class GeoJSONDataset(LabeledImageDataset):
+    """``data/`` and a GeoJSON ``labels.json``: one feature per image, its location."""
+
+    key = "geojson"
+
+
+class LegacyFiftyOneDataset(FiftyOneDataset):
+    """FiftyOne's older name of the lossless format; ours writes and reads one format."""
+
+    key = "fiftyone-dataset"
+
+
 #: every concrete format, by class name (what ``dataset_type`` strings may also say)
 FORMATS: dict[str, type[Dataset]] = {
     c.__name__: c
@@ -109,8 +184,19 @@ FORMATS: dict[str, type[Dataset]] = {
         FiftyOneImageClassificationDataset,
         FiftyOneImageDetectionDataset,
         COCODetectionDataset,
+        VOCDetectionDataset,
+        KITTIDetectionDataset,
+        YOLOv4Dataset,
+        YOLOv5Dataset,
+        FastdupAnnotationsDataset,
         CSVDataset,
         FiftyOneDataset,
+        LegacyFiftyOneDataset,
+        ImageSegmentationDirectory,
+        FiftyOneImageLabelsDataset,
+        BDDDataset,
+        CVATImageDataset,
+        GeoJSONDataset,
     )
 }
 

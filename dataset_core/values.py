@@ -90,7 +90,9 @@ def _ndim(stored: dict[str, Any]) -> int:
 def to_mongo(value: Any) -> Any:
     """Convert a user value to its stored form (documents, numpy, tuples, sets)."""
     t = type(value)
-    if t in (str, int, float, bool) or value is None:
+    # identity tests, not ``t in (str, ...)``: that would call the ``__eq__`` of a
+    # document class's metaclass four times for every label
+    if t is str or t is float or t is int or t is bool or value is None:
         return value
     if isinstance(value, EmbeddedDocument):
         return value.to_dict()

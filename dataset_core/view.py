@@ -21,7 +21,7 @@ from bson import ObjectId
 from . import view_writes
 from .collection import SampleCollection
 from .db import translate_errors
-from .errors import SampleNotFoundError, ViewError
+from .errors import SampleIndexError, SampleNotFoundError, ViewError
 from .sample import Sample
 from .sample_view import SampleView
 from .stages import ViewStage
@@ -44,6 +44,7 @@ class DatasetView(SampleCollection):
     def __init__(self, dataset: Dataset, stages: Iterable[ViewStage] = ()):
         self._root = dataset
         self._stages: tuple[ViewStage, ...] = tuple(stages)
+        self._name: str | None = None
 
     # -- identity ---------------------------------------------------------------
 
@@ -60,6 +61,20 @@ class DatasetView(SampleCollection):
     def dataset_name(self) -> str:
         """The name of the dataset this view reads."""
         return self._root.name
+
+    @property
+    def name(self) -> str | None:
+        """The saved view's name when loaded with ``load_saved_view``, else None.
+
+        Read-only, as in FiftyOne: save a view under a name with
+        ``dataset.save_view(name, view)``.
+        """
+        return self._name
+
+    @property
+    def is_saved(self) -> bool:
+        """Whether this view was loaded from a saved view."""
+        return self._name is not None
 
     @property
     def stages(self) -> tuple[ViewStage, ...]:
@@ -122,6 +137,11 @@ class DatasetView(SampleCollection):
         """
         if isinstance(key, slice):
             return self._slice(key)
+        if isinstance(key, int):
+            raise SampleIndexError(
+                f"Samples are not looked up by position (got {key!r}); use an id or a "
+                f"filepath, or a slice such as view[{key}:{key + 1}]"
+            )
         if isinstance(key, Sample):
             key = key.id
         if isinstance(key, ObjectId) or (isinstance(key, str) and ObjectId.is_valid(key)):

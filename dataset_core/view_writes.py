@@ -75,6 +75,7 @@ def save_view(view: DatasetView, fields: Any = None) -> None:
                         "whenMatched": [{"$set": {**kept, "last_modified_at": "$$NOW"}}]}},
         ]  # fmt: skip
         coll.aggregate(steps, allowDiskUse=True)
+        dataset._reload_samples()  # live samples show the saved values
     if fields is None:
         keep_fields(view)
 

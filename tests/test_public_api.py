@@ -33,10 +33,14 @@ DATASET_CORE = [
     "DynamicEmbeddedDocument", "EmbeddedDocument", "EmbeddedDocumentField",
     "EmbeddedDocumentListField", "FieldValueError", "FloatField", "IntField", "ListField",
     "ListSchema", "ObjectIdField", "Schema", "StringField", "VectorField",
+    # issue 13: dataset and sample semantics
+    "SampleIndexError", "delete_non_persistent_datasets",
     # issue 13: FiftyOne's Min, Max and Quantiles aggregations
     "Max", "Min", "Quantiles",
     # issue 13: FiftyOne's VALUE (reduce), SampleView, FilterField/LimitLabels/MapLabels
     "FilterField", "LimitLabels", "MapLabels", "SampleView", "VALUE",
+    # issue 13: FiftyOne's location label (GeoJSONDataset)
+    "GeoLocation",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [

@@ -7,8 +7,17 @@ One module per format family, each with its exporter (a
 - :mod:`.labels_json`: ``FiftyOneImageClassificationDataset`` and
   ``FiftyOneImageDetectionDataset`` (``data/`` + ``labels.json``);
 - :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
+- :mod:`.voc`: ``VOCDetectionDataset`` (``data/`` + ``labels/<key>.xml``);
+- :mod:`.kitti`: ``KITTIDetectionDataset`` (``data/`` + ``labels/<key>.txt``);
+- :mod:`.yolo`: ``YOLOv4Dataset`` and ``YOLOv5Dataset`` (darknet text files);
+- :mod:`.fastdup_csv`: ``FastdupAnnotationsDataset`` (``annotations.csv``, fastdup's columns);
 - :mod:`.csv_format`: ``CSVDataset`` (``data/`` + ``labels.csv``);
-- :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one.
+- :mod:`.fiftyone_dataset`: ``FiftyOneDataset``, the lossless one;
+- :mod:`.geojson`: ``GeoJSONDataset`` (``data/`` + a GeoJSON ``labels.json``);
+- :mod:`.segmentation_dir`: ``ImageSegmentationDirectory`` (``data/`` + ``labels/`` masks);
+- :mod:`.image_labels`, :mod:`.bdd`, :mod:`.cvat_image`: the formats of several
+  label kinds per image (``FiftyOneImageLabelsDataset``, ``BDDDataset``,
+  ``CVATImageDataset``; shared parts in :mod:`.multitask`).
 
 :func:`register` adds them to the export and import registries; the
 registries' users call it, so importing ``dataset_core`` stays light.
@@ -25,9 +34,25 @@ def register() -> None:
     if _registered:
         return
     from .. import exporters, importers
-    from . import coco, csv_format, fiftyone_dataset, labels_json
+    from . import (
+        bdd,
+        coco,
+        csv_format,
+        cvat_image,
+        fastdup_csv,
+        fiftyone_dataset,
+        geojson,
+        image_labels,
+        kitti,
+        labels_json,
+        segmentation_dir,
+        voc,
+        yolo,
+    )
 
-    for module in (labels_json, coco, csv_format, fiftyone_dataset):
+    modules = (labels_json, coco, voc, kitti, yolo, fastdup_csv, csv_format, fiftyone_dataset,
+               geojson, segmentation_dir, image_labels, bdd, cvat_image)  # fmt: skip
+    for module in modules:
         exporters.EXPORT_TYPES.update(module.EXPORTERS)
         importers.PARSERS.update(getattr(module, "PARSERS", {}))
         importers.LOSSLESS.update(getattr(module, "LOSSLESS", {}))

@@ -1,11 +1,18 @@
-"""``COCODetectionDataset``: ``data/`` and a COCO ``labels.json`` of object boxes.
+"""``COCODetectionDataset``: ``data/`` and a COCO ``labels.json`` of objects.
 
-Only detections (boxes) are read and written: ``images`` (id, file_name,
-width, height), ``categories`` (id from 1, name) and ``annotations`` (bbox in
-pixels ``[x, y, w, h]``, area, iscrowd, ``score`` for the confidence, and the
-label's own attributes unless ``extra_attrs=False``). A Detection field is
-written as one-object lists, a Classification as a box over the whole image,
-as FiftyOne does. Image sizes come from ``metadata`` or the image header.
+Written: ``images`` (id, file_name, width, height), ``categories`` (id from
+1, name) and ``annotations`` (bbox in pixels ``[x, y, w, h]``, area,
+``iscrowd`` from the label's attribute of that name (else 0), ``score`` for
+the confidence, and the label's own attributes unless ``extra_attrs=False``).
+A Detection field is written as one-object lists, a Classification as a box
+over the whole image, as FiftyOne does; a Polylines field as polygon
+``segmentation`` s with their extent as the bbox. Image sizes come from
+``metadata`` or the image header.
+
+Read: ``label_types="detections"`` (boxes, as Detections) and/or
+``"segmentations"`` with ``use_polylines=True`` (polygons, as Polylines;
+run-length masks are skipped and counted). A nonzero ``iscrowd`` is kept
+as an attribute; 0, COCO's default, is not.
 """
 
 from __future__ import annotations
@@ -16,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 from ..errors import ExportError, MediaError
 from ..exporters import Exporter, ExportReport, Layout, UniqueNames, pick_label_field, write_media
 from ..importers import Parsed
-from ..labels import Detection, Detections
-from ..metadata import read_image_metadata
+from ..labels import Detection, Detections, Polyline, Polylines
 from ..sample import Sample
+from .boxes import Clipper, image_size, malformed, read_size
 from .paths import ImageIndex, read_json, report_missing, resolve, sample_key, write_json_atomically
 
 if TYPE_CHECKING:
@@ -29,19 +36,11 @@ LABELS_FILE = "labels.json"
 COCO_KEYS = {"id", "image_id", "category_id", "bbox", "area", "iscrowd", "segmentation",
              "score", "keypoints", "num_keypoints"}  # fmt: skip
 #: label keys that are not attributes
-_OWN = {"_id", "_cls", "label", "bounding_box", "confidence", "tags", "mask", "index"}
-
-
-def _size(doc: dict[str, Any]) -> tuple[int, int]:
-    meta = doc.get("metadata") or {}
-    if meta.get("width") and meta.get("height"):
-        return int(meta["width"]), int(meta["height"])
-    try:
-        m = read_image_metadata(doc["filepath"])
-    except OSError as e:
-        raise ExportError(f"COCO needs the size of {doc['filepath']!r}, which cannot be read "
-                          f"({e}); fix or exclude that sample") from None  # fmt: skip
-    return int(m.width or 0), int(m.height or 0)
+_OWN = {"_id", "_cls", "label", "bounding_box", "confidence", "tags", "mask", "index",
+        "points", "closed", "filled", "iscrowd"}  # fmt: skip
+#: label fields an annotation's own keys may not override on import
+_RESERVED = ("label", "bounding_box", "confidence", "points", "closed", "filled", "tags",
+             "_id", "id", "_cls")  # fmt: skip
 
 
 def _objects(label: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -50,6 +49,8 @@ def _objects(label: dict[str, Any] | None) -> list[dict[str, Any]]:
     cls = label.get("_cls")
     if cls == "Detections":
         return list(label.get("detections") or [])
+    if cls == "Polylines":
+        return list(label.get("polylines") or [])
     if cls == "Classification":
         return [dict(label, bounding_box=[0.0, 0.0, 1.0, 1.0])]
     return [label]
@@ -66,29 +67,29 @@ class COCODetectionExporter(Exporter):
     def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
-        kinds = ("Detections", "Detection", "Classification")
+        kinds = ("Detections", "Detection", "Classification", "Polylines", "Polyline")
         self.label_field = pick_label_field(collection, label_field, kinds, "COCODetectionDataset")
 
     def write(self, layout: Layout) -> ExportReport:
         names = UniqueNames(self.rel_dir, dedupe=True)
         jobs: dict[str, str] = {}
         images, annotations, rows = [], [], []
-        image_ids: dict[str, int] = {}
         project = {"$project": {"filepath": 1, "metadata": 1, "label": f"${self.label_field}"}}
         for doc in self.collection._aggregate([project]):
+            # one image entry per sample (samples sharing a file keep their own labels
+            # and import as separate samples); the file itself is written once
             path = doc["filepath"]
-            if path not in image_ids:  # an image shared by samples is listed once
-                exported = None
-                if layout.data_dir is not None:
-                    exported = names.assign("", path)
-                    jobs[path] = os.path.join(layout.data_dir, exported)
-                key = sample_key(path, exported, self.rel_dir, self.opts["abs_paths"])
-                ext = "" if exported or self.opts["abs_paths"] else os.path.splitext(path)[1]
-                width, height = _size(doc)
-                image_ids[path] = len(images) + 1
-                images.append({"id": image_ids[path], "file_name": exported or key + ext,
-                               "width": width, "height": height})  # fmt: skip
-            rows.append((image_ids[path], images[image_ids[path] - 1], doc.get("label")))
+            exported = None
+            if layout.data_dir is not None:
+                exported = names.assign("", path)
+                jobs[path] = os.path.join(layout.data_dir, exported)
+            key = sample_key(path, exported, self.rel_dir, self.opts["abs_paths"])
+            ext = "" if exported or self.opts["abs_paths"] else os.path.splitext(path)[1]
+            width, height = image_size(doc, "COCO")
+            image = {"id": len(images) + 1, "file_name": exported or key + ext,
+                     "width": width, "height": height}  # fmt: skip
+            images.append(image)
+            rows.append((image["id"], image, doc.get("label")))
         seen = sorted({o.get("label") for *_, lab in rows for o in _objects(lab)} - {None})
         classes = self.opts["classes"] or list(self.collection._dataset.classes) or seen
         category = {c: i + 1 for i, c in enumerate(classes)}
@@ -117,10 +118,22 @@ class COCODetectionExporter(Exporter):
         if name not in category:
             raise ExportError(f"Label {name!r} is not in classes {list(category)}; pass "
                               "classes= with every label")  # fmt: skip
-        x, y, w, h = obj.get("bounding_box") or (0.0, 0.0, 0.0, 0.0)
-        box = [x * image["width"], y * image["height"], w * image["width"], h * image["height"]]
+        width, height = image["width"], image["height"]
+        polygons = None
+        if obj.get("_cls") == "Polyline":
+            shapes = [s for s in obj.get("points") or [] if s]
+            polygons = [[v for x, y in shape for v in (x * width, y * height)] for shape in shapes]
+            xs = [p for poly in polygons for p in poly[0::2]] or [0.0]
+            ys = [p for poly in polygons for p in poly[1::2]] or [0.0]
+            box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+        else:
+            x, y, w, h = obj.get("bounding_box") or (0.0, 0.0, 0.0, 0.0)
+            box = [x * width, y * height, w * width, h * height]
         ann: dict[str, Any] = {"id": n, "image_id": image_id, "category_id": category[name],
-                               "bbox": box, "area": box[2] * box[3], "iscrowd": 0}  # fmt: skip
+                               "bbox": box, "area": box[2] * box[3],
+                               "iscrowd": int(obj.get("iscrowd") or 0)}  # fmt: skip
+        if polygons is not None:
+            ann["segmentation"] = polygons
         if obj.get("confidence") is not None:
             ann["score"] = obj["confidence"]
         if self.opts["extra_attrs"]:
@@ -132,27 +145,33 @@ class COCODetectionExporter(Exporter):
 
 def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
                label_field: str | None, label_types: Any = None, extra_attrs: bool = True,
-               include_all_data: bool = False) -> Parsed:  # fmt: skip
+               include_all_data: bool = False, use_polylines: bool = False) -> Parsed:  # fmt: skip
     """The samples of a COCO detection file; see the module docstring.
 
     Raises:
-        MediaError: label types other than detections, or a malformed file.
+        MediaError: label types other than detections, or a malformed file
+            (one line naming the file, the annotation and what is wrong).
     """
-    types = [label_types] if isinstance(label_types, str) else list(label_types or [])
-    if any(t != "detections" for t in types):
-        raise MediaError(f"label_types={label_types!r}: only 'detections' are read from COCO")
-    field = (label_field or "ground_truth") if isinstance(label_types, str) else (
-        f"{label_field}_detections" if label_field else "detections"
-    )  # fmt: skip
+    types = [label_types] if isinstance(label_types, str) else list(label_types or ["detections"])
+    unknown = [t for t in types if t not in READERS]
+    if unknown:
+        raise MediaError(f"label_types={label_types!r}: COCO is read as {sorted(READERS)}")
+    if "segmentations" in types and not use_polylines:
+        raise MediaError("COCO segmentations are read as Polylines: pass use_polylines=True "
+                         "(instance masks are not read)")  # fmt: skip
+    if isinstance(label_types, str):
+        fields = {label_types: label_field or "ground_truth"}
+    else:
+        fields = {t: f"{label_field}_{t}" if label_field else t for t in types}
     labels_file = resolve(dataset_dir, labels_path, LABELS_FILE)
     content = read_json(labels_file, "COCO labels file")
+    assert labels_file is not None
     if not isinstance(content, dict) or not isinstance(content.get("images"), list):
         raise MediaError(f"{labels_file!r} is not a COCO file: it needs an 'images' list")
-    names = {c["id"]: c["name"] for c in content.get("categories") or []}
-    by_image: dict[Any, list[dict[str, Any]]] = {}
-    for ann in content.get("annotations") or []:
-        by_image.setdefault(ann.get("image_id"), []).append(ann)
+    names = category_names(content, labels_file)
+    by_image = annotations_by_image(content.get("annotations") or [], labels_file)
     index = ImageIndex(resolve(dataset_dir, data_path, "data"))
+    clipper, rle = Clipper(), []
     samples, missing, seen = [], [], set()
     for image in content["images"]:
         path = index.find(str(image.get("file_name", "")))
@@ -161,30 +180,142 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
             continue
         seen.add(os.path.abspath(path))
         anns = by_image.get(image.get("id"), [])
-        dets = None
+        labels: dict[str, Any] = dict.fromkeys(fields.values())
         if anns:
             width, height = image.get("width"), image.get("height")
             if not width or not height:
-                m = read_image_metadata(path)
-                width, height = m.width, m.height
-            dets = Detections(detections=[_detection(a, names, width, height, extra_attrs)
-                                          for a in anns])  # fmt: skip
-        samples.append(Sample(path, **{field: dets}))
+                width, height = read_size(path, labels_file)
+            for kind, field in fields.items():
+                if kind == "detections":
+                    labels[field] = to_detections(anns, names, width, height, extra_attrs,
+                                                  clipper, source=labels_file)  # fmt: skip
+                else:
+                    labels[field] = to_polylines(anns, names, width, height, extra_attrs, rle)
+        samples.append(Sample(path, **labels))
     if include_all_data:
         samples.extend(Sample(p) for p in index.paths if os.path.abspath(p) not in seen)
-    assert labels_file is not None
     report_missing([str(m) for m in missing], labels_file, index.data_dir)
+    clipper.report(labels_file)
+    if rle:
+        print(f"Skipped {len(rle)} run-length (mask) segmentations of {labels_file}, e.g. "
+              f"annotations {rle[:3]}; only polygons are read as Polylines")  # fmt: skip
     return Parsed(samples, [names[k] for k in sorted(names)] or None)
 
 
-def _detection(ann: dict[str, Any], names: dict[Any, str], width: float, height: float,
-               extra_attrs: bool) -> Detection:  # fmt: skip
-    x, y, w, h = ann.get("bbox") or (0, 0, 0, 0)
-    box = [x / width, y / height, w / width, h / height]
-    box = [min(max(v, 0.0), 1.0) for v in box]  # pixel rounding may step just outside
-    attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS} if extra_attrs else {}
-    return Detection(label=names.get(ann.get("category_id")), bounding_box=box,
-                     confidence=ann.get("score"), **attrs)  # fmt: skip
+def category_names(content: dict[str, Any], labels_file: str) -> dict[Any, str]:
+    """``{category id: name}`` of a COCO file's ``categories``.
+
+    Raises:
+        MediaError: a category without an id or a name.
+    """
+    names = {}
+    for i, c in enumerate(content.get("categories") or []):
+        if not isinstance(c, dict) or "id" not in c or "name" not in c:
+            raise malformed(labels_file, f"categories[{i}]", f"needs 'id' and 'name', got {c!r}")
+        names[c["id"]] = str(c["name"])
+    return names
+
+
+def annotations_by_image(annotations: Any, labels_file: str) -> dict[Any, list[dict[str, Any]]]:
+    """The annotations grouped by ``image_id``, each checked for a usable ``bbox``.
+
+    Raises:
+        MediaError: an annotation that is not an object, lacks ``image_id``, or
+            whose ``bbox`` is not 4 numbers with a non-negative size.
+    """
+    if not isinstance(annotations, list):
+        raise malformed(labels_file, "'annotations'", "must be a list")
+    by_image: dict[Any, list[dict[str, Any]]] = {}
+    for i, ann in enumerate(annotations):
+        try:
+            box = ann.get("bbox")
+            if box is not None and (type(box) is not list or len(box) != 4 or box[2] < 0
+                                    or box[3] < 0 or type(box[0]) is bool):  # fmt: skip
+                raise TypeError
+            by_image.setdefault(ann["image_id"], []).append(ann)
+        except (AttributeError, KeyError, TypeError):  # checked in detail only when bad
+            raise _bad_annotation(labels_file, i, ann) from None
+    return by_image
+
+
+def _bad_annotation(labels_file: str, i: int, ann: Any) -> MediaError:
+    entry = f"annotations[{i}]"
+    if not isinstance(ann, dict) or "image_id" not in ann:
+        return malformed(labels_file, entry, f"needs an object with 'image_id', got {ann!r}")
+    if "id" in ann:
+        entry += f" (id {ann['id']})"
+    return malformed(labels_file, entry, "bbox must be [x, y, width, height] in pixels with "
+                     f"width, height >= 0; got {ann.get('bbox')!r}")  # fmt: skip
+
+
+def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
+                  height: float, extra_attrs: Any = True, clipper: Clipper | None = None,
+                  include_id: bool = False, source: str = "COCO") -> Detections:  # fmt: skip
+    """The Detections of one image's annotations (those with a ``bbox``);
+    ``include_id`` keeps each annotation's id as ``coco_id``."""
+    clipper = clipper or Clipper()
+    dets = []
+    for ann in anns:
+        if ann.get("bbox") is None:
+            continue
+        x, y, w, h = ann["bbox"]
+        where = f"annotation {ann.get('id')} of image {ann.get('image_id')}"
+        try:
+            box = clipper.clip([x / width, y / height, w / width, h / height], where)
+        except TypeError:
+            raise malformed(source, where, f"bbox {ann['bbox']!r} is not 4 numbers") from None
+        label = _name(names, ann.get("category_id"))
+        attrs = _extra(ann, extra_attrs)
+        if include_id:
+            attrs["coco_id"] = ann.get("id")
+        dets.append(Detection(label=label, bounding_box=box, confidence=ann.get("score"),
+                              **attrs))  # fmt: skip
+    return Detections(detections=dets)
+
+
+def to_polylines(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
+                 height: float, extra_attrs: Any = True,
+                 rle: list[Any] | None = None) -> Polylines:  # fmt: skip
+    """The Polylines of one image's polygon segmentations; the ids of run-length
+    (mask) segmentations, which are not polygons, are appended to ``rle``."""
+    lines = []
+    for ann in anns:
+        seg = ann.get("segmentation")
+        if not seg:
+            continue
+        if not isinstance(seg, list):
+            if rle is not None:
+                rle.append(ann.get("id"))
+            continue
+        shapes = [[[poly[i] / width, poly[i + 1] / height] for i in range(0, len(poly) - 1, 2)]
+                  for poly in seg if isinstance(poly, list) and len(poly) >= 6]  # fmt: skip
+        lines.append(Polyline(label=_name(names, ann.get("category_id")), points=shapes,
+                              confidence=ann.get("score"), closed=False, filled=True,
+                              **_extra(ann, extra_attrs)))  # fmt: skip
+    return Polylines(polylines=lines)
+
+
+def _name(names: dict[Any, str], category: Any) -> str | None:
+    """A category's name; an id the file does not name stays as its number, in text."""
+    return names.get(category, None if category is None else str(category))
+
+
+#: what each label type is read as
+READERS = {"detections": to_detections, "segmentations": to_polylines}
+
+
+def _extra(ann: dict[str, Any], extra_attrs: Any) -> dict[str, Any]:
+    if extra_attrs is False or extra_attrs is None:
+        return {}
+    attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS}
+    if ann.get("iscrowd"):
+        attrs["iscrowd"] = ann["iscrowd"]
+    for key in _RESERVED:  # a file's "label" key must not clash with the label's own
+        attrs.pop(key, None)
+    if extra_attrs is not True:
+        wanted = {extra_attrs} if isinstance(extra_attrs, str) else set(extra_attrs)
+        attrs = {k: v for k, v in attrs.items() if k in wanted}
+    return attrs
 
 
 EXPORTERS = {COCODetectionExporter.name: COCODetectionExporter}

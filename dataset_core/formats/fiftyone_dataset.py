@@ -143,7 +143,7 @@ def parse_lossless(dataset_dir: str | None, rel_dir: str | None = None) -> Parse
     header = manifest.read_header(root)
     base = manifest.paths_base(header, root, rel_dir)
     samples = []
-    for doc in manifest.read_docs(root, base):
+    for doc in manifest.read_docs(root, base, header):
         for key in ("_id", "_rand", "_dataset_id"):
             doc.pop(key, None)
         samples.append(Sample._from_doc(doc, None))

@@ -3,8 +3,10 @@
 =================  ==============================================
 ``utils.X``        what it holds
 =================  ==============================================
+coco               :func:`~dataset_core.utils.coco.add_coco_labels`
 image              image files as arrays (:mod:`dataset_core.image`)
 labels             label utilities: :func:`~dataset_core.utils.labels.perform_nms`
+yolo               :func:`~dataset_core.utils.yolo.add_yolo_labels`
 =================  ==============================================
 
 Nothing here is imported by ``import dataset_core``.

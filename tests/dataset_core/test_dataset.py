@@ -67,7 +67,7 @@ def test_add_samples_returns_ids_and_binds_samples(database):
 
 
 def test_add_samples_is_all_or_nothing_on_duplicate_filepath(database):
-    ds = dc.Dataset("d")
+    ds = dc.Dataset("d", unique_filepaths=True)
     ds.add_samples(_samples(3))
     batch = [dc.Sample("/data/new.jpg"), dc.Sample("/data/img1.jpg")]
     with pytest.raises(dc.DuplicateSampleError, match="Nothing was added.*img1.jpg"):
@@ -130,12 +130,16 @@ def test_delete_samples_by_id_sample_and_del(database):
 
 def test_saving_a_deleted_sample_is_an_error(database):
     ds = dc.Dataset("d")
-    ds.add_samples(_samples(1))
-    s = ds.first()
-    ds.delete_samples(ds.values("id"))
+    ds.add_samples(_samples(2))
+    s, other = ds.head(2)
+    ds.delete_samples(ds.values("id")[:1])  # deleted here: the sample left the dataset
     s["x"] = 1
-    with pytest.raises(dc.SampleNotFoundError, match="was deleted"):
+    with pytest.raises(dc.DatasetCoreError, match="not in a dataset"):
         s.save()
+    ds._sample_coll().delete_many({})  # deleted behind its back (another process)
+    other["x"] = 1
+    with pytest.raises(dc.SampleNotFoundError, match="was deleted"):
+        other.save()
 
 
 def test_schema_tracks_types_and_rejects_conflicts(database):

@@ -380,8 +380,11 @@ def test_coco_exports_a_classification_as_a_whole_image_box(classified, tmp_path
 
 def test_import_options_a_format_does_not_take_are_refused(classified, tmp_path):
     classified.export(export_dir=str(tmp_path / "c"), dataset_type=fo.types.COCODetectionDataset)
-    with pytest.raises(fo.MediaError, match="does not take \\['dynamic'\\]; its options"):
-        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset, dynamic=True)
-    with pytest.raises(fo.MediaError, match="only 'detections'"):
+    with pytest.raises(fo.MediaError, match="does not take \\[.shuffle.\\]; its options"):
+        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset, shuffle=True)
+    with pytest.raises(fo.MediaError, match=r"COCO is read as \['detections', 'segmentations'\]"):
+        fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset,
+                            label_types="keypoints")  # fmt: skip
+    with pytest.raises(fo.MediaError, match="pass use_polylines=True"):
         fo.Dataset.from_dir(str(tmp_path / "c"), fo.types.COCODetectionDataset,
                             label_types="segmentations")  # fmt: skip

@@ -325,7 +325,7 @@ SCHEMA_FAILURES = [
     (lambda ds: ds.select(["nope"]), dc.ViewError, r"Select: 'nope' is not a sample id"),
     (lambda ds: ds[-2:], dc.ViewError, r"Slice views with non-negative ints and no step"),
     (lambda ds: ds[::2], dc.ViewError, r"no step, like \[10:20\]; got slice\(None, None, 2\)"),
-    (lambda ds: ds.view()[1], dc.SampleNotFoundError, r"looked up by id or filepath; got 1"),
+    (lambda ds: ds.view()[1], dc.SampleIndexError, r"not looked up by position \(got 1\)"),
 ]
 
 
