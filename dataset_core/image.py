@@ -1,7 +1,8 @@
 """Read and write image files as numpy arrays (FiftyOne's ``fiftyone.utils.image``).
 
 Arrays are ``(height, width)`` for one channel, ``(height, width, 3|4)`` RGB(A)
-otherwise, as PIL reads them; masks are one-channel images stored losslessly (PNG).
+otherwise, as PIL reads them. Masks have their own helpers in
+:mod:`dataset_core.segmentation`.
 
 Example:
     >>> write(np.zeros((4, 4), dtype=np.uint8), "/tmp/mask.png")
@@ -66,15 +67,3 @@ def write(img: np.ndarray, path: str) -> None:
         raise MediaError(
             f"Cannot write an array of shape {arr.shape} and dtype {arr.dtype} to {path!r}: {e}"
         ) from None
-
-
-def read_mask(path: str) -> np.ndarray:
-    """A mask file as stored: one channel (or the channels it has), its own dtype."""
-    return read(path, READ_UNCHANGED)
-
-
-def write_mask(mask: np.ndarray, path: str) -> None:
-    """Write a mask losslessly; bool masks as 0/255, as :func:`write`."""
-    if os.path.splitext(path)[1].lower() not in (".png", ".tif", ".tiff", ".bmp"):
-        raise MediaError(f"Masks are written losslessly (.png); got {path!r}")
-    write(mask, path)

@@ -5,7 +5,7 @@
 =================  ==============================================
 coco               :func:`~dataset_core.utils.coco.add_coco_labels`
 image              image files as arrays (:mod:`dataset_core.image`)
-labels             label utilities: :func:`~dataset_core.utils.labels.perform_nms`
+labels             ``perform_nms``, ``export_segmentations``
 yolo               :func:`~dataset_core.utils.yolo.add_yolo_labels`
 =================  ==============================================
 

@@ -1,6 +1,7 @@
 """Label utilities with FiftyOne's names (``fiftyone.utils.labels``).
 
-:func:`perform_nms` removes the overlapping duplicates of a detector's output.
+:func:`perform_nms` removes the overlapping duplicates of a detector's output;
+:func:`export_segmentations` lives in :mod:`dataset_core.segmentation`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,12 @@ import numpy as np
 
 from ..errors import FieldValueError, ViewError
 from ..labels import Detections
+from ..segmentation import export_segmentations
 
 if TYPE_CHECKING:
     from ..collection import SampleCollection
+
+__all__ = ["export_segmentations", "perform_nms"]
 
 
 def _box_iou(boxes: np.ndarray) -> np.ndarray:
