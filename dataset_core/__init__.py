@@ -55,7 +55,7 @@ from .errors import (
     SchemaError,
     ViewError,
 )
-from .expressions import F, ViewExpression, ViewField
+from .expressions import VALUE, F, ViewExpression, ViewField
 from .fields import (
     ArrayField,
     BooleanField,
@@ -92,14 +92,18 @@ from .labels import (
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
+from .sample_view import SampleView
 from .stages import (
     Exclude,
     ExcludeFields,
     ExcludeLabels,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
+    LimitLabels,
+    MapLabels,
     Match,
     MatchLabels,
     MatchTags,
@@ -196,6 +200,7 @@ __all__ = [
     "Field",
     "FieldNotFoundError",
     "FieldValueError",
+    "FilterField",
     "FilterLabels",
     "FloatField",
     "GroupBy",
@@ -209,6 +214,8 @@ __all__ = [
     "LabelValidationError",
     "ListSchema",
     "Limit",
+    "LimitLabels",
+    "MapLabels",
     "ListField",
     "Match",
     "MatchLabels",
@@ -226,6 +233,7 @@ __all__ = [
     "Sample",
     "SampleIndexError",
     "SampleNotFoundError",
+    "SampleView",
     "SavedViewNotFoundError",
     "Schema",
     "SchemaError",
@@ -247,6 +255,7 @@ __all__ = [
     "VectorField",
     "ViewError",
     "ViewExpression",
+    "VALUE",
     "ViewField",
     "ViewStage",
     "compute_filehash",

@@ -28,6 +28,7 @@ from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .sample_view import SampleView
 from .schema import resolve_path
 from .schema_methods import CollectionSchemaMixin
 from .singletons import PENDING_MAX
@@ -35,6 +36,7 @@ from .stages import (
     Exclude,
     ExcludeFields,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
@@ -172,12 +174,16 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
             from .progress import progress_bar
 
             cursor = progress_bar(cursor, total=len(self), desc="samples")
-        from_doc = Sample._from_doc
         try:
-            if pipeline:  # a view's samples are its own (projected) objects
+            if self is not dataset:  # a view's samples are SampleViews, even with no stages
+                view_doc, bind = SampleView._from_doc, SampleView._bind_view
+                partial = bool(pipeline)
                 for doc in cursor:
-                    yield from_doc(doc, dataset, True)
+                    s = view_doc(doc, dataset, partial)
+                    bind(s, self)
+                    yield s
                 return
+            from_doc = Sample._from_doc
             # the dataset's: the live object when one is held, else a new one,
             # noted (not yet filed by id: that costs a Python-level hash) so that
             # dataset[id] and bulk writes find it later; see singletons.py
@@ -244,9 +250,9 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
 
     def _make_sample(self, doc: dict[str, Any]) -> Sample:
         """A sample of a document this collection returned: a dataset's is its live
-        singleton; a view's is its own (partial) object."""
-        if self._pipeline():
-            return Sample._from_doc(doc, self._dataset, True)
+        singleton; a view's is its own :class:`SampleView`."""
+        if self is not self._dataset:
+            return SampleView._of_view(doc, self, bool(self._pipeline()))  # type: ignore[arg-type]
         return self._dataset._sample_of(doc)
 
     @translate_errors
@@ -646,6 +652,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
                       trajectories: bool = False) -> DatasetView:  # fmt: skip
         """Samples whose ``field`` labels are filtered by ``filter``; see :class:`FilterLabels`."""
         return self._add_stage(FilterLabels(field, filter, only_matches, trajectories))
+
+    def filter_field(self, field: str, filter: ViewExpression,
+                     only_matches: bool = True) -> DatasetView:  # fmt: skip
+        """Samples with ``field`` shown only where ``filter`` holds; see :class:`FilterField`."""
+        return self._add_stage(FilterField(field, filter, only_matches))
 
     def group_by(self, field: str, order_by: str | None = None) -> DatasetView:
         """Samples ordered so equal ``field`` values are contiguous; see :class:`GroupBy`."""

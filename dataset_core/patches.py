@@ -75,6 +75,11 @@ class _PatchesDataset(Dataset):
         """The fields whose labels are written back to the source."""
         return (self._field,)
 
+    @property
+    def _runs_owner(self) -> Dataset:
+        """Brain runs of the patches are the source dataset's (see runs.py)."""
+        return self._source
+
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         super()._save_sample(sample, changed)
         if changed & set(self._label_fields):

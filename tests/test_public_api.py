@@ -37,6 +37,8 @@ DATASET_CORE = [
     "SampleIndexError", "delete_non_persistent_datasets",
     # issue 13: FiftyOne's Min, Max and Quantiles aggregations
     "Max", "Min", "Quantiles",
+    # issue 13: FiftyOne's VALUE (reduce), SampleView, FilterField/LimitLabels/MapLabels
+    "FilterField", "LimitLabels", "MapLabels", "SampleView", "VALUE",
     # issue 13: FiftyOne's location label (GeoJSONDataset)
     "GeoLocation",
 ]  # fmt: skip
@@ -44,8 +46,9 @@ DATASET_CORE = [
 COLLECTION = [
     "aggregate", "bounds", "clone", "count", "count_values", "dataset", "delete_brain_run",
     "delete_brain_runs", "describe", "distinct", "estimated_count", "exclude", "exclude_fields",
-    "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
-    "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
+    "exists", "export", "filter_field", "filter_labels", "find_sample_doc", "first",
+    "get_brain_info", "group_by", "has_brain_run", "head", "histogram_values", "iter_samples",
+    "last", "limit",
     "list_brain_runs", "load_brain_results", "match", "match_tags", "max", "mean", "min",
     "mongo", "quantiles", "rename_brain_run", "select", "select_fields", "set_field",
     "set_values", "shuffle", "skip", "sort_by", "sort_by_similarity", "std", "sum",
@@ -60,7 +63,8 @@ EVALUATION = [
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [
-    "count_label_tags", "exclude_labels", "get_label_fields", "match_labels", "select_labels",
+    "count_label_tags", "exclude_labels", "get_label_fields", "limit_labels", "map_labels",
+    "match_labels", "select_labels",
     "set_label_values", "tag_labels", "to_patches", "untag_labels",
 ]  # fmt: skip
 BRAIN = [
