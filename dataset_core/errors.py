@@ -123,3 +123,8 @@ class SavedViewNotFoundError(DatasetCoreError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class UnsupportedError(DatasetCoreError, NotImplementedError):
+    """A FiftyOne facility we deliberately do not have (usage logging, migrations);
+    the message says why and what to do instead."""
