@@ -233,8 +233,21 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
 
     @property
     def info(self) -> dict[str, Any]:
-        """A free-form dict stored with the dataset; call :meth:`save` after editing."""
+        """A free-form dict stored with the dataset; edit it or assign a new dict,
+        then call :meth:`save`.
+
+        Raises:
+            DatasetCoreError: (on assignment) a value that is not a dict.
+        """
         return self._doc.info
+
+    @info.setter
+    def info(self, value: dict[str, Any]) -> None:
+        if not isinstance(value, dict):
+            raise DatasetCoreError(
+                f"A dataset's info is a dict; got {type(value).__name__} {value!r:.60}"
+            )
+        self._doc.info = dict(value)
 
     @property
     def classes(self) -> list[str]:
