@@ -43,6 +43,7 @@ from .fields import (
     StringField,
     validate_field_name,
 )
+from .class_targets import ClassTargetsMixin
 from .merging import MergeMixin
 from .odm import DatasetDocument
 from .sample import utcnow
@@ -88,7 +89,7 @@ def _default_name() -> str:
 
 
 class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
-              DatasetSchemaMixin, SampleCollection):  # fmt: skip
+              DatasetSchemaMixin, ClassTargetsMixin, SampleCollection):  # fmt: skip
     """A named collection of image samples stored in MongoDB.
 
     Args:
@@ -270,14 +271,20 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
 
     @translate_errors
     def save(self) -> None:
-        """Store changes to dataset-level attributes (``info``, ``classes``).
+        """Store changes to dataset-level attributes (``info``, ``classes``,
+        ``default_classes``, ``mask_targets``, ``default_mask_targets``).
 
-        Only those two entries are written (``$set``), never the whole document, so
+        Only those entries are written (``$set``), never the whole document, so
         fields, runs and views another process added meanwhile are kept.
+
+        Raises:
+            FieldValueError: a class list or mask targets edited into a bad shape
+                (nothing is written).
         """
         self._sample_coll()
+        targets = self._class_targets_update()
         self._update_doc({"$set": {"info": dict(self._doc.info),
-                                   "classes": list(self._doc.classes)}})  # fmt: skip
+                                   "classes": list(self._doc.classes), **targets}})  # fmt: skip
 
     @translate_errors
     def reload(self) -> None:

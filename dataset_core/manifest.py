@@ -40,6 +40,7 @@ from bson.errors import InvalidDocument
 from bson.json_util import JSONMode, JSONOptions
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from . import class_targets
 from .errors import DuplicateSampleError, ExportError, MediaError, SchemaError
 from .exporters import ExportReport, UniqueNames, write_media
 from .fields import Field
@@ -134,6 +135,7 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
         "classes": list(dataset.classes),
         "info": dict(dataset.info),
         "unique_filepaths": dataset.unique_filepaths,
+        **dataset._class_targets_stored(),
         "sample_fields": {k: f.to_dict() for k, f in dataset._schema.items()},
         "num_samples": count,
         "media": mode,
@@ -242,6 +244,9 @@ def fill_manifest(dataset: Dataset, header: dict[str, Any], root: str, base: str
     dataset._merge_schema(fields)
     dataset.classes = list(header.get("classes") or [])
     dataset.info.update(header.get("info") or {})
+    for key in class_targets.STORED:  # stored forms: string keys, as in the header
+        if header.get(key):
+            setattr(dataset._doc, key, header[key])
     _insert(dataset, root, base, header.get("media_fields") or {})
 
 
