@@ -26,7 +26,9 @@ def check_class_list(value: Any, what: str = "default_classes") -> list[str]:
         FieldValueError: not a list of strings.
     """
     if not isinstance(value, (list, tuple)):
-        raise FieldValueError(f"{what} is a list of strings; got {type(value).__name__} {value!r:.60}")
+        raise FieldValueError(
+            f"{what} is a list of strings; got {type(value).__name__} {value!r:.60}"
+        )
     bad = [c for c in value if not isinstance(c, str)]
     if bad:
         raise FieldValueError(f"{what} holds strings only; got {bad[0]!r:.40} in {value!r:.80}")

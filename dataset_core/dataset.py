@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from . import adding, recovery, runs
 from .adding import AddSamplesMixin
+from .class_targets import ClassTargetsMixin
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -43,7 +44,6 @@ from .fields import (
     StringField,
     validate_field_name,
 )
-from .class_targets import ClassTargetsMixin
 from .merging import MergeMixin
 from .odm import DatasetDocument
 from .sample import utcnow

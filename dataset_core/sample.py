@@ -306,10 +306,7 @@ class Sample:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        try:
-            return self[name]
-        except FieldNotFoundError as e:
-            raise AttributeError(str(e)) from None
+        return self[name]  # FieldNotFoundError is an AttributeError: hasattr() works
 
     def __setitem__(self, name: str, value: Any) -> None:
         if name in ("id", "_id"):

@@ -307,7 +307,7 @@ def test_bad_manifests(database, collide, tmp_path, damage, error, match):
     if damage(tmp_path) is None and error is dc.MediaError and "needs" in match:
         out.mkdir()
     else:
-        ds = dc.Dataset("typed")
+        ds = dc.Dataset("typed", unique_filepaths=True)  # imports unique, as exported
         ds.add_samples([dc.Sample("/x/a.jpg", count=1)])
         ds.export(str(out), "manifest", export_media=False)
         damage(out)
