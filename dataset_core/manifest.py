@@ -209,8 +209,9 @@ def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = F
     root = _check_dir(dataset_dir)
     header = read_header(root)
     base = paths_base(header, root, rel_dir)
-    with staged_dataset(name, overwrite=overwrite,
-                        unique_filepaths=unique_filepaths(header)) as dataset:  # all or nothing
+    with staged_dataset(
+        name, overwrite=overwrite, unique_filepaths=unique_filepaths(header)
+    ) as dataset:  # all or nothing
         fill_manifest(dataset, header, root, base)
     return dataset
 

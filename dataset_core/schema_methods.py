@@ -195,8 +195,7 @@ class DatasetSchemaMixin:
             raise SchemaError(f"add_sample_field got unknown arguments {sorted(kwargs)}")
         if field_name in DEFAULT_FIELDS:
             raise SchemaError(
-                f"{field_name!r} is a default field that every dataset has; declare "
-                "another name"
+                f"{field_name!r} is a default field that every dataset has; declare another name"
             )
         field = parse_ftype(ftype, embedded_doc_type, subfield=subfield, fields=fields,
                             description=description, info=info, read_only=read_only)  # fmt: skip
