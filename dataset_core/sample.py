@@ -132,11 +132,13 @@ class Sample:
         **fields: Any,
     ):
         # the slots are set through their descriptors: __setattr__ is a Python call
-        tag_list, valid = _tags_or_raw(tags)
+        try:
+            tag_list, dirty = _tag_list(tags), None
+        except FieldValueError:  # held as given; "tags" dirty: add_samples raises for them
+            tag_list, dirty = tags, {"tags"}
         _set_doc(self, {"filepath": _abspath(filepath), "tags": tag_list, "metadata": None})
         _set_dataset(self, None)
-        # "tags" dirty on an unbound sample: add_samples checks them (they may be invalid)
-        _set_dirty(self, None if valid else {"tags"})
+        _set_dirty(self, dirty)
         _set_objects(self, None)
         _set_partial(self, False)
         _set_orig(self, None)
