@@ -48,3 +48,7 @@ class DatasetDocument(Document):
     app_config = DictField()
     info = DictField()
     classes = ListField(StringField())
+    #: see class_targets.py; pixel values stored as string keys
+    default_classes = ListField(StringField())
+    mask_targets = DictField()
+    default_mask_targets = DictField()
