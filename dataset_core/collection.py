@@ -8,6 +8,7 @@ dataset's pipeline is empty, which lets it take faster ``find`` paths.
 
 from __future__ import annotations
 
+import copy
 import os
 import weakref
 from collections.abc import Iterator
@@ -418,6 +419,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
             new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
             new._doc.classes = list(src._doc.classes)
             new._doc.info = dict(src._doc.info)
+            for key in ("default_classes", "mask_targets", "default_mask_targets"):
+                setattr(new._doc, key, copy.deepcopy(getattr(src._doc, key)))
         return new
 
     # -- aggregations (dataset_core/aggregations/) ---------------------------------

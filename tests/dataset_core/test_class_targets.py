@@ -62,3 +62,18 @@ def test_manifest_export_keeps_targets(database, tmp_path):
     back = dc.Dataset.from_dir(str(tmp_path / "out"), dataset_type="manifest", name="back")
     assert back.default_classes == ["a"]
     assert back.mask_targets == {"gt": {1: "a"}} and back.default_mask_targets == {2: "b"}
+
+
+def test_clone_keeps_class_lists_and_mask_targets(database):
+    dataset = dc.Dataset("targets-src")
+    dataset.default_classes = ["cat", "dog"]
+    dataset.mask_targets = {"seg": {1: "road"}}
+    dataset.default_mask_targets = {255: "edge"}
+    dataset.save()
+    copy = dataset.clone()
+    try:
+        assert copy.default_classes == ["cat", "dog"]
+        assert copy.mask_targets == {"seg": {1: "road"}}
+        assert copy.default_mask_targets == {255: "edge"}
+    finally:
+        copy.delete()
