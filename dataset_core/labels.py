@@ -31,7 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 from bson import Binary, ObjectId
 
-from .documents import DynamicEmbeddedDocument, EmbeddedDocument
+from .documents import DynamicEmbeddedDocument, EmbeddedDocument, from_extended, to_extended
 from .errors import LabelValidationError
 from .fields import (
     _DOCUMENT_TYPES,
@@ -405,8 +405,12 @@ class Label(DynamicEmbeddedDocument):
 
     # -- dict round trip ----------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """The Mongo document of this label."""
+    def to_dict(self, extended: bool = False) -> dict[str, Any]:
+        """The Mongo document of this label (with ``extended``, as extended JSON).
+
+        A dynamic attribute holding an ObjectId is stored as ``_name`` (as
+        FiftyOne stores id fields): ``custom_id`` -> ``_custom_id``.
+        """
         out: dict[str, Any] = {"_cls": type(self).__name__}
         skip_none = self._skip_none
         for name, value in self.__dict__.items():
@@ -415,21 +419,26 @@ class Label(DynamicEmbeddedDocument):
                     out[name] = value
                 continue
             t = type(value)
-            if t is str or t is float or t is int or t is ObjectId or t is bool:
+            if t is str or t is float or t is int or t is bool:
                 out[name] = value
+            elif t is ObjectId:
+                out[name if name[0] == "_" else "_" + name] = value
             elif t is list and not value:
                 out[name] = []
             else:
                 out[name] = encode(value)
-        return out
+        return to_extended(out) if extended else out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Label:
-        """Rebuild a label from its Mongo document (stored values are not re-checked).
+    def from_dict(cls, d: dict[str, Any], extended: bool = False) -> Label:
+        """Rebuild a label from its Mongo document (stored values are not re-checked);
+        ``extended``: ``d`` is what ``to_dict(extended=True)`` gave.
 
         Lists and dicts are copied (see :func:`decode`): the label may be edited
         in place and saved without touching ``d``.
         """
+        if extended:
+            d = from_extended(d)
         new = object.__new__(cls)
         out = new.__dict__
         if cls._has_id:
@@ -441,7 +450,12 @@ class Label(DynamicEmbeddedDocument):
         items = cls._list_field
         for k, v in d.items():
             t = type(v)
-            if t is str or t is float or t is int or t is bool or v is None or t is ObjectId:
+            if t is str or t is float or t is int or t is bool or v is None:
+                continue
+            if t is ObjectId:
+                if k[0] == "_" and k != "_id":  # an id attribute: "_custom_id" -> custom_id
+                    del out[k]
+                    out[k[1:]] = v
                 continue
             if t is list and not v:
                 out[k] = []
@@ -628,6 +642,35 @@ class Heatmap(Label):
     range = _checked(Field(), _range)
 
 
+def _support(where: str, value: Any) -> list[int]:
+    """``[first, last]`` frame numbers: ints from 1, ``first <= last``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    expected = "[first, last]: two frame numbers from 1, first <= last"
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _fail(where, value, expected)
+    first, last = (_integer(f"{where}[{i}]", v) for i, v in enumerate(value))
+    if not 1 <= first <= last:
+        raise _fail(where, value, expected)
+    return [first, last]
+
+
+class TemporalDetection(Label):
+    """A labelled stretch of frames: ``support`` is ``[first, last]`` (from 1, inclusive).
+
+    A plain label here (there are no videos): it is stored, read, filtered and
+    tagged like any other.
+
+    Example:
+        >>> TemporalDetection(label="jump", support=[10, 25], confidence=0.8)
+        TemporalDetection(label='jump', support=[10, 25], confidence=0.8)
+    """
+
+    label = StringField()
+    support = _checked(ListField(field=IntField()), _support)
+    confidence = FloatField()
+
+
 class ImageMetadata(Label):
     """What ``compute_metadata`` reads from an image's header."""
 
@@ -642,7 +685,8 @@ class ImageMetadata(Label):
 #: label classes by name: those whose labels have ids (label operations work on them)
 LABEL_CLASSES = ("Regression", "Classification", "Classifications", "Detection",
                  "Detections", "Polyline", "Polylines", "Keypoint", "Keypoints",
-                 "Segmentation", "Heatmap")  # fmt: skip
+                 "Segmentation", "Heatmap", "TemporalDetection", "GeoLocation",
+                 "GeoLocations")  # fmt: skip
 
 
 def list_field_of(document_type: str | None) -> str | None:
