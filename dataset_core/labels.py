@@ -541,7 +541,50 @@ class Classifications(Label):
     _list_field = "classifications"
 
 
-class Detection(Label):
+class _MaskMethods:
+    """``has_mask``, ``get_mask``, ``import_mask``, ``export_mask`` of the labels with a
+    ``mask`` array or a ``mask_path`` image (see :mod:`dataset_core.label_masks`)."""
+
+    @property
+    def has_mask(self) -> bool:
+        """Whether the label has a mask, in the database or on disk."""
+        d = self.__dict__
+        return d.get("mask") is not None or d.get("mask_path") is not None
+
+    def get_mask(self) -> np.ndarray | None:
+        """The mask: ``mask``, else the image at ``mask_path`` read, else None."""
+        from .label_masks import get_array
+
+        return get_array(self, "mask", "mask_path")
+
+    def import_mask(self, update: bool = False) -> None:
+        """Read the image at ``mask_path`` into ``mask`` (``update``: and clear the path)."""
+        from .label_masks import import_array
+
+        import_array(self, "mask", "mask_path", update)
+
+    def export_mask(self, outpath: str, update: bool = False,
+                    overwrite_path: bool = False) -> None:  # fmt: skip
+        """Write the mask to the image ``outpath`` (or copy the one at ``mask_path``).
+
+        Args:
+            outpath: the PNG to write.
+            update: then point ``mask_path`` at ``outpath`` and clear ``mask``.
+            overwrite_path: write the in-database ``mask`` even when the label
+                has a ``mask_path`` (to replace that image: pass it as ``outpath``).
+
+        Raises:
+            FieldValueError: no mask at all, or ``overwrite_path`` without a ``mask``.
+
+        Example:
+            >>> det.export_mask("/masks/det1.png", update=True)
+        """
+        from .label_masks import export_array
+
+        export_array(self, "mask", "mask_path", outpath, update, overwrite_path)
+
+
+class Detection(_MaskMethods, Label):
     """An object in an image: a label and a box ``[x, y, w, h]`` relative to 0-1.
 
     ``mask`` is an optional instance mask (a 2-D array over the box), or
@@ -605,28 +648,12 @@ class Keypoints(Label):
     _list_field = "keypoints"
 
 
-class Segmentation(Label):
+class Segmentation(_MaskMethods, Label):
     """A semantic segmentation of an image: ``mask`` (a 2-D array of class ids) or
     ``mask_path``, the path of a mask image on disk."""
 
     mask = ArrayField()
     mask_path = StringField()
-
-    @property
-    def has_mask(self) -> bool:
-        """Whether the label has a mask, in memory or on disk."""
-        return self.mask is not None or self.mask_path is not None
-
-    def get_mask(self) -> np.ndarray | None:
-        """The mask: ``mask``, else read from ``mask_path``, else None."""
-        if self.mask is not None:
-            return self.mask
-        if self.mask_path is None:
-            return None
-        from PIL import Image
-
-        with Image.open(self.mask_path) as img:
-            return np.asarray(img)
 
 
 def _range(where: str, value: Any) -> list[Any]:
@@ -640,6 +667,32 @@ class Heatmap(Label):
     map = ArrayField()
     map_path = StringField()
     range = _checked(Field(), _range)
+
+    @property
+    def has_map(self) -> bool:
+        """Whether the label has a map, in the database or on disk."""
+        return self.map is not None or self.map_path is not None
+
+    def get_map(self) -> np.ndarray | None:
+        """The map: ``map``, else the image at ``map_path`` read, else None."""
+        from .label_masks import get_array
+
+        return get_array(self, "map", "map_path")
+
+    def import_map(self, update: bool = False) -> None:
+        """Read the image at ``map_path`` into ``map`` (``update``: and clear the path)."""
+        from .label_masks import import_array
+
+        import_array(self, "map", "map_path", update)
+
+    def export_map(self, outpath: str, update: bool = False,
+                   overwrite_path: bool = False) -> None:  # fmt: skip
+        """Write the map to the image ``outpath`` (or copy the one at ``map_path``), as
+        :meth:`Detection.export_mask` does; float maps are scaled from ``range``
+        (default ``[0, 1]``) to 0-255, and ``update`` sets ``range`` to ``[0, 255]``."""
+        from .label_masks import export_array
+
+        export_array(self, "map", "map_path", outpath, update, overwrite_path)
 
 
 def _support(where: str, value: Any) -> list[int]:

@@ -117,3 +117,52 @@ def test_copy_gives_new_ids_deepcopy_keeps_them():
     assert other.detections[0] is not dets.detections[0]
     same = copy.deepcopy(dets)
     assert same.id == dets.id and same.detections[0].id == dets.detections[0].id
+
+
+# -- masks and maps on disk -------------------------------------------------------------------
+
+_MASK = np.arange(12, dtype=np.uint8).reshape(3, 4) * 20
+
+
+def test_export_mask_writes_the_mask_and_update_points_at_it(tmp_path):
+    seg = dc.Segmentation(mask=_MASK.copy())
+    out = tmp_path / "masks" / "a.png"
+    seg.export_mask(str(out))
+    assert seg.mask is not None and seg.mask_path is None
+    seg.export_mask(str(out), update=True)
+    assert seg.mask is None and seg.mask_path == str(out)
+    np.testing.assert_array_equal(seg.get_mask(), _MASK)
+    seg.import_mask(update=True)
+    assert seg.mask_path is None
+    np.testing.assert_array_equal(seg.mask, _MASK)
+
+
+def test_export_mask_copies_the_file_unless_told_to_overwrite(tmp_path):
+    from dataset_core.core.labels import _read_mask, _write_mask
+
+    src = tmp_path / "src.png"
+    _write_mask(np.zeros((3, 4), np.uint8), str(src))
+    det = dc.Detection(label="a", bounding_box=[0, 0, 0.5, 0.5], mask=_MASK.copy(),
+                       mask_path=str(src))  # fmt: skip
+    det.export_mask(str(tmp_path / "copy.png"))  # the file on disk wins
+    assert _read_mask(str(tmp_path / "copy.png")).max() == 0
+    det.export_mask(str(src), overwrite_path=True, update=True)  # the inline mask replaces it
+    np.testing.assert_array_equal(_read_mask(str(src)), _MASK)
+    assert det.mask is None and det.mask_path == str(src)
+    det.import_mask()
+    assert det.mask.dtype == bool and det.mask.sum() == 11  # an instance mask: in or out
+
+
+@pytest.mark.parametrize("state, overwrite", [({}, False), ({"mask_path": "m.png"}, True)])
+def test_export_mask_without_a_mask_is_one_clear_error(tmp_path, state, overwrite):
+    det = dc.Detection(label="a", **state)
+    with pytest.raises(dc.FieldValueError, match=r"Detection.export_mask"):
+        det.export_mask(str(tmp_path / "x.png"), overwrite_path=overwrite)
+
+
+def test_export_map_scales_float_maps_to_8_bits(tmp_path):
+    heat = dc.Heatmap(map=np.array([[0.0, 0.5], [1.0, 2.0]]), range=[0, 2])
+    assert heat.has_map
+    heat.export_map(str(tmp_path / "h.png"), update=True)
+    assert heat.map is None and heat.range == [0, 255]
+    np.testing.assert_array_equal(heat.get_map(), [[0, 64], [128, 255]])
