@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 
 from .errors import FieldValueError
-from .segmentation import read_mask, write_mask
 
 #: the 8-bit range a float heatmap is written in (what an image viewer shows)
 _MAP_IMAGE_RANGE = [0, 255]
@@ -26,11 +25,15 @@ _MAP_IMAGE_RANGE = [0, 255]
 
 def _read_mask(path: str) -> np.ndarray:
     """The mask image at ``path`` as an array (FiftyOne's private name)."""
+    from .segmentation import read_mask  # segmentation imports labels, which import this
+
     return read_mask(os.path.expanduser(path))
 
 
 def _write_mask(mask: np.ndarray, path: str) -> None:
     """Write ``mask`` as a PNG at ``path`` (FiftyOne's private name)."""
+    from .segmentation import write_mask
+
     write_mask(mask, os.path.expanduser(path))
 
 
@@ -103,3 +106,65 @@ def _map_image(label: Any, array: np.ndarray) -> np.ndarray:
     lo, hi = label.__dict__.get("range") or (0.0, 1.0)
     scaled = (np.asarray(array, dtype=float) - lo) / ((hi - lo) or 1.0)
     return np.clip(np.round(scaled * _MAP_IMAGE_RANGE[1]), *_MAP_IMAGE_RANGE).astype(np.uint8)
+
+
+class MaskMethods:
+    """``has_mask``, ``get_mask``, ``import_mask``, ``export_mask`` of the labels with a
+    ``mask`` array or a ``mask_path`` image ."""
+
+    @property
+    def has_mask(self) -> bool:
+        """Whether the label has a mask, in the database or on disk."""
+        d = self.__dict__
+        return d.get("mask") is not None or d.get("mask_path") is not None
+
+    def get_mask(self) -> np.ndarray | None:
+        """The mask: ``mask``, else the image at ``mask_path`` read, else None."""
+        return get_array(self, "mask", "mask_path")
+
+    def import_mask(self, update: bool = False) -> None:
+        """Read the image at ``mask_path`` into ``mask`` (``update``: and clear the path)."""
+        import_array(self, "mask", "mask_path", update)
+
+    def export_mask(self, outpath: str, update: bool = False,
+                    overwrite_path: bool = False) -> None:  # fmt: skip
+        """Write the mask to the image ``outpath`` (or copy the one at ``mask_path``).
+
+        Args:
+            outpath: the PNG to write.
+            update: then point ``mask_path`` at ``outpath`` and clear ``mask``.
+            overwrite_path: write the in-database ``mask`` even when the label
+                has a ``mask_path`` (to replace that image: pass it as ``outpath``).
+
+        Raises:
+            FieldValueError: no mask at all, or ``overwrite_path`` without a ``mask``.
+
+        Example:
+            >>> det.export_mask("/masks/det1.png", update=True)
+        """
+        export_array(self, "mask", "mask_path", outpath, update, overwrite_path)
+
+
+class MapMethods:
+    """``has_map``, ``get_map``, ``import_map``, ``export_map`` of
+    :class:`~dataset_core.labels.Heatmap`: a ``map`` array or a ``map_path`` image."""
+
+    @property
+    def has_map(self) -> bool:
+        """Whether the label has a map, in the database or on disk."""
+        return self.map is not None or self.map_path is not None
+
+    def get_map(self) -> np.ndarray | None:
+        """The map: ``map``, else the image at ``map_path`` read, else None."""
+        return get_array(self, "map", "map_path")
+
+    def import_map(self, update: bool = False) -> None:
+        """Read the image at ``map_path`` into ``map`` (``update``: and clear the path)."""
+        import_array(self, "map", "map_path", update)
+
+    def export_map(self, outpath: str, update: bool = False,
+                   overwrite_path: bool = False) -> None:  # fmt: skip
+        """Write the map to the image ``outpath`` (or copy the one at ``map_path``), as
+        :meth:`MaskMethods.export_mask` does; float maps are scaled from ``range``
+        (default ``[0, 1]``) to 0-255, and ``update`` sets ``range`` to ``[0, 255]``."""
+        export_array(self, "map", "map_path", outpath, update, overwrite_path)

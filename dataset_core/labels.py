@@ -45,6 +45,14 @@ from .fields import (
     ObjectIdField,
     StringField,
 )
+from .label_conversion import (
+    DetectionConversions,
+    DetectionsConversions,
+    PolylineConversions,
+    PolylinesConversions,
+    SegmentationConversions,
+)
+from .label_masks import MapMethods, MaskMethods
 
 #: the first bytes of every ``.npy`` file: how a stored array is recognised
 _NPY_MAGIC = b"\x93NUMPY"
@@ -541,50 +549,7 @@ class Classifications(Label):
     _list_field = "classifications"
 
 
-class _MaskMethods:
-    """``has_mask``, ``get_mask``, ``import_mask``, ``export_mask`` of the labels with a
-    ``mask`` array or a ``mask_path`` image (see :mod:`dataset_core.label_masks`)."""
-
-    @property
-    def has_mask(self) -> bool:
-        """Whether the label has a mask, in the database or on disk."""
-        d = self.__dict__
-        return d.get("mask") is not None or d.get("mask_path") is not None
-
-    def get_mask(self) -> np.ndarray | None:
-        """The mask: ``mask``, else the image at ``mask_path`` read, else None."""
-        from .label_masks import get_array
-
-        return get_array(self, "mask", "mask_path")
-
-    def import_mask(self, update: bool = False) -> None:
-        """Read the image at ``mask_path`` into ``mask`` (``update``: and clear the path)."""
-        from .label_masks import import_array
-
-        import_array(self, "mask", "mask_path", update)
-
-    def export_mask(self, outpath: str, update: bool = False,
-                    overwrite_path: bool = False) -> None:  # fmt: skip
-        """Write the mask to the image ``outpath`` (or copy the one at ``mask_path``).
-
-        Args:
-            outpath: the PNG to write.
-            update: then point ``mask_path`` at ``outpath`` and clear ``mask``.
-            overwrite_path: write the in-database ``mask`` even when the label
-                has a ``mask_path`` (to replace that image: pass it as ``outpath``).
-
-        Raises:
-            FieldValueError: no mask at all, or ``overwrite_path`` without a ``mask``.
-
-        Example:
-            >>> det.export_mask("/masks/det1.png", update=True)
-        """
-        from .label_masks import export_array
-
-        export_array(self, "mask", "mask_path", outpath, update, overwrite_path)
-
-
-class Detection(_MaskMethods, Label):
+class Detection(MaskMethods, DetectionConversions, Label):
     """An object in an image: a label and a box ``[x, y, w, h]`` relative to 0-1.
 
     ``mask`` is an optional instance mask (a 2-D array over the box), or
@@ -599,7 +564,7 @@ class Detection(_MaskMethods, Label):
     index = IntField()
 
 
-class Detections(Label):
+class Detections(DetectionsConversions, Label):
     """The objects of one image: ``Detections(detections=[Detection(...), ...])``."""
 
     detections = ListField(field=EmbeddedDocumentField("Detection"))
@@ -607,7 +572,7 @@ class Detections(Label):
     _list_field = "detections"
 
 
-class Polyline(Label):
+class Polyline(PolylineConversions, Label):
     """Shapes drawn on an image: ``points`` is a list of shapes, each a list of
     ``[x, y]`` points relative to 0-1; ``closed`` joins the last point to the
     first, ``filled`` fills the shape."""
@@ -621,7 +586,7 @@ class Polyline(Label):
     _defaults = {"points": [], "closed": False, "filled": False}
 
 
-class Polylines(Label):
+class Polylines(PolylinesConversions, Label):
     """The polylines of one image."""
 
     polylines = ListField(field=EmbeddedDocumentField("Polyline"))
@@ -648,7 +613,7 @@ class Keypoints(Label):
     _list_field = "keypoints"
 
 
-class Segmentation(_MaskMethods, Label):
+class Segmentation(MaskMethods, SegmentationConversions, Label):
     """A semantic segmentation of an image: ``mask`` (a 2-D array of class ids) or
     ``mask_path``, the path of a mask image on disk."""
 
@@ -660,39 +625,13 @@ def _range(where: str, value: Any) -> list[Any]:
     return _numbers(where, value, 2)
 
 
-class Heatmap(Label):
+class Heatmap(MapMethods, Label):
     """A per-pixel intensity map of an image: ``map`` (a 2-D array) or ``map_path``;
     ``range`` is ``[min, max]`` of the values (default: those of the array)."""
 
     map = ArrayField()
     map_path = StringField()
     range = _checked(Field(), _range)
-
-    @property
-    def has_map(self) -> bool:
-        """Whether the label has a map, in the database or on disk."""
-        return self.map is not None or self.map_path is not None
-
-    def get_map(self) -> np.ndarray | None:
-        """The map: ``map``, else the image at ``map_path`` read, else None."""
-        from .label_masks import get_array
-
-        return get_array(self, "map", "map_path")
-
-    def import_map(self, update: bool = False) -> None:
-        """Read the image at ``map_path`` into ``map`` (``update``: and clear the path)."""
-        from .label_masks import import_array
-
-        import_array(self, "map", "map_path", update)
-
-    def export_map(self, outpath: str, update: bool = False,
-                   overwrite_path: bool = False) -> None:  # fmt: skip
-        """Write the map to the image ``outpath`` (or copy the one at ``map_path``), as
-        :meth:`Detection.export_mask` does; float maps are scaled from ``range``
-        (default ``[0, 1]``) to 0-255, and ``update`` sets ``range`` to ``[0, 255]``."""
-        from .label_masks import export_array
-
-        export_array(self, "map", "map_path", outpath, update, overwrite_path)
 
 
 def _support(where: str, value: Any) -> list[int]:

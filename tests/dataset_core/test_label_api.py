@@ -13,7 +13,6 @@ from bson import Binary, ObjectId
 
 import dataset_core as dc
 
-
 # -- TemporalDetection, GeoLocations ---------------------------------------------------
 
 
