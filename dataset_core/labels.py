@@ -18,6 +18,11 @@ named by :attr:`Label._list_field`; label operations (``filter_labels``,
 ``tag_labels``...) work on the labels inside. ``label_from_dict`` turns a
 stored document back into its class; unknown ``_cls`` values stay plain dicts
 so nothing is lost.
+
+Two mixins give the label types their heavier methods without weighing on this
+module: :mod:`~dataset_core.label_masks` (``get_mask``, ``export_mask``,
+``export_map``...) and :mod:`~dataset_core.label_conversion`
+(``Polylines.to_detections``, ``Segmentation.to_polylines``...).
 """
 
 from __future__ import annotations
