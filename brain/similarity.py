@@ -20,6 +20,7 @@ from dataset_core import runs
 from dataset_core.collection import SampleCollection
 from dataset_core.errors import SampleNotFoundError
 
+from . import object_similarity
 from ._algos import neardup
 from ._algos.knn import KnnGraph, knn_graph, search
 from .errors import BrainError
@@ -62,6 +63,9 @@ class SimilarityIndex:
         self.thresh: float | None = None
         self.pairs: neardup.DuplicatePairs | None = None
         self._graph = graph
+        #: for object similarity, label id -> id of the sample holding it (every row
+        #: of the run)
+        self._label_samples: dict[str, str] = {}
         #: every row of the run (id -> vector row), for queries by the id of a
         #: sample outside the view the index answers for
         self._run = (self.sample_ids, embeddings, thumbs)
@@ -144,9 +148,31 @@ class SimilarityIndex:
         """A view of the ``k`` samples nearest to ``query``, nearest first
         (``reverse``: the farthest, farthest first)."""
         ids, dists = self.query(query, k, reverse)
+        field = self.patches_field
+        if field is not None and not object_similarity.is_patches_of(self._samples, field):
+            # rows are labels: keep the nearest labels, their samples in that order
+            if dist_field:
+                list_field = object_similarity.label_list_field(self._samples, field)
+                self._samples.dataset.set_label_values(
+                    f"{field}.{list_field}.{dist_field}", dict(zip(ids, dists, strict=True)),
+                    dynamic=True)  # fmt: skip
+            return object_similarity.sort_samples_by_labels(self._samples, field, ids,
+                                                            self._label_samples)  # fmt: skip
         if dist_field:
             self._samples.dataset.set_values(dist_field, dict(zip(ids, dists, strict=True)))
         return self._samples.select(ids, ordered=True)
+
+    @property
+    def patches_field(self) -> str | None:
+        """The label field whose labels are the rows (object similarity), or None."""
+        return self.config.get("patches_field")
+
+    def _present_ids(self, samples: SampleCollection) -> set[str]:
+        """The row ids ``samples`` shows now: its sample ids, or its labels' ids."""
+        field = self.patches_field
+        if field is None or object_similarity.is_patches_of(samples, field):
+            return set(samples.values("id"))
+        return object_similarity.present_label_ids(samples, field)
 
     # -- duplicates -------------------------------------------------------------
 
@@ -245,6 +271,8 @@ class SimilarityIndex:
         arrays = {"ids": np.array(self.sample_ids), "embeddings": self.embeddings}
         if self.thumbs is not None:
             arrays["thumbs"] = self.thumbs
+        if self._label_samples:
+            arrays["label_sample_ids"] = np.array([self._label_samples[i] for i in self._run[0]])
         if self._graph is not None:
             arrays["knn_indices"] = self._graph.indices.astype(np.int32)
             arrays["knn_distances"] = self._graph.distances
@@ -258,7 +286,7 @@ class SimilarityIndex:
         outside ``samples``; ids of other samples of the run still work as
         queries.
         """
-        present = set(samples.values("id"))
+        present = self._present_ids(samples)
         keep = np.array([i in present for i in self._run[0]], dtype=bool)
         return self._subset(samples, keep)
 
@@ -270,6 +298,7 @@ class SimilarityIndex:
                            if k], run_emb[keep], None if run_thumbs is None else run_thumbs[keep],
                            self.config, graph)  # fmt: skip
         index._run = self._run
+        index._label_samples = self._label_samples
         return index
 
     @classmethod
@@ -281,9 +310,13 @@ class SimilarityIndex:
             raise BrainError(f"Brain run {brain_key!r} is a {info.method} run, not similarity")
         arrays = runs.load_run_arrays(samples, brain_key)
         ids = [str(i) for i in arrays["ids"]]
-        present = set(samples.values("id"))
+        field = info.config.get("patches_field")
+        if field is None or object_similarity.is_patches_of(samples, field):
+            present = set(samples.values("id"))
+        else:
+            present = object_similarity.present_label_ids(samples, field)
         keep = np.array([i in present for i in ids], dtype=bool)
-        if not keep.all():
+        if not keep.all() and field is None:
             live = present if samples.dataset is samples else set(samples.dataset.values("id"))
             deleted = sum(i not in live for i in ids)
             if deleted:
@@ -295,6 +328,9 @@ class SimilarityIndex:
             graph = KnnGraph(arrays["knn_distances"], arrays["knn_indices"].astype(np.int64),
                              "cosine", "saved")  # fmt: skip
         whole = cls(samples, brain_key, ids, arrays["embeddings"], thumbs, info.config, graph)
+        if "label_sample_ids" in arrays:
+            owners = [str(i) for i in arrays["label_sample_ids"]]
+            whole._label_samples = dict(zip(ids, owners, strict=True))
         return whole if keep.all() else whole._subset(samples, keep)
 
 
@@ -303,8 +339,10 @@ def compute_similarity(
     embeddings: Any = None, batch_size: int | None = None, num_workers: int | None = None,
     device: str | None = None, progress: bool = True, image_size: int | None = None,
     precision: str | None = None, hash_field: str | None = "file_hash",
+    patches_field: str | None = None,
 ) -> SimilarityIndex:  # fmt: skip
-    """Embed every image and save a searchable index as brain run ``brain_key``.
+    """Embed every image (or every object) and save a searchable index as brain run
+    ``brain_key``.
 
     Each file is read once: the same pass decodes it for the model, keeps a
     64-px grayscale thumbnail (for pixel-level duplicate checks) and, where
@@ -326,6 +364,11 @@ def compute_similarity(
         hash_field: where to store the sha1 of each file's bytes when a sample
             has none yet (the field :func:`brain.find_exact_duplicates` reads);
             None to skip.
+        patches_field: index the labels of this label list field instead of the
+            images (object similarity, see :mod:`brain.object_similarity`):
+            ``embeddings`` then has one row per label, or is
+            ``{sample_id: (labels of the sample, D)}``; without it the crop of
+            each ``Detections`` box is embedded.
 
     Returns:
         The :class:`SimilarityIndex`, already saved.
@@ -334,6 +377,10 @@ def compute_similarity(
         >>> index = compute_similarity(dataset, brain_key="sim")
         >>> index.find_duplicates()
     """
+    if patches_field is not None:
+        return _compute_object_similarity(samples, patches_field, brain_key, metric, model,
+                                          embeddings, batch_size, device, progress,
+                                          image_size, precision)  # fmt: skip
     project = {"filepath": 1, **({hash_field: 1} if hash_field else {})}
     docs = samples.aggregate([{"$project": project}])  # one pass for all three
     oids = [d["_id"] for d in docs]
@@ -379,6 +426,45 @@ def compute_similarity(
     return index
 
 
+def _compute_object_similarity(
+    samples: SampleCollection, field: str, brain_key: str, metric: str, model: Any,
+    embeddings: Any, batch_size: int | None, device: str | None, progress: bool,
+    image_size: int | None, precision: str | None,
+) -> SimilarityIndex:  # fmt: skip
+    """compute_similarity(patches_field=field): one row per label of ``field``."""
+    label_ids, owners = object_similarity.label_rows(samples, field)
+    config: dict[str, Any] = {"metric": metric, "patches_field": field}
+    if embeddings is None:
+        from .embeddings import embed_crops
+
+        paths, boxes = object_similarity.crop_boxes(samples, field)
+        res = embed_crops(
+            paths, boxes, model=model, batch_size=batch_size, device=device,
+            image_size=image_size, precision=precision, progress=progress,
+        )  # fmt: skip
+        if res.failures:
+            eg = "; ".join(list(res.failures.values())[:3])
+            print(f"Skipped {len(res.failures)} objects that could not be cut out ({eg}); "
+                  "they get no embedding")  # fmt: skip
+        emb = res.embeddings
+        config.update(image_size=res.image_size, precision=res.precision)
+        if model is None:
+            from .models import DEFAULT_MODEL
+
+            model = DEFAULT_MODEL
+    else:
+        emb = object_similarity.patch_embeddings(samples, field, label_ids, owners, embeddings)
+    model_name = model if isinstance(model, str) or model is None else getattr(
+        model, "name", type(model).__name__)  # fmt: skip
+    config.update(model=model_name, dim=int(emb.shape[1]) if emb.ndim == 2 else 0)
+    index = SimilarityIndex(samples, brain_key, label_ids, emb, None, config)
+    index._label_samples = dict(zip(label_ids, owners, strict=True))
+    if len(label_ids) > 1:
+        index.knn_graph()
+    index.save()
+    return index
+
+
 def _report_failures(failures: dict[int, str], paths: list[str]) -> None:
     if failures:
         eg = "; ".join(f"{os.path.basename(paths[i])}: {r}" for i, r in list(failures.items())[:3])
@@ -409,6 +495,8 @@ def find_similarity_run(
     wanted = None
     for key in samples.list_brain_runs(method=METHOD):
         cfg = samples.get_brain_info(key).config
+        if cfg.get("patches_field") is not None:
+            continue  # its rows are objects, not these images
         if (cfg.get("model"), cfg.get("image_size"), cfg.get("metric")) != (
             name,
             image_size,

@@ -55,7 +55,7 @@ from .errors import (
     SchemaError,
     ViewError,
 )
-from .expressions import F, ViewExpression, ViewField
+from .expressions import VALUE, F, ViewExpression, ViewField
 from .fields import (
     ArrayField,
     BooleanField,
@@ -93,14 +93,18 @@ from .labels import (
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
 from .sample import Sample
+from .sample_view import SampleView
 from .stages import (
     Exclude,
     ExcludeFields,
     ExcludeLabels,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
+    LimitLabels,
+    MapLabels,
     Match,
     MatchLabels,
     MatchTags,
@@ -197,6 +201,7 @@ __all__ = [
     "Field",
     "FieldNotFoundError",
     "FieldValueError",
+    "FilterField",
     "FilterLabels",
     "FloatField",
     "GroupBy",
@@ -210,6 +215,8 @@ __all__ = [
     "LabelValidationError",
     "ListSchema",
     "Limit",
+    "LimitLabels",
+    "MapLabels",
     "ListField",
     "Match",
     "MatchLabels",
@@ -227,6 +234,7 @@ __all__ = [
     "Sample",
     "SampleIndexError",
     "SampleNotFoundError",
+    "SampleView",
     "SavedViewNotFoundError",
     "Schema",
     "SchemaError",
@@ -248,6 +256,7 @@ __all__ = [
     "VectorField",
     "ViewError",
     "ViewExpression",
+    "VALUE",
     "ViewField",
     "ViewStage",
     "compute_filehash",

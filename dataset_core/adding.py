@@ -24,7 +24,7 @@ from .db import translate_errors
 from .errors import DatasetCoreError, DuplicateSampleError, FieldValueError, SchemaError
 from .fields import Field
 from .progress import progress_bar
-from .sample import Sample, utcnow
+from .sample import Sample, _tag_list, utcnow
 from .sample import _set_dataset as set_dataset
 from .sample import _set_dirty as set_dirty
 from .sample import _set_doc as set_doc
@@ -91,6 +91,9 @@ class AddSamplesMixin:
                 raise TypeError(f"add_samples takes Sample objects; got {type(s).__name__}")
             src = s.to_mongo_dict() if s._objects or s._dataset is not None else s._doc
             doc = {k: v for k, v in src.items() if k != "_id"} if "_id" in src else dict(src)
+            dirty = s._dirty
+            if dirty is not None and "tags" in dirty:  # set since construction: maybe invalid
+                doc["tags"] = _tag_list(doc["tags"])
             doc["created_at"] = doc["last_modified_at"] = now
             doc["_rand"] = rand()
             for k, v in doc.items():

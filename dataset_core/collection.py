@@ -8,6 +8,7 @@ dataset's pipeline is empty, which lets it take faster ``find`` paths.
 
 from __future__ import annotations
 
+import copy
 import os
 import weakref
 from collections.abc import Iterator
@@ -22,11 +23,13 @@ from . import aggregations as aggs
 from . import exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
-from .errors import FieldNotFoundError, FieldValueError, SampleNotFoundError, ViewError
+from .errors import FieldValueError, SampleNotFoundError, ViewError
+from .evaluation import EvaluationMixin
 from .fields import Field
 from .label_ops import LabelsMixin
 from .labels import list_field_of
 from .sample import Sample, utcnow
+from .sample_view import SampleView
 from .schema import resolve_path
 from .schema_methods import CollectionSchemaMixin
 from .singletons import PENDING_MAX
@@ -34,6 +37,7 @@ from .stages import (
     Exclude,
     ExcludeFields,
     Exists,
+    FilterField,
     FilterLabels,
     GroupBy,
     Limit,
@@ -70,7 +74,7 @@ def _documents(batches: Iterator[bytes], codec_options: Any) -> Iterator[dict[st
         yield from decode_iter(batch, codec_options)
 
 
-class SampleCollection(LabelsMixin, CollectionSchemaMixin):
+class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
     """Base of :class:`Dataset` and its views: the read API over one pipeline."""
 
     # -- what subclasses provide ---------------------------------------------
@@ -171,12 +175,16 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             from .progress import progress_bar
 
             cursor = progress_bar(cursor, total=len(self), desc="samples")
-        from_doc = Sample._from_doc
         try:
-            if pipeline:  # a view's samples are its own (projected) objects
+            if self is not dataset:  # a view's samples are SampleViews, even with no stages
+                view_doc, bind = SampleView._from_doc, SampleView._bind_view
+                partial = bool(pipeline)
                 for doc in cursor:
-                    yield from_doc(doc, dataset, True)
+                    s = view_doc(doc, dataset, partial)
+                    bind(s, self)
+                    yield s
                 return
+            from_doc = Sample._from_doc
             # the dataset's: the live object when one is held, else a new one,
             # noted (not yet filed by id: that costs a Python-level hash) so that
             # dataset[id] and bulk writes find it later; see singletons.py
@@ -243,9 +251,9 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
 
     def _make_sample(self, doc: dict[str, Any]) -> Sample:
         """A sample of a document this collection returned: a dataset's is its live
-        singleton; a view's is its own (partial) object."""
-        if self._pipeline():
-            return Sample._from_doc(doc, self._dataset, True)
+        singleton; a view's is its own :class:`SampleView`."""
+        if self is not self._dataset:
+            return SampleView._of_view(doc, self, bool(self._pipeline()))  # type: ignore[arg-type]
         return self._dataset._sample_of(doc)
 
     @translate_errors
@@ -266,6 +274,7 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         Raises:
             ValueError: a list whose length differs from the collection's.
             SchemaError: values that conflict with the field's type.
+            FieldValueError: a new field with ``expand_schema=False``.
         """
         dataset = self._dataset
         if isinstance(values, dict):
@@ -297,7 +306,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             self._merge_label_values(field, pairs)  # hidden labels stay
         else:
             if not expand_schema and dataset.get_field(top) is None:
-                raise FieldNotFoundError(
+                # the same error as add_samples/merge_samples give for a new field
+                raise FieldValueError(
                     f"Field {top!r} is not in the schema of dataset {dataset.name!r} and "
                     "expand_schema=False; declare it with add_sample_field"
                 )
@@ -409,6 +419,8 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
             new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
             new._doc.classes = list(src._doc.classes)
             new._doc.info = dict(src._doc.info)
+            for key in ("default_classes", "mask_targets", "default_mask_targets"):
+                setattr(new._doc, key, copy.deepcopy(getattr(src._doc, key)))
         return new
 
     # -- aggregations (dataset_core/aggregations/) ---------------------------------
@@ -644,6 +656,11 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         """Samples whose ``field`` labels are filtered by ``filter``; see :class:`FilterLabels`."""
         return self._add_stage(FilterLabels(field, filter, only_matches, trajectories))
 
+    def filter_field(self, field: str, filter: ViewExpression,
+                     only_matches: bool = True) -> DatasetView:  # fmt: skip
+        """Samples with ``field`` shown only where ``filter`` holds; see :class:`FilterField`."""
+        return self._add_stage(FilterField(field, filter, only_matches))
+
     def group_by(self, field: str, order_by: str | None = None) -> DatasetView:
         """Samples ordered so equal ``field`` values are contiguous; see :class:`GroupBy`."""
         return self._add_stage(GroupBy(field, order_by=order_by))
@@ -667,6 +684,19 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin):
         if isinstance(key, slice):
             return self._slice(key)
         raise TypeError(f"{type(self).__name__} indices are slices; got {key!r}")
+
+    @translate_errors
+    def count_sample_tags(self) -> dict[str, int]:
+        """Tag -> number of this collection's samples carrying it.
+
+        Example:
+            >>> dataset.match_tags("train").count_sample_tags()
+            {'hard': 3, 'train': 40}
+        """
+        docs = self._aggregate(
+            [{"$unwind": "$tags"}, {"$group": {"_id": "$tags", "n": {"$sum": 1}}}]
+        )
+        return {d["_id"]: d["n"] for d in sorted(docs, key=lambda d: d["_id"])}
 
     @translate_errors
     def tag_samples(self, tags: str | list[str]) -> None:

@@ -22,6 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from . import adding, recovery, runs
 from .adding import AddSamplesMixin
+from .class_targets import ClassTargetsMixin
 from .collection import SampleCollection
 from .config import config
 from .db import get_db, translate_errors
@@ -88,7 +89,7 @@ def _default_name() -> str:
 
 
 class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
-              DatasetSchemaMixin, SampleCollection):  # fmt: skip
+              DatasetSchemaMixin, ClassTargetsMixin, SampleCollection):  # fmt: skip
     """A named collection of image samples stored in MongoDB.
 
     Args:
@@ -233,8 +234,21 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
 
     @property
     def info(self) -> dict[str, Any]:
-        """A free-form dict stored with the dataset; call :meth:`save` after editing."""
+        """A free-form dict stored with the dataset; edit it or assign a new dict,
+        then call :meth:`save`.
+
+        Raises:
+            DatasetCoreError: (on assignment) a value that is not a dict.
+        """
         return self._doc.info
+
+    @info.setter
+    def info(self, value: dict[str, Any]) -> None:
+        if not isinstance(value, dict):
+            raise DatasetCoreError(
+                f"A dataset's info is a dict; got {type(value).__name__} {value!r:.60}"
+            )
+        self._doc.info = dict(value)
 
     @property
     def classes(self) -> list[str]:
@@ -257,14 +271,20 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
 
     @translate_errors
     def save(self) -> None:
-        """Store changes to dataset-level attributes (``info``, ``classes``).
+        """Store changes to dataset-level attributes (``info``, ``classes``,
+        ``default_classes``, ``mask_targets``, ``default_mask_targets``).
 
-        Only those two entries are written (``$set``), never the whole document, so
+        Only those entries are written (``$set``), never the whole document, so
         fields, runs and views another process added meanwhile are kept.
+
+        Raises:
+            FieldValueError: a class list or mask targets edited into a bad shape
+                (nothing is written).
         """
         self._sample_coll()
+        targets = self._class_targets_update()
         self._update_doc({"$set": {"info": dict(self._doc.info),
-                                   "classes": list(self._doc.classes)}})  # fmt: skip
+                                   "classes": list(self._doc.classes), **targets}})  # fmt: skip
 
     @translate_errors
     def reload(self) -> None:

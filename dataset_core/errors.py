@@ -26,8 +26,9 @@ class DatabaseError(DatasetCoreError, ConnectionError):
     http_status = 503
 
 
-class DatasetNotFoundError(DatasetCoreError, KeyError):
-    """A dataset name that does not exist."""
+class DatasetNotFoundError(DatasetCoreError, KeyError, ValueError):
+    """A dataset name that does not exist, or a dataset used after it was deleted
+    (also a ValueError, which FiftyOne raises for both)."""
 
     http_status = 404
 
@@ -50,8 +51,13 @@ class SampleNotFoundError(DatasetCoreError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class FieldNotFoundError(DatasetCoreError, KeyError, AttributeError):
-    """A field that is not in the schema (or not set on a sample)."""
+class FieldNotFoundError(DatasetCoreError, KeyError, AttributeError, ValueError):
+    """A field that is not in the schema (or not set on a sample).
+
+    A KeyError for ``sample["x"]``, an AttributeError for ``sample.x`` and a
+    ValueError for setting a field that does not exist where creating one is
+    not allowed (``sample.x = 1``, ``set_field(..., create=False)``), as FiftyOne.
+    """
 
     http_status = 400
 
@@ -59,8 +65,9 @@ class FieldNotFoundError(DatasetCoreError, KeyError, AttributeError):
         return str(self.args[0]) if self.args else ""
 
 
-class SchemaError(DatasetCoreError, TypeError):
-    """A value whose type conflicts with its field, or a bad field name."""
+class SchemaError(DatasetCoreError, TypeError, ValueError):
+    """A value whose type conflicts with its field, or a bad field name (also a
+    ValueError, which FiftyOne raises for these: deleting ``filepath``...)."""
 
     http_status = 400
 
@@ -123,3 +130,8 @@ class SavedViewNotFoundError(DatasetCoreError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class UnsupportedError(DatasetCoreError, NotImplementedError):
+    """A FiftyOne facility we deliberately do not have (usage logging, migrations);
+    the message says why and what to do instead."""

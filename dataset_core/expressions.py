@@ -278,6 +278,25 @@ class ViewExpression:
         """Smallest integer greater than or equal to the number."""
         return self._unary("$ceil")
 
+    def trunc(self, places: int = 0) -> ViewExpression:
+        """Drop the digits after ``places`` decimals (towards zero); a negative
+        ``places`` zeroes digits left of the point."""
+        return self._op("$trunc", places)
+
+    # Python's math.floor/ceil/trunc and round() call these, as in FiftyOne:
+    # math.ceil(F("x")) == 1 builds an expression instead of failing on a non-number
+    def __floor__(self) -> ViewExpression:
+        return self.floor()
+
+    def __ceil__(self) -> ViewExpression:
+        return self.ceil()
+
+    def __trunc__(self) -> ViewExpression:
+        return self.trunc()
+
+    def __round__(self, places: int | None = None) -> ViewExpression:
+        return self.round(places or 0)
+
     def sqrt(self) -> ViewExpression:
         """Square root."""
         return self._unary("$sqrt")
@@ -288,6 +307,27 @@ class ViewExpression:
         Example: ``F("area").log(10)`` gives ``{"$log": ["$area", 10]}``
         """
         return self._unary("$ln") if base is None else self._op("$log", base)
+
+    def max(self, value: Any = None) -> ViewExpression:
+        """The larger of this and ``value``; without ``value``, the largest element
+        of the list this expression is (None for an empty list).
+
+        Example: ``F("n").max(0)`` clips negative values to 0
+        """
+        return self._unary("$max") if value is None else self._op("$max", value)
+
+    def min(self, value: Any = None) -> ViewExpression:
+        """The smaller of this and ``value``; without ``value``, the smallest element
+        of the list this expression is (None for an empty list)."""
+        return self._unary("$min") if value is None else self._op("$min", value)
+
+    def sum(self) -> ViewExpression:
+        """The sum of the numbers in the list this expression is (0 when empty)."""
+        return self._unary("$sum")
+
+    def mean(self) -> ViewExpression:
+        """The mean of the numbers in the list this expression is (None when empty)."""
+        return self._unary("$avg")
 
     # -- general ------------------------------------------------------------
 
@@ -382,6 +422,14 @@ class ViewExpression:
         strs = _strings(str_or_strs, "ends_with()")
         return self._match_any(strs, "(?:{})$", case_sensitive)
 
+    def contains_str(self, str_or_strs: Strs, case_sensitive: bool = True) -> ViewExpression:
+        """True when the string contains (any of) the given substrings.
+
+        Example: ``F("filepath").contains_str("/train/")``
+        """
+        strs = _strings(str_or_strs, "contains_str()")
+        return self._match_any(strs, "(?:{})", case_sensitive)
+
     def matches_str(self, str_or_strs: Strs, case_sensitive: bool = True) -> ViewExpression:
         """True when the whole string equals (any of) the given strings.
 
@@ -442,6 +490,19 @@ class ViewExpression:
         spec = {"input": self._or_empty(), "as": ELEMENT_VAR, "in": _Element(expr)}
         return ViewExpression({"$map": spec})
 
+    def reduce(self, expr: Any, init_val: Any = 0) -> ViewExpression:
+        """Fold the list into one value: ``expr`` combines the value so far,
+        :data:`VALUE`, with each element in turn, starting from ``init_val``.
+
+        Elements are referenced as in :meth:`filter`; an empty or missing list
+        gives ``init_val``.
+
+        Example: ``F("detections").reduce(VALUE + F("confidence"), init_val=0.0)``
+        """
+        spec = {"input": self._or_empty(), "initialValue": _convert(init_val, True),
+                "in": _Element(expr)}  # fmt: skip
+        return ViewExpression({"$reduce": spec})
+
 
 class _Element(ViewExpression):
     """The body of a ``filter``/``map``: compiles fields as ``$$this.`` paths."""
@@ -487,3 +548,17 @@ class ViewField(ViewExpression):
 
 F = ViewField
 """Short alias of :class:`ViewField`: ``F("label") == "cat"``."""
+
+
+class _Accumulator(ViewExpression):
+    """The value folded so far inside :meth:`ViewExpression.reduce` (``$$value``)."""
+
+    def to_mongo(self, prefix: str | None = None) -> str:
+        return "$$value"  # MongoDB's name for it in $reduce, at any depth inside
+
+    def __repr__(self) -> str:
+        return "VALUE"
+
+
+VALUE = _Accumulator()
+"""The value accumulated so far in :meth:`ViewExpression.reduce` (FiftyOne's ``VALUE``)."""

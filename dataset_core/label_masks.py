@@ -5,8 +5,7 @@ and :class:`~dataset_core.labels.Segmentation`, and the ``*_map`` ones of
 
 A label holds its array in the database (``mask``, ``map``) or the path of an
 image on disk (``mask_path``, ``map_path``), or both. Images are PNGs of the
-array's values (see :func:`dataset_core.segmentation.write_mask`); ``_read_mask``
-and ``_write_mask`` are FiftyOne's (private) names for reading and writing them.
+array's values (see :func:`dataset_core.segmentation.write_mask`).
 """
 
 from __future__ import annotations
@@ -23,15 +22,15 @@ from .errors import FieldValueError
 _MAP_IMAGE_RANGE = [0, 255]
 
 
-def _read_mask(path: str) -> np.ndarray:
-    """The mask image at ``path`` as an array (FiftyOne's private name)."""
+def _read_image(path: str) -> np.ndarray:
+    """The mask image at ``path`` (``~`` expanded) as an array."""
     from .segmentation import read_mask  # segmentation imports labels, which import this
 
     return read_mask(os.path.expanduser(path))
 
 
-def _write_mask(mask: np.ndarray, path: str) -> None:
-    """Write ``mask`` as a PNG at ``path`` (FiftyOne's private name)."""
+def _write_image(mask: np.ndarray, path: str) -> None:
+    """Write ``mask`` as a PNG at ``path`` (``~`` expanded; folders created)."""
     from .segmentation import write_mask
 
     write_mask(mask, os.path.expanduser(path))
@@ -43,7 +42,7 @@ def get_array(label: Any, attr: str, path_attr: str) -> np.ndarray | None:
     if value is not None:
         return value
     path = label.__dict__.get(path_attr)
-    return None if path is None else _read_mask(path)
+    return None if path is None else _read_image(path)
 
 
 def import_array(label: Any, attr: str, path_attr: str, update: bool) -> None:
@@ -54,7 +53,7 @@ def import_array(label: Any, attr: str, path_attr: str, update: bool) -> None:
         if label.__dict__.get(attr) is not None:
             return  # already in the database
         raise FieldValueError(f"{what}: the label has no {path_attr} to import")
-    array = _read_mask(path)
+    array = _read_image(path)
     if attr == "mask" and type(label).__name__ == "Detection":
         array = array.astype(bool)  # an instance mask: in or out of the object
     label[attr] = array
@@ -85,7 +84,7 @@ def export_array(label: Any, attr: str, path_attr: str, outpath: str, update: bo
     if array is None and path is None:
         raise FieldValueError(f"{what}: the label has neither a {attr} nor a {path_attr}")
     if array is not None and (path is None or overwrite_path):
-        _write_mask(_map_image(label, array) if attr == "map" else array, outpath)
+        _write_image(_map_image(label, array) if attr == "map" else array, outpath)
     else:
         src = os.path.abspath(os.path.expanduser(path))
         if src != outpath:

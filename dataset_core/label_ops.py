@@ -33,6 +33,7 @@ from .stages.labels import (
     label_fields,
     label_list_path,
 )
+from .stages.rewrites import LimitLabels, MapLabels
 
 if TYPE_CHECKING:
     from .collection import SampleCollection
@@ -74,6 +75,14 @@ class LabelsMixin:
                      bool: Any = None) -> DatasetView:  # fmt: skip
         """Samples with (``bool=False``: without) a matching label; see :class:`MatchLabels`."""
         return self._add_stage(MatchLabels(labels, ids, tags, filter, fields, bool))
+
+    def limit_labels(self, field: str, limit: int) -> DatasetView:
+        """At most the first ``limit`` labels of a list label field; see :class:`LimitLabels`."""
+        return self._add_stage(LimitLabels(field, limit))
+
+    def map_labels(self, field: str, map: dict[str, str]) -> DatasetView:
+        """The labels of ``field`` renamed by ``map`` (old -> new); see :class:`MapLabels`."""
+        return self._add_stage(MapLabels(field, map))
 
     def to_patches(self, field: str) -> Any:
         """One sample per label of ``field`` (Detections, Polylines, Keypoints); edits of

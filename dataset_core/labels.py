@@ -435,7 +435,7 @@ class Label(DynamicEmbeddedDocument):
             if t is str or t is float or t is int or t is bool:
                 out[name] = value
             elif t is ObjectId:
-                out[name if name[0] == "_" else "_" + name] = value
+                out[name if name == "_id" or name[0] == "_" else "_" + name] = value
             elif t is list and not value:
                 out[name] = []
             else:
@@ -466,7 +466,7 @@ class Label(DynamicEmbeddedDocument):
             if t is str or t is float or t is int or t is bool or v is None:
                 continue
             if t is ObjectId:
-                if k[0] == "_" and k != "_id":  # an id attribute: "_custom_id" -> custom_id
+                if k != "_id" and k[0] == "_":  # an id attribute: "_custom_id" -> custom_id
                     del out[k]
                     out[k[1:]] = v
                 continue

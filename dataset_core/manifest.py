@@ -40,6 +40,7 @@ from bson.errors import InvalidDocument
 from bson.json_util import JSONMode, JSONOptions
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from . import class_targets
 from .errors import DuplicateSampleError, ExportError, MediaError, SchemaError
 from .exporters import ExportReport, UniqueNames, write_media
 from .fields import Field
@@ -133,6 +134,8 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
         "media_type": dataset.media_type,
         "classes": list(dataset.classes),
         "info": dict(dataset.info),
+        "unique_filepaths": dataset.unique_filepaths,
+        **dataset._class_targets_stored(),
         "sample_fields": {k: f.to_dict() for k, f in dataset._schema.items()},
         "num_samples": count,
         "media": mode,
@@ -192,7 +195,8 @@ def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = F
     Raises:
         MediaError: not a manifest export, or a malformed line (named by number),
             or a labels-only export with ``rel_dir`` read without one.
-        DuplicateSampleError: two samples with one filepath.
+        DuplicateSampleError: two samples with one filepath, in an export of a
+            dataset with unique_filepaths.
         SchemaError: a value that conflicts with the recorded schema.
 
     Example:
@@ -205,9 +209,18 @@ def from_manifest(dataset_dir: str, name: str | None = None, overwrite: bool = F
     root = _check_dir(dataset_dir)
     header = read_header(root)
     base = paths_base(header, root, rel_dir)
-    with staged_dataset(name, overwrite=overwrite) as dataset:  # all or nothing
+    with staged_dataset(
+        name, overwrite=overwrite, unique_filepaths=unique_filepaths(header)
+    ) as dataset:  # all or nothing
         fill_manifest(dataset, header, root, base)
     return dataset
+
+
+def unique_filepaths(header: dict[str, Any]) -> bool:
+    """Whether the imported dataset keeps one sample per filepath: as the exported
+    one did (a dataset that held a file twice imports with both); exports from
+    before the entry was written import unique."""
+    return bool(header.get("unique_filepaths", True))
 
 
 def paths_base(header: dict[str, Any], root: str, rel_dir: str | None) -> str:
@@ -232,6 +245,9 @@ def fill_manifest(dataset: Dataset, header: dict[str, Any], root: str, base: str
     dataset._merge_schema(fields)
     dataset.classes = list(header.get("classes") or [])
     dataset.info.update(header.get("info") or {})
+    for key in class_targets.STORED:  # stored forms: string keys, as in the header
+        if header.get(key):
+            setattr(dataset._doc, key, header[key])
     _insert(dataset, root, base, header.get("media_fields") or {})
 
 

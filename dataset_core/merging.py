@@ -155,6 +155,9 @@ class MergeMixin:
                 if "filepath" not in src:
                     raise FieldValueError("merge_samples: an incoming sample has no filepath")
                 doc["filepath"] = src["filepath"]
+                # a new sample has every default field, whichever fields are merged
+                doc.setdefault("tags", [])
+                doc.setdefault("metadata", None)
                 inserts.append(doc)
             for k, v in doc.items():
                 if k not in self._schema and k not in new_fields:

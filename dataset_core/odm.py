@@ -43,6 +43,12 @@ class DatasetDocument(Document):
     saved_views = ListField(DictField())
     #: brain key -> run description
     brain_runs = DictField()
+    #: eval key -> the fields and parameters of an evaluation (evaluation.py)
+    evaluations = DictField()
     app_config = DictField()
     info = DictField()
     classes = ListField(StringField())
+    #: see class_targets.py; pixel values stored as string keys
+    default_classes = ListField(StringField())
+    mask_targets = DictField()
+    default_mask_targets = DictField()

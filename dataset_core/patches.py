@@ -3,11 +3,18 @@
 ``collection.to_patches("gt")`` copies each label of ``gt`` (as the collection
 shows it) into a temporary, unlisted dataset: one document per label, whose
 ``_id`` is the label's id, with the sample's ``filepath``, ``tags``,
-``metadata``, ``sample_id`` and the field holding that one label. Stages,
+``metadata``, ``sample_id`` and the field holding that one label (the sample's
+``created_at``/``last_modified_at`` stay on the sample, as in FiftyOne's patches). Stages,
 values and aggregations then work on it as on any dataset. Edits of the
 label field made through the patches (``sample.save()``, ``set_values``,
 ``tag_labels``, ``set_label_values``) are written back to the source labels,
 by label id.
+
+``collection.to_evaluation_patches(eval_key)`` does the same for a detection
+evaluation (:mod:`dataset_core.evaluation`): one patch per true positive (a
+ground truth object with the predictions matched to it), false positive and
+false negative, holding Detections of both fields, ``type``, ``iou`` and
+``crowd``; edits of the labels of either field are written back.
 
 The temporary collection is dropped when the patches view is garbage collected;
 one a killed process left behind is dropped by the next import (it is staged,
@@ -40,6 +47,13 @@ if TYPE_CHECKING:
 
 #: label writes back to the source per bulk_write
 SYNC_BATCH = 10_000
+#: the source sample's own history, not the patch's: a patch is one of its labels,
+#: and writing a label back stamps the source sample's ``last_modified_at``
+_SAMPLE_ONLY = frozenset({"created_at", "last_modified_at"})
+#: the indexes every patches view has, which drop_index refuses
+_DEFAULT_INDEXES = frozenset({"id", "filepath", "sample_id"})
+#: stored field names -> the names users see
+_PUBLIC_NAMES = {"_id": "id", "_sample_id": "sample_id"}
 
 
 class _PatchesDataset(Dataset):
@@ -48,16 +62,33 @@ class _PatchesDataset(Dataset):
     _source: Dataset
     _field: str
     _list_field: str
+    #: kept by select_fields and refused by exclude_fields, as the default fields
+    extra_default_fields = ("sample_id", "_sample_id")
+
+    def _check_path(self, path: str) -> str:
+        if path == "_sample_id":  # the stored ObjectId behind ``sample_id``, as FiftyOne
+            return path
+        return super()._check_path(path)
+
+    @property
+    def _label_fields(self) -> tuple[str, ...]:
+        """The fields whose labels are written back to the source."""
+        return (self._field,)
+
+    @property
+    def _runs_owner(self) -> Dataset:
+        """Brain runs of the patches are the source dataset's (see runs.py)."""
+        return self._source
 
     def _save_sample(self, sample: Sample, changed: set[str]) -> None:
         super()._save_sample(sample, changed)
-        if self._field in changed:
+        if changed & set(self._label_fields):
             self._sync_back([sample._doc["_id"]])
 
     def _set_values_by_id(self, field: str, pairs: Iterable[tuple[Any, Any]]) -> None:
         pairs = list(pairs)
         super()._set_values_by_id(field, pairs)
-        if field.split(".", 1)[0] == self._field:
+        if field.split(".", 1)[0] in self._label_fields:
             self._sync_back([oid for oid, _ in pairs])
 
     def _sync_back(self, patch_ids: list[ObjectId]) -> None:
@@ -80,6 +111,34 @@ class _PatchesDataset(Dataset):
             if ops:
                 src.bulk_write(ops, ordered=False)
         self._source._reload_samples()  # the source's live samples show the edits
+
+
+class _EvalPatchesDataset(_PatchesDataset):
+    """Behind an evaluation patches view: each patch holds Detections of both fields."""
+
+    _fields: tuple[str, str]
+
+    @property
+    def _label_fields(self) -> tuple[str, ...]:
+        return self._fields
+
+    def _sync_back(self, patch_ids: list[ObjectId]) -> None:
+        """Write each label of each patch over the source label with the same id."""
+        coll, src = self._sample_coll(), self._source._sample_coll()
+        now = utcnow()
+        for i in range(0, len(patch_ids), SYNC_BATCH):
+            ops = []
+            chunk = patch_ids[i : i + SYNC_BATCH]
+            for doc in coll.find({"_id": {"$in": chunk}}, [*self._fields, "_sample_id"]):
+                for name in self._fields:
+                    for label in (doc.get(name) or {}).get("detections") or []:
+                        ops.append(UpdateOne(
+                            {"_id": doc["_sample_id"]},
+                            {"$set": {f"{name}.detections.$[p]": label, "last_modified_at": now}},
+                            array_filters=[{"p._id": label["_id"]}]))  # fmt: skip
+            if ops:
+                src.bulk_write(ops, ordered=False)
+        self._source._reload_samples()
 
 
 class PatchesView(DatasetView):
@@ -109,28 +168,79 @@ class PatchesView(DatasetView):
 
     def save(self, fields: Any = None) -> None:
         """Write the patches as the view shows them, then their labels back to the source."""
-        ids = self.values("_id")  # before: the save may change what the view matches
+        ids = self._shown_ids()
         super().save(fields)
+        self._sync(ids)
+
+    # -- indexes: of the patches themselves ---------------------------------------
+
+    def get_index_information(self) -> dict[str, dict[str, Any]]:
+        """Field name -> the index's information (``key``, ``unique``...), of the
+        indexes of the patches (``id``, ``filepath``, ``sample_id`` at least)."""
+        info = self._root._sample_coll().index_information()
+        return {_index_field(spec["key"]): spec for spec in info.values()}
+
+    def list_indexes(self) -> list[str]:
+        """The names of the indexed fields of the patches."""
+        return sorted(self.get_index_information())
+
+    @translate_errors
+    def drop_index(self, field: str) -> None:
+        """Drop the index of ``field``; those the patches need cannot be dropped.
+
+        Raises:
+            ViewError: a default index, or a field without an index.
+        """
+        info = self._root._sample_coll().index_information()
+        names = {_index_field(spec["key"]): name for name, spec in info.items()}
+        if field in _DEFAULT_INDEXES or field not in names:
+            raise ViewError(
+                f"Cannot drop the index of {field!r}: the patches' default indexes "
+                f"{sorted(_DEFAULT_INDEXES)} stay; droppable: "
+                f"{sorted(set(names) - _DEFAULT_INDEXES)}"
+            )
+        self._root._sample_coll().drop_index(names[field])
+
+    def _shown_ids(self) -> list[Any]:
+        # taken before a write: the write may change what the view matches
+        # (untagging through select_labels(tags=...) empties it)
+        return self.values("_id")
+
+    def _sync(self, ids: list[Any]) -> None:
         self._root._sync_back(ids)  # type: ignore[attr-defined]
 
-    def _sync_all(self) -> None:
-        self._root._sync_back(self.values("_id"))  # type: ignore[attr-defined]
+    def set_values(self, field: str, values: Any, *args: Any, **kwargs: Any) -> None:
+        """Set ``field`` on the patches; the labels set are written to the source too
+        (``set_values("predictions.detections.attr", ...)`` on evaluation patches)."""
+        ids = self._shown_ids()
+        super().set_values(field, values, *args, **kwargs)
+        if field.split(".", 1)[0] in self._root._label_fields:  # type: ignore[attr-defined]
+            self._sync(ids)
 
     def tag_labels(self, tags: Any, label_fields: Any = None) -> None:
         """Add ``tags`` to the patches' labels, here and in the source."""
+        ids = self._shown_ids()
         super().tag_labels(tags, label_fields)
-        self._sync_all()
+        self._sync(ids)
 
     def untag_labels(self, tags: Any, label_fields: Any = None) -> None:
         """Remove ``tags`` from the patches' labels, here and in the source."""
+        ids = self._shown_ids()
         super().untag_labels(tags, label_fields)
-        self._sync_all()
+        self._sync(ids)
 
     def set_label_values(self, field_path: str, values: dict[Any, Any], *args: Any,
                          **kwargs: Any) -> None:  # fmt: skip
         """Set a label attribute by label id, here and in the source."""
+        ids = self._shown_ids()
         super().set_label_values(field_path, values, *args, **kwargs)
-        self._sync_all()
+        self._sync(ids)
+
+
+def _index_field(key: Any) -> str:
+    """The user-facing name of an index's field(s): ``_id`` -> ``id``."""
+    names = [_PUBLIC_NAMES.get(k, k) for k, _ in key]
+    return names[0] if len(names) == 1 else ",".join(names)
 
 
 def _drop(collection_name: str) -> None:
@@ -156,26 +266,95 @@ def make_patches(collection: SampleCollection, field: str) -> PatchesView:
             f"{source._schema[field]}"
         )
     element_type = {"detections": "Detection", "polylines": "Polyline", "keypoints": "Keypoint"}
-    ds = object.__new__(_PatchesDataset)
-    ds._doc = _create_document(f"{source.name}-patches-{ObjectId()}", save=False)
-    ds._deleted, ds._staging = False, True  # never committed: unlisted, removed if left over
-    ds._schema = dict(_BASE_SCHEMA)
-    ds._live = LiveSamples()
-    ds._schema["sample_id"] = Field("string")
-    ds._schema[name] = Field("embedded", element_type[list_field])
-    ds._source, ds._field, ds._list_field = source, name, list_field
+    label = Field("embedded", element_type[list_field])
+    ds = _new_patches_dataset(_PatchesDataset, source, {name: label})
+    ds._field, ds._list_field = name, list_field
     coll = ds._sample_coll()
-    coll.drop_index("filepath_1")  # a sample with two labels gives two patches
     items = f"${name}.{list_field}"
     collection._aggregate([  # type: ignore[attr-defined]
         {"$match": {f"{name}.{list_field}.0": {"$exists": True}}},
         {"$unwind": items},
         {"$project": {"_id": f"{items}._id", "_sample_id": "$_id",
                       "sample_id": {"$toString": "$_id"}, "filepath": 1, "tags": 1,
-                      "metadata": 1, "created_at": 1, "last_modified_at": 1, "_rand": 1,
-                      name: items}},
+                      "metadata": 1, "_rand": 1, name: items}},
         {"$merge": {"into": coll.name}},
     ])  # fmt: skip
+    return PatchesView(ds, (), collection)
+
+
+def _new_patches_dataset(cls: type[_PatchesDataset], source: Dataset,
+                         fields: dict[str, Field]) -> Any:  # fmt: skip
+    """An empty temporary dataset of ``cls`` with the patch fields and ``fields``."""
+    ds = object.__new__(cls)
+    ds._doc = _create_document(f"{source.name}-patches-{ObjectId()}", save=False)
+    ds._deleted, ds._staging = False, True  # never committed: unlisted, removed if left over
+    ds._schema = {k: f for k, f in _BASE_SCHEMA.items() if k not in _SAMPLE_ONLY}
+    ds._live = LiveSamples()
+    ds._schema["sample_id"] = Field("string")
+    ds._schema.update(fields)
+    ds._source = source
+    coll = ds._sample_coll()
+    coll.drop_index("filepath_1")  # a sample with two labels gives two patches
+    coll.create_index("filepath")
+    coll.create_index("_sample_id")  # patches are looked up by their sample
     # left-over collections of a process that exits are dropped by the next import
     weakref.finalize(ds, _drop, coll.name).atexit = False
+    return ds
+
+
+@translate_errors
+def make_evaluation_patches(collection: SampleCollection, eval_key: str) -> PatchesView:
+    """The evaluation patches of ``eval_key``: one patch per true positive (a ground
+    truth object with the predictions matched to it), false positive and false
+    negative, with ``type`` (``"tp"``/``"fp"``/``"fn"``), ``iou`` and ``crowd``.
+
+    Example:
+        >>> dataset.evaluate_detections("predictions", eval_key="eval")
+        >>> dataset.to_evaluation_patches("eval").match(F("type") == "fn")
+    """
+    source = collection._dataset
+    info = collection.get_evaluation_info(eval_key)  # type: ignore[attr-defined]
+    gt, pred = info["gt_field"], info["pred_field"]
+    ds = _new_patches_dataset(_EvalPatchesDataset, source, {
+        gt: Field("embedded", "Detections"), pred: Field("embedded", "Detections"),
+        "type": Field("string"),
+        "iou": Field("float"), "crowd": Field("bool"),
+    })  # fmt: skip
+    ds._field, ds._list_field, ds._fields = gt, "detections", (gt, pred)
+    docs = collection._aggregate([{"$project": {  # type: ignore[attr-defined]
+        "filepath": 1, "tags": 1, "metadata": 1, "_rand": 1, gt: 1, pred: 1}}])  # fmt: skip
+    patches = [p for doc in docs for p in _eval_patches(doc, gt, pred, eval_key)]
+    if patches:
+        ds._sample_coll().insert_many(patches)
     return PatchesView(ds, (), collection)
+
+
+def _eval_patches(doc: dict[str, Any], gt: str, pred: str, key: str) -> list[dict[str, Any]]:
+    """The evaluation patches of one stored sample."""
+    gts = (doc.get(gt) or {}).get("detections") or []
+    preds = (doc.get(pred) or {}).get("detections") or []
+    base = {"_sample_id": doc["_id"], "sample_id": str(doc["_id"]), "filepath": doc["filepath"],
+            "tags": doc.get("tags", []), "metadata": doc.get("metadata"),
+            "_rand": doc.get("_rand")}  # fmt: skip
+    by_gt: dict[str, list[dict[str, Any]]] = {}
+    out = []
+    for p in preds:
+        if p.get(key) == "tp" and p.get(f"{key}_id"):
+            by_gt.setdefault(p[f"{key}_id"], []).append(p)
+        else:
+            out.append(_patch(base, gt, [], pred, [p], "fp", None, False))
+    for g in gts:
+        matched = by_gt.get(str(g["_id"]), [])
+        ious = [p.get(f"{key}_iou") for p in matched if p.get(f"{key}_iou") is not None]
+        kind = "tp" if matched else "fn"
+        crowd = bool(g.get("iscrowd"))
+        out.append(_patch(base, gt, [g], pred, matched, kind, max(ious) if ious else None, crowd))
+    return out
+
+
+def _patch(base: dict[str, Any], gt: str, gts: list[Any], pred: str, preds: list[Any],
+           kind: str, iou: float | None, crowd: bool) -> dict[str, Any]:  # fmt: skip
+    return {**base, "_id": ObjectId(),
+            gt: {"_cls": "Detections", "detections": gts},
+            pred: {"_cls": "Detections", "detections": preds},
+            "type": kind, "iou": iou, "crowd": crowd}  # fmt: skip

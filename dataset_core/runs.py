@@ -34,6 +34,7 @@ from .sample import utcnow
 
 if TYPE_CHECKING:
     from .collection import SampleCollection
+    from .dataset import Dataset
 
 #: the GridFS bucket where runs store their arrays, tagged with the dataset's id
 GRIDFS_BUCKET = "brain_results"
@@ -101,6 +102,14 @@ def _bucket() -> gridfs.GridFS:
     return gridfs.GridFS(get_db(), collection=GRIDFS_BUCKET)
 
 
+def _owner(samples: SampleCollection) -> Dataset:
+    """The dataset holding the runs of ``samples``: its own, or for a patches view
+    the dataset the patches come from (a run on patches belongs to that dataset,
+    and its runs answer for the patches, as in FiftyOne)."""
+    dataset = samples._dataset
+    return getattr(dataset, "_runs_owner", dataset)
+
+
 def _view_stages(samples: SampleCollection) -> list[dict[str, Any]]:
     stages = getattr(samples, "_stages", None) or ()
     return [s.to_dict() for s in stages]
@@ -124,7 +133,7 @@ def save_run(
     returns for it; without one it returns the arrays.
     """
     _check_key(key)
-    dataset = samples._dataset
+    dataset = _owner(samples)
     results_id = None
     if arrays:
         buf = io.BytesIO()
@@ -173,7 +182,7 @@ def list_brain_runs(samples: SampleCollection, type: Any = None,  # noqa: A002
         method: the run's kind, or the method of its config (``"umap"``, ``"pca"``).
         **kwargs: config values the runs must have, e.g. ``metric="cosine"``.
     """
-    runs = samples._dataset._doc.brain_runs
+    runs = _owner(samples)._doc.brain_runs
     kind = None if type is None else _run_type(type)
     keys = []
     for key, run in runs.items():
@@ -194,7 +203,7 @@ def get_brain_info(samples: SampleCollection, key: str) -> BrainRunInfo:
     Raises:
         BrainRunNotFoundError: no such run; the message lists the runs there are.
     """
-    dataset = samples._dataset
+    dataset = _owner(samples)
     run = dataset._doc.brain_runs.get(key)
     if run is None:
         raise BrainRunNotFoundError(
@@ -228,7 +237,7 @@ def load_run_arrays(samples: SampleCollection, key: str) -> dict[str, np.ndarray
 def delete_brain_run(samples: SampleCollection, key: str) -> None:
     """Delete run ``key`` and its stored results. Fields it wrote on samples stay."""
     info = get_brain_info(samples, key)
-    dataset = samples._dataset
+    dataset = _owner(samples)
     dataset._update_doc({"$unset": {f"brain_runs.{key}": ""}})
     dataset._doc.brain_runs.pop(key, None)
     if info.results_id:
@@ -243,7 +252,7 @@ def delete_brain_runs(samples: SampleCollection) -> None:
 
 def has_brain_run(samples: SampleCollection, key: str) -> bool:
     """Whether the dataset has a run ``key``."""
-    return key in samples._dataset._doc.brain_runs
+    return key in _owner(samples)._doc.brain_runs
 
 
 def load_brain_results(samples: SampleCollection, key: str, cache: bool = True,
@@ -283,7 +292,7 @@ def rename_brain_run(samples: SampleCollection, key: str, new_key: str) -> None:
     """
     _check_key(new_key)
     get_brain_info(samples, key)
-    dataset = samples._dataset
+    dataset = _owner(samples)
     runs = dataset._doc.brain_runs
     if new_key in runs:
         raise DatasetCoreError(

@@ -28,11 +28,17 @@ if TYPE_CHECKING:
 _MUTABLE = (list, dict)
 #: stands for "this field was not in the document the view returned"
 _ABSENT = object()
+#: stands for "no default given" in :meth:`Sample.get_field`
+_REQUIRED = object()
+#: fields every sample has: they can be set, never removed
+_DEFAULT_NAMES = frozenset({"filepath", "tags", "metadata"})
 
 
 def utcnow() -> datetime:
-    """Naive UTC now, as MongoDB stores datetimes."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    """Naive UTC now to the millisecond, as MongoDB stores datetimes: a sample in
+    memory then shows the same ``created_at`` as its stored copy."""
+    now = datetime.now(timezone.utc)
+    return now.replace(tzinfo=None, microsecond=now.microsecond // 1000 * 1000)
 
 
 def _abspath(filepath: Any) -> str:
@@ -56,6 +62,18 @@ def _tag_list(tags: Any) -> list[str]:
     if bad:
         raise FieldValueError(f"A sample's tags are strings; got {bad[0]!r:.60} in {tags!r:.80}")
     return list(tags)
+
+
+def _tags_or_raw(tags: Any) -> tuple[Any, bool]:
+    """``(tags as a list, True)``, or ``(tags as given, False)`` when they are invalid.
+
+    A sample outside a dataset holds bad tags as given, as FiftyOne's do; adding
+    it to a dataset raises the clear error of :func:`_tag_list`.
+    """
+    try:
+        return _tag_list(tags), True
+    except FieldValueError:
+        return tags, False
 
 
 #: fields a copied sample does not take: the dataset sets them when it is added
@@ -114,9 +132,13 @@ class Sample:
         **fields: Any,
     ):
         # the slots are set through their descriptors: __setattr__ is a Python call
-        _set_doc(self, {"filepath": _abspath(filepath), "tags": _tag_list(tags), "metadata": None})
+        try:
+            tag_list, dirty = _tag_list(tags), None
+        except FieldValueError:  # held as given; "tags" dirty: add_samples raises for them
+            tag_list, dirty = tags, {"tags"}
+        _set_doc(self, {"filepath": _abspath(filepath), "tags": tag_list, "metadata": None})
         _set_dataset(self, None)
-        _set_dirty(self, None)
+        _set_dirty(self, dirty)
         _set_objects(self, None)
         _set_partial(self, False)
         _set_orig(self, None)
@@ -184,7 +206,13 @@ class Sample:
 
     @tags.setter
     def tags(self, value: list[str]) -> None:
-        self["tags"] = _tag_list(value)
+        self["tags"] = value
+
+    @property
+    def ingest_time(self) -> datetime | None:
+        """When the sample was added to its dataset (UTC), or None before
+        (FiftyOne's older name of ``created_at``)."""
+        return self._doc.get("created_at")
 
     @property
     def metadata(self) -> Any:
@@ -197,12 +225,13 @@ class Sample:
 
     # -- field access ---------------------------------------------------------
 
-    def field_names(self) -> list[str]:
+    @property
+    def field_names(self) -> tuple[str, ...]:
         """The names of the fields this sample has (or its dataset's schema has)."""
         names = ["id"] + [k for k in self._doc if not k.startswith("_")]
         if self._dataset is not None:
             names += [n for n in self._dataset._schema if n not in names]
-        return names
+        return tuple(names)
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is set on the sample or declared by its dataset."""
@@ -212,9 +241,41 @@ class Sample:
             or (self._dataset is not None and name in self._dataset._schema)
         )
 
-    def get_field(self, name: str, default: Any = None) -> Any:
-        """The value of ``name``, or ``default`` when it is unset."""
-        return self[name] if self.has_field(name) else default
+    def get_field(self, name: str, default: Any = _REQUIRED) -> Any:
+        """The value of ``name``; ``default`` when the sample has no such field.
+
+        A field its dataset declares but this sample lacks is None.
+
+        Raises:
+            FieldNotFoundError: (also an AttributeError and KeyError) no such field
+                and no ``default`` given.
+        """
+        if default is not _REQUIRED and not self.has_field(name):
+            return default
+        return self[name]
+
+    def set_field(self, name: str, value: Any, create: bool = True,
+                  validate: bool = True, dynamic: bool = False) -> None:  # fmt: skip
+        """Set ``name`` to ``value``, as ``sample[name] = value``.
+
+        Args:
+            name: the field.
+            value: its new value.
+            create: allow a field the sample (and its dataset) does not have yet;
+                on a sample in a dataset it is declared at once.
+            validate: accepted for FiftyOne's signature; values are always checked.
+            dynamic: accepted for FiftyOne's signature.
+
+        Raises:
+            FieldNotFoundError: (also a ValueError) a new field and ``create=False``.
+            FieldValueError: a value of the wrong type for its declared field.
+        """
+        if not create and not self.has_field(name):
+            raise FieldNotFoundError(
+                f"Sample has no field {name!r} and create=False; fields: "
+                f"{list(self.field_names)}. Pass create=True to add it"
+            )
+        self[name] = value
 
     def __getitem__(self, name: str) -> Any:
         if name == "id":
@@ -228,7 +289,7 @@ class Sample:
             if self._dataset is not None and name in self._dataset._schema:
                 return None
             raise FieldNotFoundError(
-                f"Sample has no field {name!r}; fields: {self.field_names()}"
+                f"Sample has no field {name!r}; fields: {list(self.field_names)}"
             ) from None
         if type(value) is datetime and self._dataset is not None:
             if type(self._dataset._schema.get(name)) is DateField:
@@ -247,22 +308,22 @@ class Sample:
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        try:
-            return self[name]
-        except FieldNotFoundError as e:
-            raise AttributeError(str(e)) from None
+        return self[name]  # FieldNotFoundError is an AttributeError: hasattr() works
 
     def __setitem__(self, name: str, value: Any) -> None:
         if name in ("id", "_id"):
             raise SchemaError(f"Invalid field name {name!r}: a sample's id cannot be changed")
         validate_field_name(name)
+        dataset = self._dataset
         if name == "filepath":
             value = _abspath(value)
         elif name == "tags":
-            value = _tag_list(value)
+            value = _tag_list(value) if dataset is not None else _tags_or_raw(value)[0]
         stored = to_mongo(value)
-        if self._dataset is not None:
-            self._dataset._check_value(name, stored)
+        if dataset is not None:
+            found = dataset._check_value(name, stored)
+            if found is not None and name not in dataset._schema:
+                dataset._merge_schema({name: found})  # declared at once, as FiftyOne does
         self._remember(name)
         self._doc[name] = stored
         if isinstance(stored, _MUTABLE):
@@ -280,15 +341,41 @@ class Sample:
     def __setattr__(self, name: str, value: Any) -> None:
         if name in Sample.__slots__ or name in ("tags", "metadata"):
             object.__setattr__(self, name, value)
-        else:
+        elif self.has_field(name):
             self[name] = value
+        else:  # a typo must not create a field: new fields are made explicitly
+            raise FieldNotFoundError(
+                f"Sample has no field {name!r}; create it with sample[{name!r}] = value "
+                f"or sample.set_field({name!r}, value)"
+            )
 
     def __delitem__(self, name: str) -> None:
         self.clear_field(name)
 
     def clear_field(self, name: str) -> None:
-        """Set ``name`` to None (the field stays in the dataset's schema)."""
-        self[name] = None
+        """Clear ``name``: None on a sample in a dataset (the field stays declared);
+        removed from a sample outside one. ``tags`` become ``[]``.
+
+        Raises:
+            FieldValueError: ``filepath`` (every sample has one).
+            FieldNotFoundError: the sample has no such field.
+        """
+        if name == "filepath":
+            raise FieldValueError("A sample's filepath cannot be cleared; set another path")
+        if name == "tags":
+            self["tags"] = []
+        elif self._dataset is not None or name in _DEFAULT_NAMES:
+            self[name] = None
+        elif name in self._doc:
+            del self._doc[name]
+            if self._objects is not None:
+                self._objects.pop(name, None)
+            if self._dirty is not None:
+                self._dirty.discard(name)
+        else:
+            raise FieldNotFoundError(
+                f"Sample has no field {name!r}; fields: {list(self.field_names)}"
+            )
 
     def add_tag(self, tag: str) -> None:
         """Add ``tag`` unless present; call :meth:`save` to store it."""
@@ -365,6 +452,9 @@ class Sample:
         for k, v in self.to_mongo_dict().items():
             if not k.startswith("_"):
                 d[k] = v
+        if self._dataset is not None and not self._partial:
+            for k in self._dataset._schema:  # declared but unset: None, as sample[k] is
+                d.setdefault(k, None)
         return d
 
     @classmethod
@@ -420,7 +510,7 @@ class Sample:
 
     def __repr__(self) -> str:
         fields: dict[str, Any] = {"id": self.id}
-        for name in self.field_names():
+        for name in self.field_names:
             if name != "id" and name not in ("created_at", "last_modified_at"):
                 fields[name] = self[name]
         body = pprint.pformat(fields, sort_dicts=False, width=88)

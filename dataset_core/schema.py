@@ -180,16 +180,36 @@ def field_of_type(bson_type: str | None, cls: str | None = None,
             return ArrayField()
         return EmbeddedDocumentField(cls) if cls else DictField()
     if bson_type == "array":
-        elems = {
-            f
-            for t, c in zip(elem_types or [], _pad(elem_cls, elem_types), strict=False)
-            if (f := field_of_type(t, c)) is not None
-        }
-        if elems == {IntField(), FloatField()}:
-            elems = {FloatField()}
-        return ListField(field=elems.pop() if len(elems) == 1 else None)
+        return list_of(_elem_fields(elem_types, elem_cls))
     fcls = _BSON_FIELDS.get(bson_type or "")
     return fcls() if fcls is not None else None
+
+
+def _elem_fields(elem_types: list[str] | None, elem_cls: list[Any] | None) -> set[Field]:
+    return {
+        f
+        for t, c in zip(elem_types or [], _pad(elem_cls, elem_types), strict=False)
+        if (f := field_of_type(t, c)) is not None
+    }
+
+
+def merge_numbers(fields: Any) -> list[Field]:
+    """The distinct ``fields``, with ints and floats together as one FloatField
+    (a list of ``[1, 2.5]`` holds floats, as numpy and FiftyOne read it)."""
+    out: list[Field] = []
+    for f in fields:
+        if f not in out:
+            out.append(f)
+    if len(out) == 2 and set(out) == {IntField(), FloatField()}:
+        return [FloatField()]
+    return out
+
+
+def list_of(elems: Any) -> ListField:
+    """The ListField of lists whose elements have the Fields ``elems`` (no element
+    type when they mix types or there are none)."""
+    merged = merge_numbers(elems)
+    return ListField(field=merged[0] if len(merged) == 1 else None)
 
 
 def _pad(cls_list: list[Any] | None, types: list[str] | None) -> list[Any]:
@@ -203,16 +223,28 @@ def _pad(cls_list: list[Any] | None, types: list[str] | None) -> list[Any]:
 def parse_keys(docs: list[dict[str, Any]]) -> dict[str, list[Field]]:
     """``keys_pipeline`` output -> attribute name -> the distinct Fields found."""
     out: dict[str, list[Field]] = {}
+    # the elements of every list under a key, so that the key gets one ListField
+    # (``[1]`` in one document and ``[2.5]`` in another are lists of floats)
+    elems: dict[str, set[Field]] = {}
+    slots: dict[str, int] = {}  # where each key's ListField goes among its Fields
     for d in docs:
         g = d["_id"]
         key = g["k"]
         if key == "_cls":
             continue
         name = "id" if key == "_id" else key
-        f = field_of_type(g.get("t"), g.get("c"), g.get("e"), g.get("ec"))
         found = out.setdefault(name, [])
+        if g.get("t") == "array":
+            if name not in slots:
+                slots[name] = len(found)
+                found.append(ListField())  # set below, once all its elements are seen
+            elems.setdefault(name, set()).update(_elem_fields(g.get("e"), g.get("ec")))
+            continue
+        f = field_of_type(g.get("t"), g.get("c"))
         if f is not None and f not in found:
             found.append(f)
+    for name, i in slots.items():
+        out[name][i] = list_of(elems[name])
     return out
 
 

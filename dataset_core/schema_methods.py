@@ -180,8 +180,11 @@ class DatasetSchemaMixin:
         ``fo.EmbeddedDocumentField`` with ``embedded_doc_type=``, a Label class,
         ``"float"``... A dotted name declares an attribute of an embedded document.
 
+        Declaring a field again with the same type does nothing.
+
         Raises:
-            SchemaError: an invalid name or unknown type.
+            SchemaError: an invalid name, a default field (``filepath``...) or an
+                unknown type.
             FieldValueError: the field exists with another type.
 
         Example:
@@ -190,6 +193,10 @@ class DatasetSchemaMixin:
         embedded_doc_type = kwargs.pop("document_type", embedded_doc_type)
         if kwargs:
             raise SchemaError(f"add_sample_field got unknown arguments {sorted(kwargs)}")
+        if field_name in DEFAULT_FIELDS:
+            raise SchemaError(
+                f"{field_name!r} is a default field that every dataset has; declare another name"
+            )
         field = parse_ftype(ftype, embedded_doc_type, subfield=subfield, fields=fields,
                             description=description, info=info, read_only=read_only)  # fmt: skip
         self._declare(field_name, field)

@@ -23,6 +23,7 @@ from .collection import SampleCollection
 from .db import translate_errors
 from .errors import SampleIndexError, SampleNotFoundError, ViewError
 from .sample import Sample
+from .sample_view import SampleView
 from .stages import ViewStage
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class DatasetView(SampleCollection):
         docs = list(translate_errors(self._aggregate)([{"$match": query}, {"$limit": 1}]))
         if not docs:
             raise SampleNotFoundError(f"No sample {key!r} in {self._describe()}")
-        return Sample._from_doc(docs[0], self._root, partial=True)
+        return SampleView._of_view(docs[0], self, partial=True)
 
     # -- description and JSON -----------------------------------------------------
 

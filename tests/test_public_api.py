@@ -37,6 +37,8 @@ DATASET_CORE = [
     "SampleIndexError", "delete_non_persistent_datasets",
     # issue 13: FiftyOne's Min, Max and Quantiles aggregations
     "Max", "Min", "Quantiles",
+    # issue 13: FiftyOne's VALUE (reduce), SampleView, FilterField/LimitLabels/MapLabels
+    "FilterField", "LimitLabels", "MapLabels", "SampleView", "VALUE",
     # issue 13: FiftyOne's location label (GeoJSONDataset)
     "GeoLocation",
     # issue 13: FiftyOne's TemporalDetection (a plain label) and GeoLocations
@@ -46,17 +48,25 @@ DATASET_CORE = [
 COLLECTION = [
     "aggregate", "bounds", "clone", "count", "count_values", "dataset", "delete_brain_run",
     "delete_brain_runs", "describe", "distinct", "estimated_count", "exclude", "exclude_fields",
-    "exists", "export", "filter_labels", "find_sample_doc", "first", "get_brain_info", "group_by",
-    "has_brain_run", "head", "histogram_values", "iter_samples", "last", "limit",
+    "exists", "export", "filter_field", "filter_labels", "find_sample_doc", "first",
+    "get_brain_info", "group_by", "has_brain_run", "head", "histogram_values", "iter_samples",
+    "last", "limit",
     "list_brain_runs", "load_brain_results", "match", "match_tags", "max", "mean", "min",
     "mongo", "quantiles", "rename_brain_run", "select", "select_fields", "set_field",
     "set_values", "shuffle", "skip", "sort_by", "sort_by_similarity", "std", "sum",
     "tag_samples", "take", "untag_samples",
     "values", "view",
+    # issue 13: FiftyOne's sample tag counts of any collection (patches views too)
+    "count_sample_tags",
+]  # fmt: skip
+#: detection evaluation every dataset and view offers (dataset_core/evaluation.py)
+EVALUATION = [
+    "evaluate_detections", "get_evaluation_info", "list_evaluations", "to_evaluation_patches",
 ]  # fmt: skip
 #: label-level operations every dataset and view offers (dataset_core/label_ops.py)
 LABEL_OPS = [
-    "count_label_tags", "exclude_labels", "get_label_fields", "match_labels", "select_labels",
+    "count_label_tags", "exclude_labels", "get_label_fields", "limit_labels", "map_labels",
+    "match_labels", "select_labels",
     "set_label_values", "tag_labels", "to_patches", "untag_labels",
 ]  # fmt: skip
 BRAIN = [
@@ -89,6 +99,14 @@ def test_label_operations():
     public = sorted(n for n in vars(LabelsMixin) if not n.startswith("_"))
     assert public == sorted(LABEL_OPS)
     assert callable(dc.Dataset.delete_labels)
+
+
+def test_evaluation_methods():
+    from dataset_core.evaluation import EvaluationMixin
+
+    public = sorted(n for n in vars(EvaluationMixin) if not n.startswith("_"))
+    assert public == sorted(EVALUATION)
+    assert issubclass(dc.Dataset, EvaluationMixin)
 
 
 def test_brain_names_with_real_signatures():

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from ..collection import SampleCollection
 
 _EPOCH = datetime(1970, 1, 1)
+#: the width of the range of a date field holding one instant (BSON dates are ms)
+_CONSTANT_DATE_SPAN_MS = 1.0
 
 
 class HistogramValues(Aggregation):
@@ -23,8 +25,9 @@ class HistogramValues(Aggregation):
     Computed by the server: the bounds (when ``range`` is not given, from the
     finite values), then one ``$group`` on each value's bin index. As in numpy,
     the last bin includes its right edge, and an empty or constant field gets
-    the range ``(0, 1)`` or ``(v - 0.5, v + 0.5)``. Dates and datetimes are
-    binned by their milliseconds; their edges come back as datetimes.
+    the range ``(0, 1)`` or ``(v - 0.5, v + 0.5)``; a date field holding one
+    instant gets ``(v, v + 1 ms)``, its value in the first bin. Dates and
+    datetimes are binned by their milliseconds; their edges come back as datetimes.
 
     Args:
         field: a numeric or date field or path (list paths are unwound).
@@ -86,7 +89,11 @@ class HistogramValues(Aggregation):
         if self._range is None:
             raise ViewError(f"{self!r} has no range yet; resolve it with with_bounds()")
         lo, hi = (_ms(v) for v in self._range) if self._dates else self._range
-        if lo == hi:
+        if lo == hi and self._dates:
+            # one instant: the range starts at it (its value in the first bin, as
+            # FiftyOne counts it), one millisecond wide, the unit dates are stored in
+            hi = lo + _CONSTANT_DATE_SPAN_MS
+        elif lo == hi:
             lo, hi = lo - 0.5, hi + 0.5
         return [float(e) for e in np.linspace(lo, hi, self._bins + 1)]
 

@@ -31,6 +31,7 @@ from ..fields import (
     ObjectIdField,
     VectorField,
 )
+from ..labels import decode as decode_label_value
 from ..values import from_mongo
 
 if TYPE_CHECKING:
@@ -117,6 +118,8 @@ class FieldPath:
             return value.date() if self.is_date else value
         if t is dict or t is list:
             return from_mongo(value)
+        if t is bytes:  # a label's array attribute (logits), stored as .npy bytes
+            return decode_label_value(value)
         return value
 
     def unwind_steps(self, leaf_wrap: bool = True) -> tuple[list[dict[str, Any]], str]:

@@ -10,6 +10,7 @@ from ..schema import (
     field_of_type,
     keys_pipeline,
     list_pipeline,
+    merge_numbers,
     one_or_list,
     parse_keys,
     resolve_path,
@@ -66,6 +67,8 @@ class Schema(Aggregation):
 class ListSchema(Aggregation):
     """The Field of the elements of the lists at a path (a list of Fields when mixed).
 
+    Ints and floats together are floats: ``[1]`` and ``[2.5]`` give a FloatField.
+
     Example:
         >>> dataset.list_schema("ground_truth.info[].notes")
         <StringField>
@@ -76,9 +79,5 @@ class ListSchema(Aggregation):
         return list_pipeline(self._field)
 
     def parse_result(self, docs: list[dict[str, Any]]) -> Any:
-        fields = []
-        for d in docs:
-            f = field_of_type(d["_id"].get("t"), d["_id"].get("c"))
-            if f is not None and f not in fields:
-                fields.append(f)
-        return one_or_list(fields)
+        found = (field_of_type(d["_id"].get("t"), d["_id"].get("c")) for d in docs)
+        return one_or_list(merge_numbers(f for f in found if f is not None))

@@ -18,8 +18,9 @@ labels             :mod:`dataset_core.labels`
 media              :mod:`dataset_core.media`
 metadata           :mod:`dataset_core.metadata`
 odm                :mod:`dataset_core.documents` and :mod:`dataset_core.odm`
-sample             :mod:`dataset_core.sample`
+sample             :mod:`dataset_core.sample` (and ``SampleView``)
 stages             :mod:`dataset_core.stages`
+storage            :mod:`dataset_core.storage`
 view               :mod:`dataset_core.view`
 =================  ==============================
 """
@@ -31,7 +32,7 @@ from types import ModuleType
 
 _ALIASES = frozenset({
     "aggregations", "collections", "dataset", "expressions", "fields", "labels", "media",
-    "metadata", "odm", "sample", "stages", "view",
+    "metadata", "odm", "sample", "stages", "storage", "view",
 })  # fmt: skip
 
 

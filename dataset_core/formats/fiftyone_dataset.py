@@ -98,7 +98,9 @@ def from_fiftyone_dataset(dataset_dir: str, name: str | None = None, overwrite: 
     records = _load(root, RUNS_FILE)
     written: list[Any] = []
     try:
-        with staged_dataset(name, overwrite=overwrite) as dataset:
+        with staged_dataset(
+            name, overwrite=overwrite, unique_filepaths=manifest.unique_filepaths(header)
+        ) as dataset:
             manifest.fill_manifest(dataset, header, root, base)
             if dataset._doc.id is None:  # the runs' files are tagged with the dataset's id
                 dataset._doc.id = ObjectId()

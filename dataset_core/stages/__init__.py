@@ -14,7 +14,8 @@ expressions are ``ViewExpression.to_dict()`` (``{"$expr": ...}``); sample ids ar
 plain strings. Scratch fields that stages add and remove start with ``_dc_``.
 
 Modules: :mod:`.base` (the base class, argument checks), :mod:`.filtering`,
-:mod:`.ordering`, :mod:`.shaping`, :mod:`.labels`, :mod:`.set_field` (the stages),
+:mod:`.ordering`, :mod:`.shaping`, :mod:`.labels`, :mod:`.set_field`, :mod:`.rewrites`
+(the stages),
 :mod:`.idsets` (id lists too big to inline), :mod:`.match_query` (``$expr`` to
 index-friendly queries), :mod:`.untrusted` (views from HTTP: allow-lists of stages
 and operators).
@@ -27,6 +28,7 @@ from .filtering import Exclude, Exists, Match, MatchTags, Select
 from .idsets import dropped_after
 from .labels import ExcludeLabels, FilterLabels, MatchLabels, SelectLabels
 from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
+from .rewrites import FilterField, LimitLabels, MapLabels
 from .set_field import SetField
 from .shaping import ExcludeFields, Mongo, SelectFields
 from .untrusted import view_from_untrusted
@@ -36,9 +38,12 @@ __all__ = [
     "ExcludeLabels",
     "ExcludeFields",
     "Exists",
+    "FilterField",
     "FilterLabels",
     "GroupBy",
     "Limit",
+    "LimitLabels",
+    "MapLabels",
     "Match",
     "MatchLabels",
     "MatchTags",

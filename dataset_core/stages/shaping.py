@@ -20,6 +20,12 @@ if TYPE_CHECKING:
 _KEPT_FIELDS = tuple(f for f in DEFAULT_FIELDS if f != "id") + ("_rand",)
 
 
+def _extra_defaults(dataset: Dataset) -> tuple[str, ...]:
+    """The fields a generated dataset's samples always have beyond the defaults
+    (a patch's ``sample_id`` and its stored ``_sample_id``)."""
+    return getattr(dataset, "extra_default_fields", ())
+
+
 class _FieldsStage(ViewStage):
     """What SelectFields and ExcludeFields share: a list of field names to check."""
 
@@ -53,15 +59,17 @@ class SelectFields(_FieldsStage):
         super().__init__(field_names)
 
     def field_schema(self, schema: dict[str, Field], dataset: Dataset) -> dict[str, Field]:
-        tops = {n.split(".", 1)[0] for n in self._names} | set(DEFAULT_FIELDS)
+        tops = {n.split(".", 1)[0] for n in self._names}
+        tops |= set(DEFAULT_FIELDS) | set(_extra_defaults(dataset))
         return {k: f for k, f in schema.items() if k in tops}
 
     def to_pipeline(self, dataset: Dataset, first: bool = False) -> Pipeline:
+        kept = _KEPT_FIELDS + _extra_defaults(dataset)
         paths = {dataset._check_path(n) for n in self._names}
-        paths = {p for p in paths if p.split(".", 1)[0] not in _KEPT_FIELDS + ("_id",)}
+        paths = {p for p in paths if p.split(".", 1)[0] not in kept + ("_id",)}
         # a path inside another kept path would be a "path collision" in $project
         paths = {p for p in paths if not any(p.startswith(q + ".") for q in paths)}
-        return [{"$project": dict.fromkeys([*_KEPT_FIELDS, *sorted(paths)], 1)}]
+        return [{"$project": dict.fromkeys([*kept, *sorted(paths)], 1)}]
 
 
 class ExcludeFields(_FieldsStage):
@@ -80,6 +88,16 @@ class ExcludeFields(_FieldsStage):
             raise ViewError(
                 f"ExcludeFields needs user fields to exclude; got {list(self._names)}, "
                 f"and default fields {list(DEFAULT_FIELDS)} are always kept"
+            )
+
+    def validate(self, collection: SampleCollection) -> None:
+        super().validate(collection)
+        extra = _extra_defaults(collection._dataset)
+        kept = [n for n in self._names if n.split(".", 1)[0] in extra]
+        if kept:
+            raise ViewError(
+                f"ExcludeFields cannot exclude {kept}: {list(DEFAULT_FIELDS + extra)} are "
+                "always kept here"
             )
 
     def field_schema(self, schema: dict[str, Field], dataset: Dataset) -> dict[str, Field]:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 SAFE_STAGES = frozenset({
     "Match", "MatchTags", "Exists", "Select", "Exclude", "SortBy", "Limit", "Skip", "Take",
     "Shuffle", "GroupBy", "SelectFields", "ExcludeFields", "FilterLabels", "SelectLabels",
-    "ExcludeLabels", "MatchLabels", "SetField",
+    "ExcludeLabels", "MatchLabels", "SetField", "FilterField", "LimitLabels", "MapLabels",
 })  # fmt: skip
 #: deepest nesting of lists and dicts in a view from HTTP
 MAX_DEPTH = 32

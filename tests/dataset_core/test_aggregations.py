@@ -582,3 +582,13 @@ def test_aggregations_with_expressions_round_trip_through_dicts():
         assert aggregations.Aggregation.from_dict(d) == agg
     assert dc.Bounds("x", expr=F() - 0.1) != dc.Bounds("x", expr=F() - 0.2)
     assert dc.Values(F("a")) == dc.Values("a")
+
+
+@pytest.mark.parametrize("field", ["day", "when"])
+def test_histogram_of_one_instant_counts_it_in_the_first_bin(database, field):
+    ds = dc.Dataset("instant")
+    ds.add_sample(dc.Sample("/d/0.jpg", day=TODAY, when=NOW))
+    counts, edges, other = ds.histogram_values(field, bins=4)
+    assert (counts, other) == ([1, 0, 0, 0], 0)
+    start = NOW if field == "when" else datetime(2024, 5, 17)
+    assert edges[0] == start and edges[-1] == start + timedelta(milliseconds=1)

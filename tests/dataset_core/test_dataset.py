@@ -289,3 +289,31 @@ def test_field_names_like_query_operators(database, name):
     ds.add_sample_field(name, float)
     ds.delete_sample_field("renamed")
     assert name in ds.get_field_schema() and "renamed" not in ds.get_field_schema()
+
+
+def test_a_deleted_dataset_is_a_value_error_too(database):
+    ds = dc.Dataset("gone")
+    ds.delete()
+    with pytest.raises(ValueError, match="was deleted"):
+        len(ds)
+    with pytest.raises(ValueError, match="not found"):
+        dc.load_dataset("gone")
+
+
+def test_default_fields_cannot_be_declared_or_deleted(database):
+    ds = dc.Dataset()
+    with pytest.raises(ValueError, match="default field"):
+        ds.add_sample_field("filepath", dc.StringField)
+    with pytest.raises(ValueError, match="default field"):
+        ds.delete_sample_field("filepath")
+
+
+def test_info_is_assigned_and_saved(database):
+    ds = dc.Dataset("withinfo")
+    ds.info = {"source": "camera"}
+    ds.save()
+    ds.info = {"other": 1}  # not saved: a reload shows what was
+    ds.reload()
+    assert dc.load_dataset("withinfo").info == {"source": "camera"}
+    with pytest.raises(dc.DatasetCoreError, match="info is a dict"):
+        ds.info = ["not", "a", "dict"]

@@ -263,7 +263,8 @@ def test_boxes_outside_the_image_are_clipped_and_counted(database, tmp_path, cap
     back = fo.Dataset.from_dir(str(coco), fo.types.COCODetectionDataset,
                                label_types="detections", name="coco-over")  # fmt: skip
     assert back.first().ground_truth.detections[0].bounding_box == pytest.approx(
-        [0.0, 0.5, 0.4, 0.5])
+        [0.0, 0.5, 0.4, 0.5]
+    )
     assert "Clipped 1 boxes" in capsys.readouterr().out
 
 
@@ -358,8 +359,10 @@ def test_coco_polygons_round_trip_as_polylines_with_iscrowd(database, images, tm
     ds = fo.Dataset("polys")
     triangle = [[0.1, 0.1], [0.5, 0.1], [0.3, 0.6]]
     square = [[0.6, 0.6], [0.9, 0.6], [0.9, 0.9], [0.6, 0.9]]
-    lines = [fo.Polyline(label="cat", points=[triangle], filled=True),
-             fo.Polyline(label="crowd", points=[square], filled=True, iscrowd=1)]
+    lines = [
+        fo.Polyline(label="cat", points=[triangle], filled=True),
+        fo.Polyline(label="crowd", points=[square], filled=True, iscrowd=1),
+    ]
     path = str(write_image(images / "p.jpg", size=(40, 30)))
     ds.add_sample(fo.Sample(path, segs=fo.Polylines(polylines=lines)))
     out = tmp_path / "coco"

@@ -307,7 +307,7 @@ def test_bad_manifests(database, collide, tmp_path, damage, error, match):
     if damage(tmp_path) is None and error is dc.MediaError and "needs" in match:
         out.mkdir()
     else:
-        ds = dc.Dataset("typed")
+        ds = dc.Dataset("typed", unique_filepaths=True)  # imports unique, as exported
         ds.add_samples([dc.Sample("/x/a.jpg", count=1)])
         ds.export(str(out), "manifest", export_media=False)
         damage(out)
@@ -330,3 +330,18 @@ def test_dsc_export(database, collide, tmp_path, capsys):
     assert "as manifest" in capsys.readouterr().out
     assert main(["export", "collide", str(tmp_path / "v"), "--view", "nope"]) == 1
     assert "has no saved view 'nope'; saved views: []" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("fmt", ["manifest", "fiftyone-dataset"])
+def test_an_export_imports_with_its_datasets_filepath_rule(database, tmp_path, fmt):
+    write_image(tmp_path / "a.jpg")
+    twice = dc.Dataset("twice")  # unique_filepaths=False: one file in two samples
+    twice.add_samples([dc.Sample(str(tmp_path / "a.jpg"), n=i) for i in range(2)])
+    twice.export(str(tmp_path / "out"), fmt, export_media=False)
+    back = dc.Dataset.from_dir(str(tmp_path / "out"), dataset_type=fmt, name="back")
+    assert sorted(back.values("n")) == [0, 1] and not back.unique_filepaths
+    once = dc.Dataset("once", unique_filepaths=True)
+    once.add_sample(dc.Sample(str(tmp_path / "a.jpg")))
+    once.export(str(tmp_path / "out2"), fmt, export_media=False)
+    again = dc.Dataset.from_dir(str(tmp_path / "out2"), dataset_type=fmt, name="again")
+    assert again.unique_filepaths

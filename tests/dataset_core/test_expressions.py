@@ -6,7 +6,9 @@ evaluates expressions in the real embedded mongod, in a throw-away database.
 
 from __future__ import annotations
 
+import copy
 import json
+import math
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +17,7 @@ import pytest
 from bson import ObjectId
 
 from dataset_core.errors import ViewError
-from dataset_core.expressions import ELEMENT_VAR, F, ViewExpression, ViewField
+from dataset_core.expressions import ELEMENT_VAR, VALUE, F, ViewExpression, ViewField
 
 OID = ObjectId("65a1b2c3d4e5f60718293a4b")
 WHEN = datetime(2024, 1, 2, 3, 4, 5, 123000)  # millisecond precision, as BSON
@@ -98,6 +100,18 @@ SUCCESS = [
     pytest.param(-F("a"), {"$multiply": [-1, "$a"]}, id="neg"),
     pytest.param(abs(F("a")), {"$abs": "$a"}, id="abs-builtin"),
     pytest.param(F("a").abs(), {"$abs": "$a"}, id="abs-method"),
+    # Python's math functions and round() build expressions, as in FiftyOne
+    pytest.param(math.ceil(F("a")), {"$ceil": "$a"}, id="math-ceil"),
+    pytest.param(math.floor(F("a")), {"$floor": "$a"}, id="math-floor"),
+    pytest.param(math.trunc(F("a")), {"$trunc": ["$a", 0]}, id="math-trunc"),
+    pytest.param(F("a").trunc(2), {"$trunc": ["$a", 2]}, id="trunc-places"),
+    pytest.param(round(F("a")), {"$round": ["$a", 0]}, id="round-builtin"),
+    pytest.param(round(F("a"), 2), {"$round": ["$a", 2]}, id="round-builtin-places"),
+    pytest.param(F("a").max(0), {"$max": ["$a", 0]}, id="max-value"),
+    pytest.param(F("a").max(), {"$max": "$a"}, id="max-of-list"),
+    pytest.param(F("a").min(F("b")), {"$min": ["$a", "$b"]}, id="min-value"),
+    pytest.param(F("a").sum(), {"$sum": "$a"}, id="sum-of-list"),
+    pytest.param(F("a").mean(), {"$avg": "$a"}, id="mean-of-list"),
     pytest.param(
         (F("a") + F("b")) * 2,
         {"$multiply": [{"$add": ["$a", "$b"]}, 2]},
@@ -147,6 +161,24 @@ SUCCESS = [
     pytest.param(F("s").upper(), {"$toUpper": "$s"}, id="upper"),
     pytest.param(F("s").strlen(), {"$strLenCP": {"$ifNull": ["$s", ""]}}, id="strlen"),
     pytest.param(F("s").starts_with("a.b"), _regex("$s", r"^(?:a\.b)"), id="starts_with"),
+    pytest.param(F("s").contains_str("a.b"), _regex("$s", r"(?:a\.b)"), id="contains_str"),
+    pytest.param(
+        F("s").contains_str(["a", "b"], case_sensitive=False),
+        _regex("$s", "(?:a|b)", "i"),
+        id="contains_str-list-nocase",
+    ),
+    # reduce: VALUE is the value folded so far, F() paths are the element's
+    pytest.param(
+        F("d").reduce(VALUE + F("c"), init_val=0),
+        {
+            "$reduce": {
+                "input": {"$ifNull": ["$d", []]},
+                "initialValue": 0,
+                "in": {"$add": ["$$value", "$$this.c"]},
+            }
+        },  # fmt: skip
+        id="reduce-value",
+    ),
     pytest.param(
         F("s").starts_with(["a", "b"], case_sensitive=False),
         _regex("$s", "^(?:a|b)", "i"),
@@ -295,6 +327,12 @@ def test_repr() -> None:
     assert eval(repr(expr)).to_mongo() == expr.to_mongo()  # a raw rebuild
 
 
+def test_value_is_the_reduce_accumulator_and_copies() -> None:
+    assert repr(VALUE) == str(copy.deepcopy(VALUE)) == "VALUE"
+    assert (VALUE * 2).to_mongo(prefix="$$this.") == {"$multiply": ["$$value", 2]}
+    assert str(copy.deepcopy(F("$gt"))) == str(F("$gt"))
+
+
 def test_expressions_are_reusable() -> None:
     big = F("a") > 1
     both = big & (F("b") < 2)
@@ -324,6 +362,9 @@ FAILURES = [
     pytest.param(lambda: ViewExpression(object()), TypeError, "of type object", id="raw-object"),
     pytest.param(lambda: F("a").is_in("abc"), TypeError, "list of values", id="is_in-str"),
     pytest.param(lambda: F("a").starts_with(3), TypeError, "starts_with", id="starts_with-int"),
+    pytest.param(
+        lambda: F("a").contains_str([]), TypeError, "contains_str", id="contains_str-empty"
+    ),
     pytest.param(
         lambda: F("a").matches_str(F("b")), TypeError, "matches_str", id="matches_str-expression"
     ),
@@ -391,6 +432,20 @@ BEHAVIOUR = [
     (F("filepath").re_match(r"/\d\.jpe?g$"), {2, 3, 5}),
     ((10 - F("n")) / 2 > 2, {1, 2, 4, 5}),
     (abs(F("n")) ** 2 > 20, {2, 3, 6}),
+    # FiftyOne's spellings: math.ceil/floor/trunc and round() of a field, contains_str
+    (math.ceil(F("n") / 2) == 3, {2}),
+    (math.floor(F("n") / 2) == 1, {5}),
+    (math.trunc(F("n") / -4) == 0, {1, 4, 5}),
+    (round(F("n") / 4) == 1, {2, 5}),
+    (F("filepath").contains_str("/a/"), {1, 3, 5}),
+    (F("filepath").contains_str(["B/", "/C/"], case_sensitive=False), {2, 6}),
+    # folding a list: sums of confidences, largest confidence, clipping
+    (F("detections").reduce(VALUE + F("confidence"), init_val=0) > 1, {1, 2}),
+    (F("detections").map(F("confidence")).max() > 0.8, {1, 6}),
+    (F("detections").map(F("confidence")).sum() > 1.25, {2}),
+    (F("detections").map(F("confidence")).mean() > 0.9, {6}),
+    (F("n").max(3) == 3, {1, 4, 5}),
+    (F("n").min(0) < 0, {4}),
     # F("$n") inside a list operation is the document's n, not the element's
     (F("detections").filter(F("$n") > 4).length() > 0, {2, 6}),
 ]

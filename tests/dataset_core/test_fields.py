@@ -264,11 +264,21 @@ def test_vector_field_takes_lists(database):
     np.testing.assert_array_equal(vals[1], [1, 2])
 
 
-@pytest.mark.unit
 @pytest.mark.parametrize("tags", [51, "train", [1, 2]])
-def test_bad_tags_are_a_clear_value_error(tags):
+def test_bad_tags_are_a_clear_value_error_when_the_sample_is_added(database, tags):
+    ds = fo.Dataset()
+    sample = fo.Sample("/data/a.jpg", tags=tags)  # held as given until added, as FiftyOne
     with pytest.raises(ValueError, match="tags are"):
-        fo.Sample("/data/a.jpg", tags=tags)
+        ds.add_sample(sample)
+    late = fo.Sample("/data/b.jpg")
+    late.tags = tags
+    with pytest.raises(ValueError, match="tags are"):
+        ds.add_samples([fo.Sample("/data/c.jpg"), late])
+    assert len(ds) == 0 and not sample.in_dataset
+    good = fo.Sample("/data/d.jpg")
+    ds.add_sample(good)
+    with pytest.raises(ValueError, match="tags are"):  # a dataset's samples check at once
+        good.tags = tags
 
 
 def test_fields_module_keeps_old_conversion_names():

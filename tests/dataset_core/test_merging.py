@@ -129,3 +129,12 @@ def test_merge_renamed_fields_merge_label_lists(database):
                                 hello="bar")], fields={"p2": "p1", "hello": "hello2"})  # fmt: skip
     assert ds.values("p1.detections.label") == [["x", "y"]]
     assert ds.values("hello2") == ["bar"] and not ds.has_field("p2")
+
+
+def test_merging_some_fields_still_gives_new_samples_their_tags(database):
+    ds = dc.Dataset()
+    ds.add_sample(dc.Sample("/d/a.jpg"))
+    other = dc.Dataset()
+    other.add_samples([dc.Sample("/d/a.jpg", note="x"), dc.Sample("/d/new.jpg", note="y")])
+    ds.merge_samples(other, fields="note")
+    assert ds.values("tags") == [[], []] and ds.values("note") == ["x", "y"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 
 import pytest
+from bson import ObjectId
 
 import dataset_core as dc
 from dataset_core import F
@@ -84,3 +85,48 @@ def test_patch_collection_is_dropped_with_the_view(ds, database):
     gc.collect()
     assert samples() == before
     assert database["_staging"].count_documents({}) == 0
+
+
+def test_patches_show_the_patch_fields_and_keep_sample_id(ds):
+    patches = ds.to_patches("gt")
+    base = {"id", "filepath", "tags", "metadata", "sample_id"}
+    assert set(patches.get_field_schema()) == base | {"gt"}
+    assert set(patches.select_fields().get_field_schema()) == base
+    first = patches.select_fields().first()
+    assert first.sample_id == ds.first().id and first.gt is None
+    with pytest.raises(dc.ViewError, match="cannot exclude.*sample_id"):
+        patches.exclude_fields("sample_id")
+    oids = patches.values("_sample_id")
+    assert [str(o) for o in oids] == patches.values("sample_id")
+    assert all(type(o) is ObjectId for o in oids)
+
+
+def test_patches_indexes(ds):
+    patches = ds.to_patches("gt")
+    assert patches.list_indexes() == ["filepath", "id", "sample_id"]
+    assert patches.get_index_information()["filepath"].get("unique") is not True
+    for name in ("id", "filepath", "sample_id"):
+        with pytest.raises(dc.ViewError, match="default indexes"):
+            patches.drop_index(name)
+    patches._root.create_index("gt.label")
+    patches.drop_index("gt.label")
+    assert patches.list_indexes() == ["filepath", "id", "sample_id"]
+
+
+def test_count_sample_tags_of_patches_counts_patches(ds):
+    ds.match(F("filepath").ends_with("a.jpg")).tag_samples("first")
+    patches = ds.to_patches("gt")
+    assert patches.count_sample_tags() == {"first": 2}
+    assert patches.match_tags("first").count_sample_tags() == {"first": 2}
+    patches.tag_samples("patch")
+    assert patches.count_sample_tags() == {"first": 2, "patch": 3}
+    assert ds.count_sample_tags() == {"first": 1}  # a patch's tags are its own
+
+
+def test_untagging_through_a_view_that_selects_the_tag_reaches_the_source(ds):
+    patches = ds.to_patches("gt")
+    patches.tag_labels("check")
+    assert ds.count_label_tags("gt") == {"check": 3}
+    patches.select_labels(tags="check").untag_labels("check")
+    assert patches.count_label_tags() == {}
+    assert ds.count_label_tags("gt") == {}

@@ -354,7 +354,9 @@ def test_select_and_exclude_fields(ds):
     assert ds.select_fields(["ground_truth.label", "ground_truth"]).first().ground_truth.label
     assert "dets" not in ds.exclude_fields("dets").first()._doc
     sample = ds.exclude_fields("dets").first()
-    assert sample.dets is None and sample.n == 3  # unset fields read as None
+    assert sample.n == 3 and sample.excluded_field_names == {"dets"}
+    with pytest.raises(AttributeError, match="not in this view"):
+        _ = sample.dets  # excluded: not there, rather than None (FiftyOne's SampleView)
     assert ds.select_fields().take(2, seed=1).count() == 2  # _rand is kept for take
 
 
