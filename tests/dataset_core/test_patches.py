@@ -95,7 +95,7 @@ def test_patches_show_the_patch_fields_and_keep_sample_id(ds):
     first = patches.select_fields().first()
     assert first.sample_id == ds.first().id
     with pytest.raises(AttributeError):  # a field the view leaves out, as in FiftyOne
-        first.gt
+        _ = first.gt
     with pytest.raises(dc.ViewError, match="cannot exclude.*sample_id"):
         patches.exclude_fields("sample_id")
     oids = patches.values("_sample_id")
