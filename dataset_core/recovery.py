@@ -129,19 +129,21 @@ def insert_batch(dataset: Dataset, coll: Any, batch: list[dict[str, Any]]) -> An
 
 #: above this many writes, a transaction risks MongoDB's 60 s transaction limit
 TRANSACTION_MAX_OPS = 200_000
-_replica: dict[int, bool] = {}
+#: (client, answer) for the last client asked: keyed by the object itself, not id(),
+#: since a new client can reuse a dropped one's id after db.reset()
+_replica: list[Any] = [None, False]
 
 
 def is_replica_set() -> bool:
     """Whether the database is a replica set (or sharded): transactions are possible."""
     client = get_client()
-    if id(client) not in _replica:
+    if _replica[0] is not client:
         try:
             hello = client.admin.command("hello")
         except ConnectionFailure:
             return False
-        _replica[id(client)] = bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"
-    return _replica[id(client)]
+        _replica[:] = [client, bool(hello.get("setName")) or hello.get("msg") == "isdbgrid"]
+    return bool(_replica[1])
 
 
 @contextlib.contextmanager
