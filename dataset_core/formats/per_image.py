@@ -64,7 +64,7 @@ class PerImageExporter(Exporter):
 
     def pick_classes(self, seen: list[str]) -> list[str]:
         """The class list: the ``classes`` option, the dataset's, or the sorted labels seen."""
-        return list(self.opts.get("classes") or self.collection._dataset.classes or seen)
+        return list(self.opts.get("classes") or self.collection._dataset._field_classes(self.label_field) or seen)
 
     def finish(self, layout: Layout, exported: list[str]) -> None:
         """Write the format's side files (class names, listings); ``exported``
