@@ -23,9 +23,9 @@ from pymongo.errors import DuplicateKeyError
 from . import adding, recovery, runs
 from .adding import AddSamplesMixin
 from .class_targets import ClassTargetsMixin
-from .dataset_json import DatasetJSONMixin
 from .collection import SampleCollection
 from .config import config
+from .dataset_json import DatasetJSONMixin
 from .db import get_db, translate_errors
 from .errors import (
     DatasetCoreError,

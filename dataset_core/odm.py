@@ -11,8 +11,8 @@ from mongoengine import (
     BooleanField,
     DateTimeField,
     DictField,
-    DynamicField,
     Document,
+    DynamicField,
     ListField,
     StringField,
 )
