@@ -72,7 +72,7 @@ from .fields import (
     StringField,
     VectorField,
 )
-from .geo import GeoLocation
+from .geo import GeoLocation, GeoLocations
 from .importers import parse_image_classification_dir_tree
 from .labels import (
     Classification,
@@ -88,6 +88,7 @@ from .labels import (
     Polylines,
     Regression,
     Segmentation,
+    TemporalDetection,
 )
 from .media import compute_filehash
 from .metadata import MetadataReport, compute_metadata
@@ -270,4 +271,6 @@ __all__ = [
     "parse_image_classification_dir_tree",
     "types",
     "GeoLocation",
+    "GeoLocations",
+    "TemporalDetection",
 ]

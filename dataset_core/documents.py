@@ -13,9 +13,24 @@ while ``schema["gt"].document_type is Classification`` holds, as in FiftyOne.
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
+from bson import json_util
+
+from .errors import FieldValueError
 from .fields import Field, register_document_type
+
+
+def to_extended(d: dict[str, Any]) -> dict[str, Any]:
+    """A Mongo document as plain JSON values: MongoDB extended JSON (relaxed mode),
+    ``{"$oid": ...}`` for ids, ``{"$binary": ...}`` for bytes."""
+    return json.loads(json_util.dumps(d))
+
+
+def from_extended(d: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`to_extended`."""
+    return json_util.loads(json.dumps(d))
 
 
 class _DocumentMeta(type):
@@ -134,22 +149,46 @@ class EmbeddedDocument(metaclass=_DocumentMeta):
 
     # -- stored form -----------------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """The Mongo document: ``_cls`` and the fields that are set."""
+    def to_dict(self, extended: bool = False) -> dict[str, Any]:
+        """The Mongo document: ``_cls`` and the fields that are set (with
+        ``extended``, as extended JSON: see :func:`to_extended`)."""
         from .values import to_mongo
 
         d: dict[str, Any] = {"_cls": type(self).__name__}
         for k, v in self._data.items():
             if v is not None or k not in self._declared:
                 d[k] = to_mongo(v)
-        return d
+        return to_extended(d) if extended else d
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> EmbeddedDocument:
-        """Rebuild a document from its Mongo form (nested documents too)."""
+    def from_dict(cls, d: dict[str, Any], extended: bool = False) -> EmbeddedDocument:
+        """Rebuild a document from its Mongo form (nested documents too); ``extended``:
+        ``d`` is what ``to_dict(extended=True)`` gave."""
         from .values import from_mongo
 
+        if extended:
+            d = from_extended(d)
         return cls(**{k: from_mongo(v) for k, v in d.items() if k != "_cls"})
+
+    def to_json(self, pretty_print: bool = False) -> str:
+        """The document as a MongoDB extended JSON string (indented if ``pretty_print``).
+
+        Example:
+            >>> Classification.from_json(label.to_json()) == label
+            True
+        """
+        return json_util.dumps(self.to_dict(), indent=4 if pretty_print else None)
+
+    @classmethod
+    def from_json(cls, s: str) -> EmbeddedDocument:
+        """Rebuild a document from :meth:`to_json`'s string."""
+        try:
+            d = json_util.loads(s)
+        except ValueError as e:  # json.JSONDecodeError is a ValueError
+            raise FieldValueError(f"{cls.__name__}.from_json takes a JSON string; {e}") from None
+        if not isinstance(d, dict):
+            raise FieldValueError(f"{cls.__name__}.from_json takes a JSON object; got {s!r:.80}")
+        return cls.from_dict(d)
 
     def copy(self) -> EmbeddedDocument:
         """A deep copy."""

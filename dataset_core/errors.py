@@ -135,3 +135,5 @@ class SavedViewNotFoundError(DatasetCoreError, KeyError):
 class UnsupportedError(DatasetCoreError, NotImplementedError):
     """A FiftyOne facility we deliberately do not have (usage logging, migrations);
     the message says why and what to do instead."""
+
+    http_status = 501

@@ -65,6 +65,20 @@ class GeoLocation(Label):
     polygons = _checked(ListField(), _many(_rings))
 
 
+class GeoLocations(Label):
+    """Several locations of one image (FiftyOne's name): ``points``, ``lines`` and
+    ``polygons`` as in :class:`GeoLocation`.
+
+    Example:
+        >>> GeoLocations(points=[[-73.97, 40.76], [-73.95, 40.78]])
+        GeoLocations(points=[[-73.97, 40.76], [-73.95, 40.78]])
+    """
+
+    points = _checked(ListField(), _positions)
+    lines = _checked(ListField(), _many(_positions))
+    polygons = _checked(ListField(), _many(_rings))
+
+
 #: GeoLocation attribute -> GeoJSON geometry type
 GEOMETRY_TYPES = {"point": "Point", "line": "LineString", "polygon": "Polygon",
                   "points": "MultiPoint", "lines": "MultiLineString",

@@ -18,6 +18,11 @@ named by :attr:`Label._list_field`; label operations (``filter_labels``,
 ``tag_labels``...) work on the labels inside. ``label_from_dict`` turns a
 stored document back into its class; unknown ``_cls`` values stay plain dicts
 so nothing is lost.
+
+Two mixins give the label types their heavier methods without weighing on this
+module: :mod:`~dataset_core.label_masks` (``get_mask``, ``export_mask``,
+``export_map``...) and :mod:`~dataset_core.label_conversion`
+(``Polylines.to_detections``, ``Segmentation.to_polylines``...).
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from typing import Any, ClassVar
 import numpy as np
 from bson import Binary, ObjectId
 
-from .documents import DynamicEmbeddedDocument, EmbeddedDocument
+from .documents import DynamicEmbeddedDocument, EmbeddedDocument, from_extended, to_extended
 from .errors import LabelValidationError
 from .fields import (
     _DOCUMENT_TYPES,
@@ -45,6 +50,14 @@ from .fields import (
     ObjectIdField,
     StringField,
 )
+from .label_conversion import (
+    DetectionConversions,
+    DetectionsConversions,
+    PolylineConversions,
+    PolylinesConversions,
+    SegmentationConversions,
+)
+from .label_masks import MapMethods, MaskMethods
 
 #: the first bytes of every ``.npy`` file: how a stored array is recognised
 _NPY_MAGIC = b"\x93NUMPY"
@@ -405,8 +418,12 @@ class Label(DynamicEmbeddedDocument):
 
     # -- dict round trip ----------------------------------------------------------
 
-    def to_dict(self) -> dict[str, Any]:
-        """The Mongo document of this label."""
+    def to_dict(self, extended: bool = False) -> dict[str, Any]:
+        """The Mongo document of this label (with ``extended``, as extended JSON).
+
+        A dynamic attribute holding an ObjectId is stored as ``_name`` (as
+        FiftyOne stores id fields): ``custom_id`` -> ``_custom_id``.
+        """
         out: dict[str, Any] = {"_cls": type(self).__name__}
         skip_none = self._skip_none
         for name, value in self.__dict__.items():
@@ -415,21 +432,26 @@ class Label(DynamicEmbeddedDocument):
                     out[name] = value
                 continue
             t = type(value)
-            if t is str or t is float or t is int or t is ObjectId or t is bool:
+            if t is str or t is float or t is int or t is bool:
                 out[name] = value
+            elif t is ObjectId:
+                out[name if name == "_id" or name[0] == "_" else "_" + name] = value
             elif t is list and not value:
                 out[name] = []
             else:
                 out[name] = encode(value)
-        return out
+        return to_extended(out) if extended else out
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Label:
-        """Rebuild a label from its Mongo document (stored values are not re-checked).
+    def from_dict(cls, d: dict[str, Any], extended: bool = False) -> Label:
+        """Rebuild a label from its Mongo document (stored values are not re-checked);
+        ``extended``: ``d`` is what ``to_dict(extended=True)`` gave.
 
         Lists and dicts are copied (see :func:`decode`): the label may be edited
         in place and saved without touching ``d``.
         """
+        if extended:
+            d = from_extended(d)
         new = object.__new__(cls)
         out = new.__dict__
         if cls._has_id:
@@ -441,7 +463,12 @@ class Label(DynamicEmbeddedDocument):
         items = cls._list_field
         for k, v in d.items():
             t = type(v)
-            if t is str or t is float or t is int or t is bool or v is None or t is ObjectId:
+            if t is str or t is float or t is int or t is bool or v is None:
+                continue
+            if t is ObjectId:
+                if k != "_id" and k[0] == "_":  # an id attribute: "_custom_id" -> custom_id
+                    del out[k]
+                    out[k[1:]] = v
                 continue
             if t is list and not v:
                 out[k] = []
@@ -527,7 +554,7 @@ class Classifications(Label):
     _list_field = "classifications"
 
 
-class Detection(Label):
+class Detection(MaskMethods, DetectionConversions, Label):
     """An object in an image: a label and a box ``[x, y, w, h]`` relative to 0-1.
 
     ``mask`` is an optional instance mask (a 2-D array over the box), or
@@ -542,7 +569,7 @@ class Detection(Label):
     index = IntField()
 
 
-class Detections(Label):
+class Detections(DetectionsConversions, Label):
     """The objects of one image: ``Detections(detections=[Detection(...), ...])``."""
 
     detections = ListField(field=EmbeddedDocumentField("Detection"))
@@ -550,7 +577,7 @@ class Detections(Label):
     _list_field = "detections"
 
 
-class Polyline(Label):
+class Polyline(PolylineConversions, Label):
     """Shapes drawn on an image: ``points`` is a list of shapes, each a list of
     ``[x, y]`` points relative to 0-1; ``closed`` joins the last point to the
     first, ``filled`` fills the shape."""
@@ -564,7 +591,7 @@ class Polyline(Label):
     _defaults = {"points": [], "closed": False, "filled": False}
 
 
-class Polylines(Label):
+class Polylines(PolylinesConversions, Label):
     """The polylines of one image."""
 
     polylines = ListField(field=EmbeddedDocumentField("Polyline"))
@@ -591,41 +618,54 @@ class Keypoints(Label):
     _list_field = "keypoints"
 
 
-class Segmentation(Label):
+class Segmentation(MaskMethods, SegmentationConversions, Label):
     """A semantic segmentation of an image: ``mask`` (a 2-D array of class ids) or
     ``mask_path``, the path of a mask image on disk."""
 
     mask = ArrayField()
     mask_path = StringField()
 
-    @property
-    def has_mask(self) -> bool:
-        """Whether the label has a mask, in memory or on disk."""
-        return self.mask is not None or self.mask_path is not None
-
-    def get_mask(self) -> np.ndarray | None:
-        """The mask: ``mask``, else read from ``mask_path``, else None."""
-        if self.mask is not None:
-            return self.mask
-        if self.mask_path is None:
-            return None
-        from PIL import Image
-
-        with Image.open(self.mask_path) as img:
-            return np.asarray(img)
-
 
 def _range(where: str, value: Any) -> list[Any]:
     return _numbers(where, value, 2)
 
 
-class Heatmap(Label):
+class Heatmap(MapMethods, Label):
     """A per-pixel intensity map of an image: ``map`` (a 2-D array) or ``map_path``;
     ``range`` is ``[min, max]`` of the values (default: those of the array)."""
 
     map = ArrayField()
     map_path = StringField()
     range = _checked(Field(), _range)
+
+
+def _support(where: str, value: Any) -> list[int]:
+    """``[first, last]`` frame numbers: ints from 1, ``first <= last``."""
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    expected = "[first, last]: two frame numbers from 1, first <= last"
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise _fail(where, value, expected)
+    first, last = (_integer(f"{where}[{i}]", v) for i, v in enumerate(value))
+    if not 1 <= first <= last:
+        raise _fail(where, value, expected)
+    return [first, last]
+
+
+class TemporalDetection(Label):
+    """A labelled stretch of frames: ``support`` is ``[first, last]`` (from 1, inclusive).
+
+    A plain label here (there are no videos): it is stored, read, filtered and
+    tagged like any other.
+
+    Example:
+        >>> TemporalDetection(label="jump", support=[10, 25], confidence=0.8)
+        TemporalDetection(label='jump', support=[10, 25], confidence=0.8)
+    """
+
+    label = StringField()
+    support = _checked(ListField(field=IntField()), _support)
+    confidence = FloatField()
 
 
 class ImageMetadata(Label):
@@ -642,7 +682,8 @@ class ImageMetadata(Label):
 #: label classes by name: those whose labels have ids (label operations work on them)
 LABEL_CLASSES = ("Regression", "Classification", "Classifications", "Detection",
                  "Detections", "Polyline", "Polylines", "Keypoint", "Keypoints",
-                 "Segmentation", "Heatmap")  # fmt: skip
+                 "Segmentation", "Heatmap", "TemporalDetection", "GeoLocation",
+                 "GeoLocations")  # fmt: skip
 
 
 def list_field_of(document_type: str | None) -> str | None:

@@ -85,10 +85,11 @@ class SampleView(Sample):
         view = self._view
         return name in view._dataset._schema and name not in view._view_field_schema()
 
-    def field_names(self) -> list[str]:
+    @property
+    def field_names(self) -> tuple[str, ...]:
         """The names of the fields this sample has as the view shows it."""
         names = ["id"] + [k for k in self._doc if not k.startswith("_")]
-        return names + [n for n in self._view._view_field_schema() if n not in names]
+        return tuple(names + [n for n in self._view._view_field_schema() if n not in names])
 
     def has_field(self, name: str) -> bool:
         """Whether ``name`` is set on the sample or shown by its view."""
@@ -100,7 +101,7 @@ class SampleView(Sample):
         if name not in self._doc and name != "id" and self._hidden(name):
             raise FieldNotFoundError(
                 f"Field {name!r} is not in this view (it selects or excludes fields); "
-                f"fields: {self.field_names()}"
+                f"fields: {list(self.field_names)}"
             )
         return Sample.__getitem__(self, name)
 

@@ -41,6 +41,8 @@ DATASET_CORE = [
     "FilterField", "LimitLabels", "MapLabels", "SampleView", "VALUE",
     # issue 13: FiftyOne's location label (GeoJSONDataset)
     "GeoLocation",
+    # issue 13: FiftyOne's TemporalDetection (a plain label) and GeoLocations
+    "GeoLocations", "TemporalDetection",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [

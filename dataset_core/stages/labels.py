@@ -18,7 +18,8 @@ from bson.errors import InvalidId
 
 from ..errors import ViewError
 from ..expressions import ELEMENT_VAR, ViewExpression
-from ..labels import LABEL_CLASSES, list_field_of
+from ..labels import LABEL_CLASSES, Label, list_field_of
+from ..schema import resolve_path
 from .base import Pipeline, ViewStage, check_flag, check_name, check_names, from_json_expr, plain
 from .match_query import expr_to_query
 
@@ -34,15 +35,33 @@ CondOf = Callable[[str], Any]
 
 
 def label_fields(dataset: Dataset) -> list[str]:
-    """The dataset's label fields (those whose labels have ids), in schema order."""
-    return [n for n, f in dataset._schema.items()
-            if f.ftype == "embedded" and f.document_type in LABEL_CLASSES]  # fmt: skip
+    """The dataset's label fields (those whose labels have ids), in schema order.
+
+    Labels inside embedded documents count too, by their dotted paths
+    (``"dynamic.classification"``); labels inside labels or lists do not.
+    """
+    return _label_paths(dataset._schema, "")
+
+
+def _label_paths(schema: dict[str, Any], prefix: str) -> list[str]:
+    out = []
+    for name, f in schema.items():
+        if f.ftype != "embedded":
+            continue
+        if f.document_type in LABEL_CLASSES:
+            out.append(prefix + name)
+        elif getattr(f.document_type, "__name__", f.document_type) not in Label._registry:
+            out += _label_paths(f.get_field_schema(), f"{prefix}{name}.")
+    return out
 
 
 def label_list_path(dataset: Dataset, field: str) -> tuple[str, str | None]:
     """``(field, list attribute or None)`` of a label field, or a ViewError naming them."""
     dataset._check_path(field)
-    f = dataset._schema.get(field)
+    if "." in field:  # a label inside an embedded document
+        f = resolve_path(dataset._schema, field) if field in label_fields(dataset) else None
+    else:
+        f = dataset._schema.get(field)
     if f is None or f.ftype != "embedded" or f.document_type not in LABEL_CLASSES:
         raise ViewError(
             f"{field!r} is {f}, not a label field; label fields: {label_fields(dataset)}"

@@ -157,3 +157,44 @@ def test_label_stages_round_trip_through_json(ds):
 def test_bad_label_stage_arguments(ds, make, message):
     with pytest.raises(dc.ViewError, match=message):
         make(ds)
+
+
+# -- labels inside embedded documents -----------------------------------------------
+
+
+@pytest.fixture
+def nested(database, tmp_path):
+    dataset = dc.Dataset("nested-labels")
+    docs = [dc.DynamicEmbeddedDocument(
+                cls=dc.Classification(label=name),
+                dets=dc.Detections(detections=[_det(name, 0.9), _det("other", 0.1)]))
+            for name in ("cat", "dog")]  # fmt: skip
+    dataset.add_samples([dc.Sample(tmp_path / f"{i}.jpg", review=d) for i, d in enumerate(docs)])
+    dataset.add_dynamic_sample_fields()
+    return dataset
+
+
+def test_labels_in_embedded_documents_are_label_fields(nested):
+    assert sorted(nested.get_label_fields()) == ["review.cls", "review.dets"]
+
+
+def test_select_and_filter_labels_in_embedded_documents(nested):
+    first = nested.first()
+    target = first.review.dets.detections[1]
+    view = nested.select_labels([{"sample_id": first.id, "field": "review.dets",
+                                  "label_id": target.id}])  # fmt: skip
+    shown = view.first().review
+    assert [d.id for d in shown.dets.detections] == [target.id] and "cls" not in shown
+    view = nested.filter_labels("review.dets", F("confidence") > 0.5)
+    assert view.values("review.dets.detections.label") == [["cat"], ["dog"]]
+    view = nested.filter_labels("review.cls", F("label") == "dog")
+    assert len(view) == 1 and view.first().review.cls.label == "dog"
+
+
+def test_tags_of_labels_in_embedded_documents(nested):
+    nested.filter_labels("review.dets", F("label") == "other").tag_labels("bg", "review.dets")
+    nested.tag_labels("seen", label_fields="review.cls")
+    assert nested.count_label_tags() == {"bg": 2, "seen": 2}
+    assert nested.first().review.cls.tags == ["seen"]
+    nested.untag_labels("bg")
+    assert nested.count_label_tags("review.dets") == {}

@@ -41,7 +41,7 @@ def test_excluded_fields_are_not_there(ds):
     sample = ds.exclude_fields("gt").first()
     assert sample.excluded_field_names == {"gt"}
     assert sample.selected_field_names is None
-    assert "gt" not in sample.field_names() and not sample.has_field("gt")
+    assert "gt" not in sample.field_names and not sample.has_field("gt")
     with pytest.raises(AttributeError, match="'gt' is not in this view"):
         _ = sample.gt
     with pytest.raises(dc.FieldNotFoundError, match="'gt' is not in this view"):
