@@ -191,5 +191,7 @@ def load_source(
     with staged_dataset(name, overwrite=overwrite) as dataset:  # visible only when complete
         dataset.add_samples(samples)
         if labels == "dir-tree":
-            dataset.classes = sorted({s[label_field].label for s in samples if s[label_field]})
+            classes = sorted({s[label_field].label for s in samples if s[label_field]})
+            dataset.classes = {label_field: classes}
+            dataset.default_classes = classes
     return dataset, SourceReport(kind, root, splits, notes)

@@ -20,7 +20,7 @@ from bson.errors import InvalidId
 from pymongo.errors import ConnectionFailure
 
 from . import aggregations as aggs
-from . import exporters, runs
+from . import class_targets, exporters, runs
 from .db import translate_errors
 from .db.connection import database_error
 from .errors import FieldValueError, SampleNotFoundError, ViewError
@@ -417,10 +417,9 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
             self._coll.aggregate(self._pipeline() + [{"$merge": {"into": target}}],
                                  allowDiskUse=True)  # fmt: skip
             new._merge_schema({k: f for k, f in src._schema.items() if k not in new._schema})
-            new._doc.classes = list(src._doc.classes)
             new._doc.info = dict(src._doc.info)
-            for key in ("default_classes", "mask_targets", "default_mask_targets"):
-                setattr(new._doc, key, copy.deepcopy(getattr(src._doc, key)))
+            new._class_targets_load({k: copy.deepcopy(getattr(src._doc, k))
+                                     for k in class_targets.STORED})  # fmt: skip
         return new
 
     # -- aggregations (dataset_core/aggregations/) ---------------------------------

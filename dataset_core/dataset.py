@@ -25,6 +25,7 @@ from .adding import AddSamplesMixin
 from .class_targets import ClassTargetsMixin
 from .collection import SampleCollection
 from .config import config
+from .dataset_json import DatasetJSONMixin
 from .db import get_db, translate_errors
 from .errors import (
     DatasetCoreError,
@@ -89,7 +90,8 @@ def _default_name() -> str:
 
 
 class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
-              DatasetSchemaMixin, ClassTargetsMixin, SampleCollection):  # fmt: skip
+              DatasetSchemaMixin, ClassTargetsMixin, DatasetJSONMixin,
+              SampleCollection):  # fmt: skip
     """A named collection of image samples stored in MongoDB.
 
     Args:
@@ -251,15 +253,6 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
         self._doc.info = dict(value)
 
     @property
-    def classes(self) -> list[str]:
-        """The class list of a classification dataset; call :meth:`save` after editing."""
-        return self._doc.classes
-
-    @classes.setter
-    def classes(self, value: list[str]) -> None:
-        self._doc.classes = list(value)
-
-    @property
     def deleted(self) -> bool:
         """Whether the dataset has been deleted."""
         return self._deleted
@@ -283,8 +276,7 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
         """
         self._sample_coll()
         targets = self._class_targets_update()
-        self._update_doc({"$set": {"info": dict(self._doc.info),
-                                   "classes": list(self._doc.classes), **targets}})  # fmt: skip
+        self._update_doc({"$set": {"info": dict(self._doc.info), **targets}})
 
     @translate_errors
     def reload(self) -> None:
@@ -629,6 +621,7 @@ def staged_dataset(name: str | None = None, overwrite: bool = False,
         if overwrite and dataset_exists(name):
             delete_dataset(name)
         ds._staging = False
+        ds._class_targets_update()
         try:
             ds._doc.save()  # the commit: one insert makes the whole dataset visible
         except mongoengine.NotUniqueError:

@@ -39,11 +39,11 @@ def _report(report: ScanReport) -> None:
 
 
 def _build(name: str | None, samples: list[Sample], overwrite: bool = False,
-           classes: list[str] | None = None, dynamic: bool = False) -> Dataset:  # fmt: skip
+           parsed: Parsed | None = None, dynamic: bool = False) -> Dataset:  # fmt: skip
     with staged_dataset(name, overwrite=overwrite) as dataset:  # visible only when complete
         dataset.add_samples(samples, dynamic=dynamic)
-        if classes:
-            dataset.classes = classes
+        if parsed is not None:
+            _add_classes(dataset, parsed)
     return dataset
 
 
@@ -130,7 +130,8 @@ def from_image_classification_samples(
         built.append(Sample(path, **{label_field: label}))
         if label is not None:
             seen.add(label.label)
-    return _build(name, built, overwrite, classes=classes or sorted(seen))
+    return _build(name, built, overwrite,
+                  parsed=Parsed(built, classes or sorted(seen), label_field))  # fmt: skip
 
 
 def from_image_classification_dir_tree(dataset_dir: str, name: str | None = None,
@@ -155,7 +156,11 @@ class Parsed:
     """What a format's parser read: samples not yet in any dataset, and the classes."""
 
     samples: list[Sample]
+    #: the class list read, for ``label_field``
     classes: list[str] | None = None
+    label_field: str | None = None
+    #: ``{label field: [class]}`` read from a FiftyOneDataset export
+    field_classes: dict[str, list[str]] | None = None
 
 
 def _parse_images(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
@@ -220,6 +225,8 @@ def parse_dir(dataset_dir: str | None = None, dataset_type: Any = None,
     else:
         _check_options(PARSERS[key], 4, key, kwargs)
         parsed = PARSERS[key](dataset_dir, data_path, labels_path, label_field, **kwargs)
+        if parsed.classes and parsed.label_field is None:
+            parsed.label_field = label_field or "ground_truth"
     if tags:
         for sample in parsed.samples:
             sample.tags = sorted(set(sample.tags) | set(tags))
@@ -279,7 +286,7 @@ def from_dir(dataset_dir: str | None = None, dataset_type: Any = None,
             dataset.add_dynamic_sample_fields()
         return dataset
     parsed = parse_dir(dataset_dir, key, data_path, labels_path, label_field, tags, **kwargs)
-    return _build(name, parsed.samples, overwrite, classes=parsed.classes, dynamic=dynamic)
+    return _build(name, parsed.samples, overwrite, parsed=parsed, dynamic=dynamic)
 
 
 def add_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any = None,
@@ -293,7 +300,8 @@ def add_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: Any 
     parsed = parse_dir(dataset_dir, dataset_type, data_path, labels_path, label_field, tags,
                        **kwargs)  # fmt: skip
     ids = dataset.add_samples(parsed.samples, dynamic=dynamic)
-    _add_classes(dataset, parsed.classes)
+    _add_classes(dataset, parsed)
+    dataset.save()
     return ids
 
 
@@ -333,7 +341,8 @@ def merge_dir(dataset: Dataset, dataset_dir: str | None = None, dataset_type: An
         dataset.set_values("tags", merged)
     if new and insert_new:
         dataset.add_samples(new, dynamic=dynamic)
-    _add_classes(dataset, parsed.classes)
+    _add_classes(dataset, parsed)
+    dataset.save()
 
 
 def _object(value: Any) -> Any:
@@ -342,8 +351,8 @@ def _object(value: Any) -> Any:
     return label_from_dict(value) if isinstance(value, dict) and "_cls" in value else value
 
 
-def _add_classes(dataset: Dataset, classes: list[str] | None) -> None:
-    if classes:
-        missing = [c for c in classes if c not in dataset.classes]
-        if missing:
-            dataset.classes = list(dataset.classes) + missing
+def _add_classes(dataset: Dataset, parsed: Parsed) -> None:
+    """Classes the dataset lacks are added (not yet saved)."""
+    dataset._import_classes(parsed.label_field, parsed.classes)
+    for field, classes in (parsed.field_classes or {}).items():
+        dataset._import_classes(field, classes)

@@ -132,7 +132,6 @@ def write_manifest(collection: SampleCollection, root: str, mode: str,
         "version": VERSION,
         "name": dataset.name,
         "media_type": dataset.media_type,
-        "classes": list(dataset.classes),
         "info": dict(dataset.info),
         "unique_filepaths": dataset.unique_filepaths,
         **dataset._class_targets_stored(),
@@ -243,11 +242,10 @@ def fill_manifest(dataset: Dataset, header: dict[str, Any], root: str, base: str
     """Insert a manifest's schema, classes, info and samples into a (staged) dataset."""
     fields = {k: Field.from_dict(v) for k, v in header.get("sample_fields", {}).items()}
     dataset._merge_schema(fields)
-    dataset.classes = list(header.get("classes") or [])
     dataset.info.update(header.get("info") or {})
-    for key in class_targets.STORED:  # stored forms: string keys, as in the header
-        if header.get(key):
-            setattr(dataset._doc, key, header[key])
+    # stored forms (string pixel keys); a header written before ``classes`` was a
+    # dict holds a list there, read as default_classes
+    dataset._class_targets_load({k: header[k] for k in class_targets.STORED if header.get(k)})
     _insert(dataset, root, base, header.get("media_fields") or {})
 
 

@@ -237,8 +237,7 @@ class MergeMixin:
             ids = self._insert_with_ids(docs)
         if include_info:
             src = sample_collection._dataset
-            if overwrite_info or not self._doc.classes:
-                self._doc.classes = list(src._doc.classes) or list(self._doc.classes)
+            self._merge_class_targets(src, overwrite_info)
             info = dict(src._doc.info) if overwrite_info else {}
             self._doc.info.update({**{k: v for k, v in src._doc.info.items()
                                       if k not in self._doc.info}, **info})  # fmt: skip

@@ -12,6 +12,7 @@ from mongoengine import (
     DateTimeField,
     DictField,
     Document,
+    DynamicField,
     ListField,
     StringField,
 )
@@ -47,8 +48,9 @@ class DatasetDocument(Document):
     evaluations = DictField()
     app_config = DictField()
     info = DictField()
-    classes = ListField(StringField())
-    #: see class_targets.py; pixel values stored as string keys
+    #: see class_targets.py: {label field: [class]} (a plain list in datasets
+    #: written before it became a dict); pixel values stored as string keys
+    classes = DynamicField()
     default_classes = ListField(StringField())
     mask_targets = DictField()
     default_mask_targets = DictField()

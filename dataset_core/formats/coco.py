@@ -91,7 +91,8 @@ class COCODetectionExporter(Exporter):
             images.append(image)
             rows.append((image["id"], image, doc.get("label")))
         seen = sorted({o.get("label") for *_, lab in rows for o in _objects(lab)} - {None})
-        classes = self.opts["classes"] or list(self.collection._dataset.classes) or seen
+        own = self.collection._dataset._field_classes(self.label_field)
+        classes = self.opts["classes"] or own or seen
         category = {c: i + 1 for i, c in enumerate(classes)}
         for image_id, image, label in rows:
             for obj in _objects(label):

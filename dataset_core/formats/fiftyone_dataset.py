@@ -149,7 +149,11 @@ def parse_lossless(dataset_dir: str | None, rel_dir: str | None = None) -> Parse
         for key in ("_id", "_rand", "_dataset_id"):
             doc.pop(key, None)
         samples.append(Sample._from_doc(doc, None))
-    return Parsed(samples, list(header.get("classes") or []) or None)
+    classes = header.get("classes") or {}
+    if not isinstance(classes, dict):  # written before classes was a dict
+        return Parsed(samples, list(classes) or None)
+    return Parsed(samples, list(header.get("default_classes") or []) or None,
+                  field_classes=classes)  # fmt: skip
 
 
 EXPORTERS = {FiftyOneDatasetExporter.name: FiftyOneDatasetExporter}

@@ -71,7 +71,8 @@ class _LabelsJsonExporter(Exporter):
                 jobs[doc["filepath"]] = os.path.join(layout.data_dir, exported)
             key = sample_key(doc["filepath"], exported, self.rel_dir, self.opts["abs_paths"])
             labels[key] = self.target(doc.get("label"))
-        classes = self.opts["classes"] or list(self.collection._dataset.classes) or None
+        own = self.collection._dataset._field_classes(self.label_field)
+        classes = self.opts["classes"] or own or None
         written = write_media(list(jobs.items()), self.mode)
         assert layout.labels_path is not None
         write_json_atomically(layout.labels_path, {"classes": classes, "labels": labels})

@@ -63,8 +63,10 @@ class PerImageExporter(Exporter):
         raise NotImplementedError
 
     def pick_classes(self, seen: list[str]) -> list[str]:
-        """The class list: the ``classes`` option, the dataset's, or the sorted labels seen."""
-        return list(self.opts.get("classes") or self.collection._dataset.classes or seen)
+        """The class list: the ``classes`` option, the field's (else default) classes, or the
+        sorted labels seen."""
+        own = self.collection._dataset._field_classes(self.label_field)
+        return list(self.opts.get("classes") or own or seen)
 
     def finish(self, layout: Layout, exported: list[str]) -> None:
         """Write the format's side files (class names, listings); ``exported``

@@ -42,8 +42,9 @@ def add_yolo_labels(sample_collection: SampleCollection, label_field: str, label
         >>> import dataset_core.utils.yolo as fouy
         >>> fouy.add_yolo_labels(dataset, "yolo", "/tmp/export/labels/val", ["cat", "dog"])
     """
-    classes = list(classes) if classes is not None else list(
-        getattr(sample_collection._dataset, "classes", None) or [])  # fmt: skip
+    if classes is None:
+        classes = sample_collection._dataset._field_classes(label_field)
+    classes = list(classes)
     if not classes:
         raise MediaError("add_yolo_labels needs the class names by index; pass classes=")
     clipper = Clipper()

@@ -32,7 +32,7 @@ from PIL import Image
 from ..config import config
 from ..dataset import Dataset, dataset_exists, load_dataset
 from ..errors import DatasetCoreError
-from ..importers import _build
+from ..importers import Parsed, _build
 from ..labels import Classification
 from ..sample import Sample
 from . import formats
@@ -367,4 +367,5 @@ def load_zoo_dataset(
             samples.append(Sample(str(paths[i]), tags=[s], **{label_field: label}))
         classes = classes or _split_lines(folder, s, "classes")
     # replaces a dropped dataset of that name (reached only when asked to)
-    return _build(ds_name, samples, overwrite=True, classes=classes)
+    return _build(ds_name, samples, overwrite=True,
+                  parsed=Parsed(samples, classes, label_field))  # fmt: skip

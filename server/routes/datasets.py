@@ -35,7 +35,8 @@ def describe(ds: dc.Dataset) -> dict[str, Any]:
         # the grid's layout uses the exact count of its view (/api/count)
         "count": ds.estimated_count(),
         "schema": {k: f.to_dict() for k, f in ds.get_field_schema().items()},
-        "classes": list(ds.classes),
+        "classes": {f: list(c) for f, c in ds.classes.items()},
+        "default_classes": list(ds.default_classes),
         "saved_views": ds.list_saved_views(),
         "brain_runs": runs,
     }

@@ -41,7 +41,8 @@ def test_split_class_tree_gets_tags_and_labels(database, blog_tree):
     assert rep.splits == ["train_set", "valid_set"]
     assert ds.count_sample_tags() == {"train_set": 4, "valid_set": 4}
     assert ds.count_values("ground_truth.label") == {"glacier": 4, "mountain": 4}
-    assert ds.classes == ["glacier", "mountain"]
+    assert ds.classes == {"ground_truth": ["glacier", "mountain"]}
+    assert ds.default_classes == ["glacier", "mountain"]
     assert rep.notes == ["Skipped 1 file: 1 not images (notes.txt)"]
 
 

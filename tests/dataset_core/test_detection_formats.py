@@ -188,7 +188,8 @@ def test_yolov5_reads_an_ultralytics_data_yaml_with_a_names_list(database, tmp_p
     (root / "labels" / "train" / "x.txt").write_text("1 0.5 0.5 0.2 0.4\n\n0 0.25 0.25 0.5 0.5\n")
     (root / "data.yaml").write_text("path: ../ul\ntrain: images/train\nnames: [person, bike]\n")
     ds = fo.Dataset.from_dir(str(root), fo.types.YOLOv5Dataset, split="train", name="ul")
-    assert len(ds) == 1 and ds.classes == ["person", "bike"]
+    assert len(ds) == 1 and ds.classes == {"ground_truth": ["person", "bike"]}
+    assert ds.default_classes == ["person", "bike"]
     dets = ds.first().ground_truth.detections
     assert [d.label for d in dets] == ["bike", "person"]
     assert dets[0].bounding_box == pytest.approx([0.4, 0.3, 0.2, 0.4])

@@ -59,7 +59,7 @@ def test_classification_tree_resolves_collisions_and_reimports(database, collide
     sources = sorted(_bytes(p) for p in collide.values("filepath"))
     assert sorted(_bytes(out / f) for f in _files(out)) == sources
     back = dc.Dataset.from_dir(str(out), dataset_type="image-classification-dir-tree", name="b")
-    assert back.classes == ["cat", "dog"]
+    assert back.classes == {"ground_truth": ["cat", "dog"]}
     assert back.count_values("ground_truth.label") == {None: 1, "cat": 3, "dog": 1}
 
 
@@ -140,7 +140,8 @@ def test_manifest_round_trip_is_identical(database, tmp_path):
         ]
     )
     ds.compute_metadata()
-    ds.classes = ["c0", "c1", "c2"]
+    ds.classes = {"ground_truth": ["c0", "c1", "c2"]}
+    ds.default_classes = ["c0"]
     ds.info["source"] = {"url": "http://x", "when": datetime(2020, 1, 1)}
     ds.save()
 
@@ -161,6 +162,7 @@ def test_manifest_round_trip_is_identical(database, tmp_path):
     back = dc.Dataset.from_dir(str(out), dataset_type="manifest", name="rich-copy")
     assert back.get_field_schema() == ds.get_field_schema()
     assert back.classes == ds.classes and back.info == ds.info
+    assert back.default_classes == ["c0"]
     originals = list(ds._sample_coll().find())
     copies = list(back._sample_coll().find())
     assert len(copies) == 3

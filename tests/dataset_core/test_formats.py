@@ -225,7 +225,8 @@ def test_csv_export_and_import(classified, tmp_path):
 def test_fiftyone_dataset_keeps_fields_ids_views_runs_info(classified, tmp_path):
     classified.info["source"] = "unit"
     classified.save()
-    classified.classes = ["cat", "dog"]
+    classified.classes = {"predictions": ["cat", "dog"]}
+    classified.default_classes = ["cat"]
     classified.save_view("cats", classified.match(F("predictions.label") == "cat"))
     from dataset_core import runs
 
@@ -245,7 +246,8 @@ def test_fiftyone_dataset_keeps_fields_ids_views_runs_info(classified, tmp_path)
     assert back.values("tags") == classified.values("tags")
     assert back.values("predictions.label") == classified.values("predictions.label")
     assert [os.path.basename(p) for p in back.values("filepath")] == ["a.jpg", "b.jpg", "c.jpg"]
-    assert back.info["source"] == "unit" and back.classes == ["cat", "dog"]
+    assert back.info["source"] == "unit" and back.classes == {"predictions": ["cat", "dog"]}
+    assert back.default_classes == ["cat"]
     assert back.list_saved_views() == ["cats"]
     assert len(back.load_saved_view("cats")) == 1
     assert back.list_brain_runs() == ["sim"]

@@ -20,7 +20,8 @@ def test_seed_classification_walkthrough(database, image_tree, capsys):
     )
     dataset = dc.Dataset.from_image_classification_samples(samples, name="cifar100_with_duplicates")
     assert len(dataset) == 6
-    assert dataset.classes == ["apple", "mountain"]
+    assert dataset.classes == {"ground_truth": ["apple", "mountain"]}
+    assert dataset.default_classes == ["apple", "mountain"]
     assert sorted(set(dataset.values("ground_truth.label"))) == ["apple", "mountain"]
     assert "Num samples: 6" in dataset.summary()
     first = dataset.first()
@@ -54,7 +55,7 @@ def test_from_dir_types(database, image_tree):
     ds = dc.Dataset.from_dir(
         str(image_tree), dataset_type="image-classification-dir-tree", name="t"
     )
-    assert ds.classes == ["apple", "mountain"] and len(ds) == 6
+    assert ds.classes == {"ground_truth": ["apple", "mountain"]} and len(ds) == 6
     with pytest.raises(ValueError, match="Unknown dataset_type 'coco'; use one of"):
         dc.Dataset.from_dir(str(image_tree), dataset_type="coco", name="u")
 

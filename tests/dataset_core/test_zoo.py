@@ -89,7 +89,8 @@ def test_cifar10_test_split_from_the_official_archive(database, zoo_home: Path):
     assert dataset.count_sample_tags() == {"test": 12}
     want = [CIFAR10_NAMES[t].decode() for t in batches["test_batch"][b"labels"]]
     assert dataset.values("ground_truth.label") == want
-    assert dataset.classes == [n.decode() for n in CIFAR10_NAMES]
+    assert dataset.default_classes == [n.decode() for n in CIFAR10_NAMES]
+    assert dataset.classes == {"ground_truth": dataset.default_classes}
     first = dataset.first()
     assert Path(first.filepath) == zoo_home / "cifar10" / "test" / "data" / "000001.png"
     pixels = np.asarray(Image.open(first.filepath))
