@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
-from bson import ObjectId, decode_iter
+from bson import ObjectId, decode, decode_iter
 from bson.errors import InvalidId
+from bson.raw_bson import RawBSONDocument
 from pymongo.errors import ConnectionFailure
 
 from . import aggregations as aggs
@@ -72,6 +73,17 @@ def _documents(batches: Iterator[bytes], codec_options: Any) -> Iterator[dict[st
     """The documents of raw BSON batches, each decoded when it is taken."""
     for batch in batches:
         yield from decode_iter(batch, codec_options)
+
+
+def _raw_options(codec_options: Any) -> Any:
+    """``codec_options`` reading each document as undecoded bytes (RawBSONDocument)."""
+    return codec_options.with_options(document_class=RawBSONDocument)
+
+
+def _decoded(docs: Iterator[RawBSONDocument], codec_options: Any) -> Iterator[dict[str, Any]]:
+    """Undecoded documents, each decoded when it is taken."""
+    for doc in docs:
+        yield decode(doc.raw, codec_options)
 
 
 class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
@@ -165,12 +177,14 @@ class SampleCollection(LabelsMixin, CollectionSchemaMixin, EvaluationMixin):
         # promoting it made full collections (over every live object) take
         # half the time of an iteration
         if pipeline:
-            batches = coll.aggregate_raw_batches(
-                pipeline, allowDiskUse=True, batchSize=ITER_BATCH_SIZE
-            )
+            # not aggregate_raw_batches: it asks for an empty first batch, which costs
+            # every view (a 20-sample page too) one more round trip (getMore)
+            raw = coll.with_options(codec_options=_raw_options(coll.codec_options))
+            found = raw.aggregate(pipeline, allowDiskUse=True, batchSize=ITER_BATCH_SIZE)
+            cursor = _decoded(found, coll.codec_options)
         else:
             batches = coll.find_raw_batches({}, batch_size=ITER_BATCH_SIZE)
-        cursor = _documents(batches, coll.codec_options)
+            cursor = _documents(batches, coll.codec_options)
         if progress:
             from .progress import progress_bar
 
