@@ -24,7 +24,10 @@ from .db import translate_errors
 from .errors import SampleIndexError, SampleNotFoundError, ViewError
 from .sample import Sample
 from .sample_view import SampleView
-from .stages import ViewStage
+from .stages import Exclude, ViewStage
+
+#: largest id list whose exclusion is counted through the _id index (one $in query)
+EXCLUDE_COUNT_MAX_IDS = 100_000
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -83,6 +86,25 @@ class DatasetView(SampleCollection):
 
     def _view_stages(self) -> tuple[ViewStage, ...]:
         return self._stages
+
+    def count(self, field: Any = None, expr: Any = None, safe: bool = False) -> int:
+        """The number of samples (or of values of ``field``); see :class:`Count`."""
+        if field is None and expr is None and len(self._stages) == 1:
+            stage = self._stages[0]
+            if type(stage) is Exclude and len(stage._ids) <= EXCLUDE_COUNT_MAX_IDS:
+                # all but some ids: the total minus the ids present, both answered by
+                # the _id index, instead of a $nin scan over every document
+                coll = self._coll
+                return self._count_all(coll) - self._count_ids(coll, list(stage._ids))
+        return super().count(field, expr, safe=safe)
+
+    @translate_errors
+    def _count_all(self, coll: Any) -> int:
+        return coll.count_documents({})
+
+    @translate_errors
+    def _count_ids(self, coll: Any, ids: list[ObjectId]) -> int:
+        return coll.count_documents({"_id": {"$in": ids}})
 
     def _pipeline(self) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []

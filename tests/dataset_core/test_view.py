@@ -241,3 +241,15 @@ def test_set_values_of_a_field_the_view_does_not_filter_replaces_it(database):
     pred = ds.first().pred
     assert [d.label for d in pred.detections] == ["b"]
     assert "note" not in pred.field_names  # the whole field, as on the dataset itself
+
+
+def test_len_of_an_exclude_counts_only_the_samples_it_keeps(ds):
+    # len(exclude(ids)) is counted through the _id index (total minus ids present):
+    # ids that are not in the dataset, or given twice, must not be subtracted
+    ids = ds.values("id")
+    absent = "0123456789abcdef01234567"  # an id no sample has
+    view = ds.exclude([ids[0], ids[1], ids[1], absent])
+    assert len(view) == len(ds) - 2 == len(list(view))
+    assert len(ds.exclude(ids)) == 0 == len(list(ds.exclude(ids)))
+    big = ids[:1] + [f"{i:024x}" for i in range(1, 30_000)]  # many ids, almost all absent
+    assert len(ds.exclude(big)) == len(ds) - 1
