@@ -87,9 +87,12 @@ def test_dataset_core_names():
 
 
 def test_collection_methods():
+    from dataset_core.aggregation_methods import AggregationMethodsMixin
     from dataset_core.collection import SampleCollection
 
-    public = sorted(n for n in vars(SampleCollection) if not n.startswith("_"))
+    # the aggregation shortcuts live in their own mixin (dataset_core/aggregation_methods.py)
+    names = {*vars(SampleCollection), *vars(AggregationMethodsMixin)}
+    public = sorted(n for n in names if not n.startswith("_"))
     assert public == sorted(COLLECTION)
 
 
