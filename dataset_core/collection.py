@@ -65,6 +65,8 @@ if TYPE_CHECKING:
 
 #: documents per round trip while iterating; big batches amortise latency
 ITER_BATCH_SIZE = 10_000
+#: a terminal ``$limit`` up to this is a page, read in one decoded batch
+SMALL_RESULT = 1_000
 #: ids per update_many when tagging a view: ~2 MB of BSON, far below the 16 MB limit
 UPDATE_ID_CHUNK = 100_000
 
@@ -73,11 +75,6 @@ def _documents(batches: Iterator[bytes], codec_options: Any) -> Iterator[dict[st
     """The documents of raw BSON batches, each decoded when it is taken."""
     for batch in batches:
         yield from decode_iter(batch, codec_options)
-
-
-def _raw_options(codec_options: Any) -> Any:
-    """``codec_options`` reading each document as undecoded bytes (RawBSONDocument)."""
-    return codec_options.with_options(document_class=RawBSONDocument)
 
 
 def _decoded(docs: Iterator[RawBSONDocument], codec_options: Any) -> Iterator[dict[str, Any]]:
@@ -177,10 +174,14 @@ class SampleCollection(AggregationMethodsMixin, LabelsMixin, CollectionSchemaMix
         # cursor outlives the garbage collector's young generations, and
         # promoting it made full collections (over every live object) take
         # half the time of an iteration
-        if pipeline:
+        last = pipeline[-1] if pipeline else None
+        if last is not None and 0 < last.get("$limit", SMALL_RESULT + 1) <= SMALL_RESULT:
+            # a page: one batch, decoded by the driver at once (no second pass)
+            cursor = coll.aggregate(pipeline, allowDiskUse=True, batchSize=SMALL_RESULT)
+        elif pipeline:
             # not aggregate_raw_batches: it asks for an empty first batch, which costs
             # every view (a 20-sample page too) one more round trip (getMore)
-            raw = coll.with_options(codec_options=_raw_options(coll.codec_options))
+            raw = dataset._sample_coll(raw=True)
             found = raw.aggregate(pipeline, allowDiskUse=True, batchSize=ITER_BATCH_SIZE)
             cursor = _decoded(found, coll.codec_options)
         else:

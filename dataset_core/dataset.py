@@ -17,6 +17,7 @@ from typing import Any
 
 import mongoengine
 from bson import ObjectId
+from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
@@ -132,6 +133,8 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
                                     unique_filepaths=unique_filepaths)  # fmt: skip
         self._doc = _doc
         self._deleted = False
+        #: (Database, Collection, raw Collection) while that Database and name are current
+        self._colls: tuple[Any, Any, Any] | None = None
         self._staging = False
         self._live = LiveSamples()
         self._schema: dict[str, Field] = _load_schema(_doc.sample_fields)
@@ -257,10 +260,17 @@ class Dataset(AddSamplesMixin, SampleStoreMixin, MergeMixin, SavedViewsMixin,
         """Whether the dataset has been deleted."""
         return self._deleted
 
-    def _sample_coll(self) -> Any:
+    def _sample_coll(self, raw: bool = False) -> Any:
+        """The samples' collection (``raw``: reading documents as undecoded bytes)."""
         if self._deleted:
             raise DatasetNotFoundError(f"Dataset {self._doc.name!r} was deleted")
-        return get_db()[self._doc.sample_collection_name]
+        database, name = get_db(), self._doc.sample_collection_name
+        colls = getattr(self, "_colls", None)  # datasets made by __new__ have none yet
+        if colls is None or colls[0] is not database or colls[1].name != name:
+            coll = database[name]
+            options = coll.codec_options.with_options(document_class=RawBSONDocument)
+            colls = self._colls = (database, coll, coll.with_options(codec_options=options))
+        return colls[2] if raw else colls[1]
 
     @translate_errors
     def save(self) -> None:

@@ -45,6 +45,9 @@ def _encode_fallback(value: Any) -> Any:
 _client: pymongo.MongoClient[dict[str, Any]] | None = None
 _client_uri: str | None = None
 _mongoengine_key: tuple[str, str] | None = None
+#: the Database object of the current key: pymongo builds a new one per lookup (~30 us),
+#: and callers compare its identity to keep their own Collection objects
+_database: Database[dict[str, Any]] | None = None
 _documents: list[type[mongoengine.Document]] = []
 
 
@@ -85,7 +88,7 @@ def get_client() -> pymongo.MongoClient[dict[str, Any]]:
 
 def get_db() -> Database[dict[str, Any]]:
     """The database named by ``config.database_name``, mongoengine wired to it."""
-    global _mongoengine_key
+    global _mongoengine_key, _database
     client = get_client()
     key = (str(_client_uri), config.database_name)
     if _mongoengine_key != key:
@@ -102,16 +105,19 @@ def get_db() -> Database[dict[str, Any]]:
             for doc in _documents:
                 doc._collection = None  # type: ignore[attr-defined]
             _mongoengine_key = key
-    return client[config.database_name]
+    database = _database
+    if database is None or database.client is not client or database.name != key[1]:
+        database = _database = client[config.database_name]
+    return database
 
 
 def reset() -> None:
     """Forget the client; the next call reconnects (used after errors and in tests)."""
-    global _client, _client_uri, _mongoengine_key
+    global _client, _client_uri, _mongoengine_key, _database
     with _lock:
         if _client is not None:
             _client.close()
-        _client = _client_uri = _mongoengine_key = None
+        _client = _client_uri = _mongoengine_key = _database = None
         mongoengine.disconnect(alias=MONGOENGINE_ALIAS)
 
 
