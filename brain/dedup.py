@@ -220,5 +220,13 @@ def move_to_trash(paths: list[str]) -> tuple[str, list[str]]:
     return trash_files(paths)
 
 
-__all__ = ["KEEP_POLICIES", "DedupPlan", "deduplicate", "keep_scores", "move_to_trash",
-           "remove_all_duplicates", "remove_samples", "restore_trash"]
+__all__ = [
+    "KEEP_POLICIES",
+    "DedupPlan",
+    "deduplicate",
+    "keep_scores",
+    "move_to_trash",
+    "remove_all_duplicates",
+    "remove_samples",
+    "restore_trash",
+]
