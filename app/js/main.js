@@ -49,7 +49,7 @@ const modal = new Modal($("#modal"), {
 
 const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
 const review = new Review($("#center"), { current, onDone: () => refreshInfo() });
-const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo(), onReview: (kind) => review.show(kind) });
+const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo(), onReview: (kind) => { $("#panel").hidden = true; review.show(kind); } });
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
   onSelect: (ids) => client.update({ selected: ids }),

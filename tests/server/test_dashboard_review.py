@@ -236,7 +236,6 @@ def test_review_on_real_photos_and_its_screenshot(page, database, tmp_path, monk
     monkeypatch.setattr(config, "home", tmp_path / "home")
     src, root = photo_sources(), tmp_path / "photos"
     root.mkdir()
-    source = {}
     for name in PHOTOS[:7]:
         img = Image.open(src[name]).convert("RGB")
         img.thumbnail((512, 512))
@@ -258,7 +257,6 @@ def test_review_on_real_photos_and_its_screenshot(page, database, tmp_path, monk
         page.wait_for_selector(".tile[data-id] img")
         open_review(page)
         set_rule(page, "sharpest")
-        page.keyboard.press("j")
         page.wait_for_function(
             "[...document.querySelectorAll('#review img')].length === 14 && [...document"
             ".querySelectorAll('#review img')].every(i => i.complete && i.naturalWidth > 0)",
@@ -268,6 +266,13 @@ def test_review_on_real_photos_and_its_screenshot(page, database, tmp_path, monk
         kept = set(keepers(page))
         assert len(kept) == 4 and not kept & set(blurred)  # the blurred copy is never sharpest
         assert summary(page) == {"groups": 4, "remove": 10, "keep": 4}
+        set_rule(page, "largest")  # the originals: most pixels, then the most bytes
+        originals = {s.id for s in ds if "_" not in Path(s.filepath).stem}
+        assert set(keepers(page)) < originals
+        page.keyboard.press("j")
+        page.wait_for_function(
+            "[...document.querySelectorAll('#review img')].every(i => i.complete && i.naturalWidth)"
+        )
         shot = tmp_path / "review.png"
         page.screenshot(path=str(shot))
         assert shot.stat().st_size > 50_000  # real photos, not a blank page
