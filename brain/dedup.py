@@ -122,9 +122,8 @@ def _keepers(groups: list[list[str]], chosen: list[str], keepers: list[str] | No
     out = list(chosen)
     seen: dict[int, str] = {}
     for i in keepers:
-        if i not in where:
-            raise BrainError(f"Keeper {i!r} is in no duplicate group of these samples; "
-                             "find the duplicates again and review the new groups")  # fmt: skip
+        if i not in where:  # alone now (e.g. its group went with a resumed run): it stays
+            continue
         n = where[i]
         if n in seen and seen[n] != i:
             raise BrainError(f"Keepers {seen[n]!r} and {i!r} are in the same group; "
@@ -163,10 +162,12 @@ def deduplicate(
         delete_files: also move the removed samples' files to the trash folder.
         keepers: sample ids to keep whatever ``keep`` says (at most one per group,
             e.g. picked by eye in the dashboard's review); other groups follow ``keep``.
+            A keeper in no group (alone by now, e.g. after a resumed interrupted
+            run removed its copies) stays anyway and is ignored.
 
     Raises:
         BrainError: a bad ``kind`` or ``keep``, a scored ``keep`` whose field is
-            missing, or a keeper in no group (or two in one).
+            missing, or two keepers in one group.
 
     Returns:
         The :class:`DedupPlan`.

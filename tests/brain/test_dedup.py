@@ -190,8 +190,8 @@ def test_explicit_keepers_override_the_rule_group_by_group(planted):
     plan = brain.deduplicate(ds, keep="first", keepers=[ids["a_copy"]], dry_run=False)
     assert ids["a_copy"] in plan.keep_ids and ids["b"] in plan.keep_ids  # b: the rule's
     assert sorted(ds.values("id")) == sorted(ids[n] for n in ("a_copy", "b", "c", "d"))
-    with pytest.raises(ValueError, match="in no duplicate group"):
-        brain.deduplicate(ds, keepers=[ids["c"]])
+    # a keeper in no group (alone now) stays and changes nothing else
+    assert brain.deduplicate(ds, keepers=[ids["c"]]).remove_ids == []
 
 
 def test_two_keepers_in_one_group_are_refused(planted):
