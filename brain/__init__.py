@@ -27,7 +27,14 @@ from dataset_core.runs import (
 from .analyze import AnalysisResult, analyze
 from .classify import knn_classify
 from .clusters import compute_clusters, find_top_components
-from .dedup import DedupPlan, deduplicate, move_to_trash, remove_all_duplicates, restore_trash
+from .dedup import (
+    DedupPlan,
+    deduplicate,
+    move_to_trash,
+    remove_all_duplicates,
+    remove_samples,
+    restore_trash,
+)
 from .duplicates import find_approximate_duplicates, find_exact_duplicates
 from .errors import BrainError
 from .label_issues import compute_label_issues
@@ -124,6 +131,7 @@ __all__ = [
     "load_similarity_index",
     "move_to_trash",
     "remove_all_duplicates",
+    "remove_samples",
     "rename_brain_run",
     "restore_trash",
 ]

@@ -58,6 +58,8 @@ def create_app(store: StateStore | None = None, security: Security | None = None
     def job_done(job: Job, outcome: Outcome | None) -> None:
         if outcome is None:
             return
+        if outcome.removed_ids:  # deleted samples cannot stay selected
+            store.select([], outcome.removed_ids)
         if outcome.show_stages is not None:
             store.apply({"dataset": job.dataset, "view": outcome.show_stages,
                          "view_name": outcome.show_view_name})  # fmt: skip

@@ -77,7 +77,8 @@ BRAIN = [
     "delete_brain_run", "delete_brain_runs", "embed_paths", "find_approximate_duplicates",
     "find_exact_duplicates", "find_top_components", "get_brain_info", "knn_classify",
     "list_brain_runs", "load_brain_results", "load_points", "load_similarity_index",
-    "move_to_trash", "remove_all_duplicates", "rename_brain_run", "restore_trash",
+    "move_to_trash", "remove_all_duplicates", "remove_samples", "rename_brain_run",
+    "restore_trash",
 ]  # fmt: skip
 
 

@@ -49,6 +49,8 @@ export const api = {
   run: (name, dataset, view, params, preview_id) =>
     post(`/api/operators/${enc(name)}/run`, { dataset, view, params, preview_id }),
   job: (id) => get(`/api/jobs/${enc(id)}`),
+  undo: (id) => post(`/api/jobs/${enc(id)}/undo`),
+  review: (dataset, view, kind, keep) => post("/api/review", { dataset, view, kind, keep }),
   points: (dataset, key) => get(`/api/datasets/${enc(dataset)}/visualization/${enc(key)}`),
   thumb: (dataset, id) => withToken(`/thumb/${enc(dataset)}/${enc(id)}`),
   media: (dataset, id) => withToken(`/media/${enc(dataset)}/${enc(id)}`),

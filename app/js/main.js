@@ -6,6 +6,7 @@ import { esc, Grid, PAGE } from "./grid.js";
 import { Modal } from "./modal.js";
 import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
+import { Review } from "./review.js";
 import { Sidebar } from "./sidebar.js";
 import { describe, groupField, select, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
@@ -47,7 +48,8 @@ const modal = new Modal($("#modal"), {
 });
 
 const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
-const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo() });
+const review = new Review($("#center"), { current, onDone: () => refreshInfo() });
+const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo(), onReview: (kind) => { $("#panel").hidden = true; review.show(kind); } });
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
   onSelect: (ids) => client.update({ selected: ids }),

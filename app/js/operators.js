@@ -9,6 +9,7 @@ const POLL_MS = 300;
 
 function inputHtml(p) {
   const id = `op-${p.name}`;
+  if (p.kind === "ids") return "";  // set by the dashboard (the review's keepers), not typed
   if (p.kind === "bool") return `<input type="checkbox" name="${p.name}" id="${id}" ${p.default ? "checked" : ""}>`;
   if (p.kind === "choice") {
     return `<select name="${p.name}" id="${id}">${p.choices.map((c) => `<option ${c === p.default ? "selected" : ""}>${esc(c)}</option>`).join("")}</select>`;
@@ -16,6 +17,9 @@ function inputHtml(p) {
   const type = p.kind === "float" || p.kind === "int" ? "number" : "text";
   return `<input type="${type}" step="any" name="${p.name}" id="${id}" value="${p.default ?? ""}" placeholder="${esc(p.help || "")}">`;
 }
+
+// the duplicates kind an operator's box offers to review, if any
+const reviewKind = (name) => (name.match(/^(?:find|deduplicate)_(exact|approximate)_duplicates$/) || [])[1];
 
 export class OperatorsPanel {
   constructor(el, ctx) {
@@ -28,13 +32,14 @@ export class OperatorsPanel {
     this.el.innerHTML = `<h3>Operators</h3><p class="more">They act on the current view.</p>` + ops.map((op) => `
       <div class="op ${op.destructive ? "destructive" : ""}" data-op="${op.name}">
         <h4>${esc(op.label)}</h4><p>${esc(op.description)}</p>
-        <div class="form">${op.params.map((p) => `<label for="op-${p.name}">${esc(p.label)}</label>${inputHtml(p)}`).join("")}</div>
-        <button class="preview">${op.destructive ? "Dry run…" : "Run…"}</button>
+        <div class="form">${op.params.filter((p) => p.kind !== "ids").map((p) => `<label for="op-${p.name}">${esc(p.label)}</label>${inputHtml(p)}`).join("")}</div>
+        <button class="preview">${op.destructive ? "Dry run…" : "Run…"}</button>${reviewKind(op.name) ? ` <button class="review" data-kind="${reviewKind(op.name)}">Review duplicates…</button>` : ""}
         <div class="result"></div>
       </div>`).join("");
     this.el.querySelectorAll(".op").forEach((box) => {
       box.querySelector(".preview").onclick = () => this.preview(box);
     });
+    this.el.querySelectorAll("button.review").forEach((b) => { b.onclick = () => this.ctx.onReview(b.dataset.kind); });
   }
 
   params(box) {
@@ -79,8 +84,22 @@ export class OperatorsPanel {
         job = await api.job(job.id);
       }
       if (job.status === "failed") throw new Error(job.error);
-      result.innerHTML = `<div class="done-message">✓ ${esc(job.message)}</div>`;
+      result.innerHTML = `<div class="done-message">✓ ${esc(job.message)}</div>${job.undo ? `<button class="undo">Undo</button>` : ""}`;
+      const undo = result.querySelector(".undo");
+      if (undo) undo.onclick = () => this.undo(result, job.id);
       this.ctx.onDone && this.ctx.onDone(job);
+    } catch (err) {
+      result.className = "result error";
+      result.textContent = err.message;
+    }
+  }
+
+  async undo(result, jobId) {
+    result.className = "result";
+    try {
+      const res = await api.undo(jobId);
+      result.innerHTML = `<div class="undone-message">↶ ${esc(res.message)}</div>`;
+      this.ctx.onDone && this.ctx.onDone(res);
     } catch (err) {
       result.className = "result error";
       result.textContent = err.message;

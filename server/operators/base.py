@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import traceback
 import uuid
@@ -17,6 +18,8 @@ from dataset_core.view import DatasetView
 from ..errors import JobConflictError
 
 log = logging.getLogger("server")
+#: a sample id as the browser sends it
+_SAMPLE_ID = re.compile(r"[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class Param:
     """One parameter of an operator, described for the dashboard's form."""
 
     name: str
-    kind: str  # "float", "int", "str", "bool", "choice"
+    kind: str  # "float", "int", "str", "bool", "choice", "ids" (sample ids, set by the UI)
     default: Any = None
     label: str = ""
     choices: tuple[Any, ...] = ()
@@ -38,6 +41,12 @@ class Param:
         """
         if value is None or value == "":
             return self.default
+        if self.kind == "ids":
+            if not isinstance(value, list) or not all(
+                isinstance(v, str) and _SAMPLE_ID.fullmatch(v) for v in value
+            ):
+                raise DatasetCoreError(f"Parameter {self.name!r} takes a list of sample ids")
+            return list(value)
         try:
             if self.kind == "float":
                 return float(value)
@@ -64,6 +73,10 @@ class Outcome:
     show_stages: list[dict[str, Any]] | None = None
     show_view_name: str | None = None
     changed_samples: bool = True
+    #: the trash folder a removal wrote (its undo restores from there)
+    trash_dir: str | None = None
+    #: samples it removed (they leave the selection)
+    removed_ids: list[str] = field(default_factory=list)
 
 
 Action = Callable[[DatasetView, dict[str, Any]], Outcome]
@@ -80,6 +93,8 @@ class Operator:
     preview: Action
     params: tuple[Param, ...] = ()
     destructive: bool = False
+    #: acts on the selected samples of the view (the server narrows the view to them)
+    on_selection: bool = False
 
     def parse(self, params: dict[str, Any] | None) -> dict[str, Any]:
         """Every parameter's value, defaults filled in.
@@ -100,7 +115,7 @@ class Operator:
         """The JSON form the dashboard lists."""
         return {
             "name": self.name, "label": self.label, "description": self.description,
-            "destructive": self.destructive,
+            "destructive": self.destructive, "on_selection": self.on_selection,
             "params": [{"name": p.name, "kind": p.kind, "default": p.default,
                         "label": p.label or p.name, "choices": list(p.choices), "help": p.help}
                        for p in self.params],
@@ -121,12 +136,16 @@ class Job:
     progress: dict[str, Any] = field(default_factory=dict)
     message: str = ""
     error: str | None = None
+    trash_dir: str | None = None  # where its removals went, for an undo
+    removed: int = 0  # samples it removed
+    undone: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form the dashboard polls."""
+        """The JSON form the dashboard polls; ``undo``: it can be undone from the trash."""
         return {"id": self.id, "operator": self.operator, "dataset": self.dataset,
                 "status": self.status, "progress": self.progress, "message": self.message,
-                "error": self.error}  # fmt: skip
+                "error": self.error, "undo": bool(self.trash_dir) and not self.undone,
+                "undone": self.undone}  # fmt: skip
 
 
 class JobRunner:
@@ -149,16 +168,42 @@ class JobRunner:
         """
         name = view.dataset_name
         with self._lock:
-            busy = [j for j in self._jobs.values() if j.dataset == name and j.status == "running"]
-            if busy:
-                raise JobConflictError(
-                    f"Operator {busy[0].operator!r} is still running on dataset {name!r}; "
-                    "wait for it to finish"
-                )
+            self._refuse_if_busy(name)
             job = Job(uuid.uuid4().hex, op.name, name)
             self._jobs[job.id] = job
         threading.Thread(target=self._run, args=(job, op, view, params), daemon=True).start()
         return job
+
+    def undo(self, job: Job, restore: Callable[[str], Any]) -> Any:
+        """Undo ``job``'s removals with ``restore(trash_dir)``, once, while no other
+        operator runs on its dataset; returns what ``restore`` returned.
+
+        Raises:
+            JobConflictError: an operator is running on the dataset, or the job has
+                nothing to undo (it moved nothing to the trash, or was undone already).
+        """
+        with self._lock:
+            self._refuse_if_busy(job.dataset)
+            if not job.trash_dir or job.undone:
+                why = "was undone already" if job.undone else "kept no trash folder to undo from"
+                raise JobConflictError(f"Operator {job.operator!r} {why}")
+            job.undone = True  # under the lock: a second click cannot restore twice
+            job.status = "running"  # other operators wait for the restore
+        try:
+            return restore(job.trash_dir)
+        except Exception:
+            job.undone = False
+            raise
+        finally:
+            job.status = "done"
+
+    def _refuse_if_busy(self, name: str) -> None:
+        busy = [j for j in self._jobs.values() if j.dataset == name and j.status == "running"]
+        if busy:
+            raise JobConflictError(
+                f"Operator {busy[0].operator!r} is still running on dataset {name!r}; "
+                "wait for it to finish"
+            )
 
     def _run(self, job: Job, op: Operator, view: DatasetView, params: dict[str, Any]) -> None:
         def listener(desc: str, done: int, total: int | None) -> None:
@@ -170,7 +215,9 @@ class JobRunner:
             # stdout would swap it for every thread of the user's process
             with report_progress(listener):
                 outcome = op.run(view, params)
-            job.message, job.status = outcome.message, "done"
+            job.message, job.trash_dir = outcome.message, outcome.trash_dir
+            job.removed = len(outcome.removed_ids)
+            job.status = "done"
         except Exception as e:  # noqa: BLE001 - the dashboard shows the reason, the server lives
             if isinstance(e, DatasetCoreError):  # the user's to fix: its one line
                 job.error = str(e)

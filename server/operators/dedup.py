@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import brain
+from brain.dedup import KEEP_POLICIES
 from brain.duplicates import APPROX_GROUP_FIELD, APPROX_GROUPS_VIEW, EXACT_VIEW
 from dataset_core.errors import DatasetCoreError
 from dataset_core.view import DatasetView
@@ -69,16 +70,36 @@ def _show_groups(kind: str) -> Action:
     return show
 
 
+#: what a dry run's message tells a browser user to do next (Python's says dry_run=False)
+REVIEW_HINT = "Review the groups (Review duplicates…), then Confirm"
+CONFIRM_HINT = "Confirm to remove them"
+
+
 def _removal(kind: str, keep_one: bool, dry_run: bool) -> Action:
     def act(view: DatasetView, params: dict[str, Any]) -> Outcome:
         trash = params["move_files_to_trash"]
         if keep_one:
-            plan = brain.deduplicate(
-                view, kind=kind, keep=params["keep"], dry_run=dry_run, delete_files=trash
-            )
+            plan = brain.deduplicate(view, kind=kind, keep=params["keep"], dry_run=dry_run,
+                                     delete_files=trash, keepers=params["keepers"])  # fmt: skip
         else:
             plan = brain.remove_all_duplicates(view, kind=kind, dry_run=dry_run, delete_files=trash)
-        return Outcome(str(plan), changed_samples=not dry_run)
+        return _plan_outcome(plan, REVIEW_HINT if keep_one else CONFIRM_HINT)
+
+    return act
+
+
+def _plan_outcome(plan: brain.DedupPlan, next_step: str) -> Outcome:
+    return Outcome(plan.message(next_step), changed_samples=not plan.dry_run,
+                   trash_dir=plan.trash_dir,
+                   removed_ids=[] if plan.dry_run else plan.remove_ids)  # fmt: skip
+
+
+def _delete_selected(dry_run: bool) -> Action:
+    def act(view: DatasetView, params: dict[str, Any]) -> Outcome:
+        # the route narrowed `view` to the selection (Operator.on_selection)
+        plan = brain.remove_samples(view, dry_run=dry_run,
+                                    delete_files=params["move_files_to_trash"])  # fmt: skip
+        return _plan_outcome(plan, CONFIRM_HINT)
 
     return act
 
@@ -86,9 +107,11 @@ def _removal(kind: str, keep_one: bool, dry_run: bool) -> Action:
 _BRAIN_KEY = Param("brain_key", "str", "sim", "similarity index")
 _TRASH = Param(
     "move_files_to_trash", "bool", False, "also move the image files to the trash",
-    help="files go to ~/.dataset_core/trash/, restorable with brain.restore_trash",
+    help="files go to ~/.dataset_core/trash/; Undo (or `dsc trash restore`) brings them back",
 )  # fmt: skip
-_KEEP = Param("keep", "choice", "first", "keep", ("first", "largest", "most_central"))
+_KEEP = Param("keep", "choice", "first", "keep", KEEP_POLICIES)
+_KEEPERS = Param("keepers", "ids", None, "keepers",
+                 help="ids to keep whatever the rule says (the review's picks)")  # fmt: skip
 
 
 def _removal_ops(kind: str) -> list[Operator]:
@@ -99,8 +122,8 @@ def _removal_ops(kind: str) -> list[Operator]:
                  _removal(kind, False, True), (_TRASH,), destructive=True),
         Operator(f"deduplicate_{kind}_duplicates", f"Dedup: keep one per {kind} group",
                  f"Keep one representative of each {other} group, delete the rest",
-                 _removal(kind, True, False), _removal(kind, True, True), (_KEEP, _TRASH),
-                 destructive=True),
+                 _removal(kind, True, False), _removal(kind, True, True),
+                 (_KEEP, _TRASH, _KEEPERS), destructive=True),
     ]  # fmt: skip
 
 
@@ -131,4 +154,8 @@ DEDUP_OPERATORS: list[Operator] = [
              count_preview("Show groups from")),
     *_removal_ops("exact"),
     *_removal_ops("approximate"),
+    Operator("delete_selected_samples", "Delete selected samples",
+             "Remove the ticked samples from the dataset (their files too, to the trash, "
+             "when ticked below)", _delete_selected(False), _delete_selected(True),
+             (_TRASH,), destructive=True, on_selection=True),
 ]  # fmt: skip

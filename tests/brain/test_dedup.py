@@ -161,3 +161,66 @@ def test_no_near_duplicates_is_an_answer_not_an_error(database, tmp_path):
     assert len(ds.load_saved_view("approx_dup_groups_view")) == 0
     plan = brain.deduplicate(ds, kind="approximate")
     assert plan.remove_ids == [] and len(ds) == 4
+
+
+@pytest.mark.parametrize("keep, field, call", [
+    ("sharpest", "image_stats", "brain.compute_image_stats"),
+    ("most_unique", "uniqueness", "brain.compute_uniqueness"),
+])  # fmt: skip
+def test_scored_keep_policies_keep_the_highest_and_name_a_missing_field(planted, keep, field,
+                                                                        call):  # fmt: skip
+    ds, ids = planted
+    brain.find_exact_duplicates(ds, pixels=True)  # groups {a, a_copy} and {b, b_bmp}
+    with pytest.raises(ValueError, match=f"run {call} first"):
+        brain.deduplicate(ds, keep=keep)
+    score = {ids["a"]: 1.0, ids["a_copy"]: 5.0, ids["b"]: 3.0, ids["b_bmp"]: None}
+    if field == "image_stats":
+        ds.set_values("image_stats", {i: None if v is None else {"blur": v}
+                                      for i, v in score.items()})  # fmt: skip
+    else:
+        ds.set_values("uniqueness", score)
+    plan = brain.deduplicate(ds, keep=keep)
+    assert sorted(plan.keep_ids) == sorted([ids["a_copy"], ids["b"]])  # None never wins
+    assert sorted(plan.remove_ids) == sorted([ids["a"], ids["b_bmp"]])
+
+
+def test_explicit_keepers_override_the_rule_group_by_group(planted):
+    ds, ids = planted
+    brain.find_exact_duplicates(ds, pixels=True)
+    plan = brain.deduplicate(ds, keep="first", keepers=[ids["a_copy"]], dry_run=False)
+    assert ids["a_copy"] in plan.keep_ids and ids["b"] in plan.keep_ids  # b: the rule's
+    assert sorted(ds.values("id")) == sorted(ids[n] for n in ("a_copy", "b", "c", "d"))
+    # a keeper in no group (alone now) stays and changes nothing else
+    assert brain.deduplicate(ds, keepers=[ids["c"]]).remove_ids == []
+
+
+def test_two_keepers_in_one_group_are_refused(planted):
+    ds, ids = planted
+    brain.find_exact_duplicates(ds)
+    with pytest.raises(ValueError, match="same group"):
+        brain.deduplicate(ds, keepers=[ids["a"], ids["a_copy"]])
+
+
+def test_dry_run_message_names_the_next_step(planted):
+    ds, _ = planted
+    brain.find_exact_duplicates(ds)
+    plan = brain.deduplicate(ds)
+    assert str(plan).endswith("pass dry_run=False to apply)")
+    assert plan.message("review, then Confirm").endswith("(dry run: nothing changed; review, "
+                                                         "then Confirm)")  # fmt: skip
+
+
+def test_remove_samples_dry_run_then_to_the_trash_and_back(planted, tmp_path, monkeypatch):
+    from dataset_core.config import config
+
+    monkeypatch.setattr(config, "home", tmp_path / "home")
+    ds, ids = planted
+    chosen = ds.select([ids["c"], ids["d"]])
+    paths = chosen.values("filepath")
+    plan = brain.remove_samples(chosen)
+    assert plan.dry_run and sorted(plan.remove_ids) == sorted([ids["c"], ids["d"]])
+    assert len(ds) == 6 and "Would remove 2 selected samples" in str(plan)
+    plan = brain.remove_samples(chosen, dry_run=False, delete_files=True)
+    assert len(ds) == 4 and not any(os.path.exists(p) for p in paths)
+    assert sorted(brain.restore_trash(plan.trash_dir)) == sorted(paths)
+    assert len(ds) == 6 and all(os.path.exists(p) for p in paths)
