@@ -184,6 +184,13 @@ export class Modal {
     };
     if (m && m.width > 0 && m.height > 0) draw(m.width, m.height);
     img.onload = () => draw(img.naturalWidth, img.naturalHeight);
+    img.onerror = () => {
+      if (this.sample !== sample) return;
+      fig.classList.add("broken");
+      fig.textContent = `The image could not be loaded: ${sample.filepath}`;
+      this.zoom.fit(4, 1);
+    };
+    fig.classList.remove("broken");
     const badges = this.el.querySelector("#modal-badges");
     badges.innerHTML = badgesHtml(sample);
     this.el.querySelector("#modal-fields").innerHTML = fieldsHtml(sample, this.hiddenFields);

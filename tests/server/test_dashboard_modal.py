@@ -13,18 +13,26 @@ import pytest
 
 import dataset_core as dc
 from tests.conftest import write_image
-from tests.server.test_dashboard import dash, session, until  # noqa: F401 (fixtures)
+from tests.server import test_dashboard
+
+# the dashboard's fixtures and helper, shared
+session = test_dashboard.session
+dash = test_dashboard.dash
+until = test_dashboard.until
 
 #: generous waits on a loaded machine; the assertions stay exact
 WAIT_MS = 5000
 
 
+def showing(sample_id: str) -> str:
+    """A page predicate: the sample view is open on ``sample_id`` (its fields list its id)."""
+    fields = "document.querySelector('#modal:not([hidden]) #modal-fields')"
+    return f"{fields}?.textContent.includes('{sample_id}')"
+
+
 def open_sample(page, sample_id: str) -> None:
     page.click(f".tile[data-id='{sample_id}'] img", timeout=WAIT_MS)
-    page.wait_for_function(
-        f"document.querySelector('#modal:not([hidden])')?.dataset.id === '{sample_id}'",
-        timeout=WAIT_MS,
-    )
+    page.wait_for_function(showing(sample_id), timeout=WAIT_MS)
 
 
 def rect(page, selector: str) -> dict[str, float]:
@@ -55,6 +63,7 @@ def test_fields_are_laid_out_by_type_not_as_json(dash, session, labelled):
     dash.wait_for_selector(f".tile[data-id='{sample.id}'] img")
     open_sample(dash, sample.id)
     sample.reload()
+    dash.wait_for_selector("#modal-fields [data-section=metadata]", timeout=WAIT_MS)
     meta = dash.text_content("#modal-fields [data-section=metadata]")
     assert "dimensions48 × 40 px" in meta
     assert f"file size{sample.metadata.size_bytes / 1024:.1f} KB" in meta
@@ -84,7 +93,9 @@ def test_labels_are_drawn_with_names_and_each_field_toggles(dash, session, label
     sample["outline"] = dc.Polylines(polylines=[
         dc.Polyline(label="edge", points=[[[0.1, 0.1], [0.9, 0.1], [0.5, 0.8]]], closed=True)
     ])  # fmt: skip
-    sample["joints"] = dc.Keypoints(keypoints=[dc.Keypoint(label="pose", points=[[0.2, 0.3], [0.4, 0.5]])])
+    sample["joints"] = dc.Keypoints(
+        keypoints=[dc.Keypoint(label="pose", points=[[0.2, 0.3], [0.4, 0.5]])]
+    )
     sample.save()
     session.refresh()
     dash.wait_for_selector(f".tile[data-id='{sample.id}'] img")
@@ -108,18 +119,44 @@ def test_labels_are_drawn_with_names_and_each_field_toggles(dash, session, label
     assert dash.is_visible("#modal-figure svg g[data-field=joints] path")
     # one checkbox per label field shows and hides that field's drawings only
     dash.uncheck("#modal-fields input[data-toggle=detections]")
-    assert dash.is_hidden(f"{dets} rect.box") and dash.is_visible("#modal-figure svg g[data-field=outline] path")
+    assert dash.is_hidden(f"{dets} rect.box") and dash.is_visible(
+        "#modal-figure svg g[data-field=outline] path"
+    )
     dash.uncheck("#modal-fields input[data-toggle=ground_truth]")
     assert dash.is_hidden(badge) and dash.is_visible("#modal-figure svg g[data-field=joints] path")
     dash.check("#modal-fields input[data-toggle=detections]")
     assert dash.is_visible(f"{dets} rect.box")
     # the choice holds for the next sample
     dash.keyboard.press("ArrowRight")
-    dash.wait_for_function(
-        f"document.querySelector('#modal').dataset.id === '{labelled.skip(1).first().id}'",
-        timeout=WAIT_MS,
+    dash.wait_for_function(showing(labelled.skip(1).first().id), timeout=WAIT_MS)
+    assert dash.is_hidden(badge) and not dash.is_checked(
+        "#modal-fields input[data-toggle=ground_truth]"
     )
-    assert dash.is_hidden(badge) and not dash.is_checked("#modal-fields input[data-toggle=ground_truth]")
+
+
+def test_labels_and_zoom_work_under_the_apps_strict_csp(session, browser, labelled):
+    sample = labelled.first()
+    sample["detections"] = dc.Detections(
+        detections=[dc.Detection(label="nose", bounding_box=[0.1, 0.2, 0.3, 0.4])]
+    )
+    sample.save()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})  # CSP enforced
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda m: "Content Security Policy" in m.text and violations.append(m.text))
+    try:
+        page.goto(session.url)
+        page.click(f".tile[data-id='{sample.id}'] img", timeout=WAIT_MS)
+        page.wait_for_selector("#modal-figure svg rect.box", timeout=WAIT_MS)
+        page.wait_for_selector("#modal-badges .cls-badge", timeout=WAIT_MS)
+        page.mouse.move(500, 400)
+        page.mouse.wheel(0, -200)
+        page.wait_for_selector("#modal-zoom:not(:text('100%'))", timeout=WAIT_MS)
+        page.uncheck("#modal-fields input[data-toggle=detections]")
+        assert page.is_hidden("#modal-figure svg rect.box")
+        assert violations == []
+    finally:
+        context.close()
 
 
 # -- zoom and pan ---------------------------------------------------------------------------
@@ -128,14 +165,16 @@ def test_labels_are_drawn_with_names_and_each_field_toggles(dash, session, label
 def test_wheel_zooms_at_the_cursor_drag_pans_and_reset_fits(dash, session, labelled):
     sample = labelled.first()
     bbox = [0.25, 0.25, 0.5, 0.5]
-    sample["detections"] = dc.Detections(detections=[dc.Detection(label="thing", bounding_box=bbox)])
+    sample["detections"] = dc.Detections(
+        detections=[dc.Detection(label="thing", bounding_box=bbox)]
+    )
     sample.save()
     session.refresh()
     dash.wait_for_selector(f".tile[data-id='{sample.id}'] img")
     open_sample(dash, sample.id)
-    dash.wait_for_selector("#modal-figure rect.box", timeout=WAIT_MS)
+    dash.wait_for_selector("#modal-figure .box", timeout=WAIT_MS)
     img0 = rect(dash, "#modal-figure img")
-    assert_box_on_image(rect(dash, "#modal-figure rect.box"), img0, bbox)
+    assert_box_on_image(rect(dash, "#modal-figure .box"), img0, bbox)
 
     cx, cy = img0["x"] + 0.3 * img0["w"], img0["y"] + 0.6 * img0["h"]
     dash.mouse.move(cx, cy)
@@ -147,7 +186,7 @@ def test_wheel_zooms_at_the_cursor_drag_pans_and_reset_fits(dash, session, label
     # the point under the cursor stays under it, and the box stays on the image
     assert (cx - img1["x"]) / img1["w"] == pytest.approx(0.3, abs=0.005)
     assert (cy - img1["y"]) / img1["h"] == pytest.approx(0.6, abs=0.005)
-    assert_box_on_image(rect(dash, "#modal-figure rect.box"), img1, bbox)
+    assert_box_on_image(rect(dash, "#modal-figure .box"), img1, bbox)
     assert int(dash.text_content("#modal-zoom").rstrip("%")) > 200
 
     dash.mouse.down()
@@ -157,7 +196,7 @@ def test_wheel_zooms_at_the_cursor_drag_pans_and_reset_fits(dash, session, label
     assert img2["x"] == pytest.approx(img1["x"] - 120, abs=1)
     assert img2["y"] == pytest.approx(img1["y"] - 60, abs=1)
     assert img2["w"] == pytest.approx(img1["w"], abs=0.5)
-    assert_box_on_image(rect(dash, "#modal-figure rect.box"), img2, bbox)
+    assert_box_on_image(rect(dash, "#modal-figure .box"), img2, bbox)
 
     dash.mouse.dblclick(cx - 120, cy - 60)
     img3 = rect(dash, "#modal-figure img")
@@ -180,7 +219,10 @@ def many(database, tmp_path, monkeypatch):
     from dataset_core.config import config
 
     monkeypatch.setattr(config, "home", tmp_path / "home")
-    paths = [str(write_image(tmp_path / "many" / f"{i:03d}.png", size=(24, 16), seed=i)) for i in range(N_MANY)]
+    paths = [
+        str(write_image(tmp_path / "many" / f"{i:03d}.png", size=(24, 16), seed=i))
+        for i in range(N_MANY)
+    ]
     ds = dc.Dataset("many")
     ds.add_samples([dc.Sample(filepath=p) for p in paths])
     s = dc.launch_app(ds, port=0)
@@ -189,17 +231,18 @@ def many(database, tmp_path, monkeypatch):
 
 
 def shown(page) -> tuple[str, str]:
-    return tuple(page.evaluate(
-        "[document.querySelector('#modal').dataset.id, document.querySelector('#modal-pos').textContent]"
-    ))
+    """(the id of the sample shown, its "n of N")."""
+    q = "document.querySelector"
+    return tuple(page.evaluate(f"[{q}('#modal').dataset.id, {q}('#modal-pos')?.textContent]"))
 
 
 def wait_shown(page, sample_id: str, pos: str) -> None:
+    """Wait until the sample view shows ``sample_id``, then check it reads ``pos``."""
+    page.wait_for_function(showing(sample_id), timeout=WAIT_MS)
     page.wait_for_function(
-        f"document.querySelector('#modal').dataset.id === '{sample_id}' && "
-        f"document.querySelector('#modal-pos').textContent === '{pos}'",
-        timeout=WAIT_MS,
+        f"document.querySelector('#modal-pos')?.textContent === '{pos}'", timeout=WAIT_MS
     )
+    assert shown(page) == (sample_id, pos)
 
 
 def test_thirty_quick_presses_move_exactly_thirty_samples(page, many):
@@ -208,7 +251,7 @@ def test_thirty_quick_presses_move_exactly_thirty_samples(page, many):
     page.goto(session.url)
     page.wait_for_selector(".tile[data-id] img")
     open_sample(page, ids[0])
-    assert shown(page) == (ids[0], f"1 of {N_MANY}")
+    wait_shown(page, ids[0], f"1 of {N_MANY}")
     for _ in range(30):
         page.keyboard.press("ArrowRight")
     wait_shown(page, ids[30], f"31 of {N_MANY}")
@@ -254,7 +297,8 @@ def test_sample_view_screenshot_on_real_photos(page, database, tmp_path, monkeyp
     monkeypatch.setattr(config, "home", tmp_path / "home")
     src = photo_sources()
     root = tmp_path / "photos"
-    for name, label in (("chelsea.png", "animals"), ("coffee.png", "other"), ("astronaut.png", "people")):
+    classes = {"chelsea.png": "animals", "coffee.png": "other", "astronaut.png": "people"}
+    for name, label in classes.items():
         (root / label).mkdir(parents=True, exist_ok=True)
         shutil.copy(src[name], root / label / name)
     samples, _ = dc.parse_image_classification_dir_tree(str(root))
@@ -278,7 +322,8 @@ def test_sample_view_screenshot_on_real_photos(page, database, tmp_path, monkeyp
         open_sample(page, cat.id)
         page.wait_for_function(
             "(() => { const i = document.querySelector('#modal-figure img');"
-            " return i && i.complete && i.naturalWidth > 0; })()", timeout=WAIT_MS,
+            " return i && i.complete && i.naturalWidth > 0; })()",
+            timeout=WAIT_MS,
         )
         area = rect(page, ".modal-media")
         page.mouse.move(area["x"] + area["w"] * 0.45, area["y"] + area["h"] * 0.4)
