@@ -97,12 +97,7 @@ def position(body: PositionRequest) -> dict[str, int | None]:
     The sample view asks this only for a sample opened from elsewhere (Python,
     another tab), not from the grid: it reads the view's ids in order, one pass.
     """
-    view = get_view(body.dataset, body.view)
-    wanted = ObjectId(body.id)
-    for i, doc in enumerate(view.aggregate([{"$project": {"_id": 1}}])):
-        if doc["_id"] == wanted:
-            return {"index": i}
-    return {"index": None}
+    return {"index": get_view(body.dataset, body.view).position_of(body.id)}
 
 
 @router.get("/api/datasets/{name}/samples/{sample_id}")

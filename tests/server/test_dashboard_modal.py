@@ -339,3 +339,23 @@ def test_sample_view_screenshot_on_real_photos(page, database, tmp_path, monkeyp
             shutil.copy(shot, target)
     finally:
         session.close()
+
+
+# -- the route it asks where a sample is -----------------------------------------------------
+
+
+def test_position_is_the_samples_place_in_the_view(client, labelled):
+    view = labelled.sort_by("score", reverse=True)
+    ids = view.values("id")
+    stages = view.to_dict()["stages"]
+
+    def ask(sample_id, stages=stages):
+        body = {"dataset": "labelled", "view": stages, "id": sample_id}
+        return client.post("/api/position", json=body)
+
+    assert ask(ids[5]).json() == {"index": 5}
+    assert ask(ids[-1]).json() == {"index": len(ids) - 1}
+    cat = labelled.match({"ground_truth.label": "cat"})
+    dog = labelled.match({"ground_truth.label": "dog"}).first().id
+    assert ask(dog, cat.to_dict()["stages"]).json() == {"index": None}
+    assert ask("not-an-id").status_code == 422
