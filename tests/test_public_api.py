@@ -58,6 +58,8 @@ COLLECTION = [
     "values", "view",
     # issue 13: FiftyOne's sample tag counts of any collection (patches views too)
     "count_sample_tags",
+    # issue 14: where a sample opened by id sits in a view (the sample view's "n of N")
+    "position_of",
 ]  # fmt: skip
 #: detection evaluation every dataset and view offers (dataset_core/evaluation.py)
 EVALUATION = [

@@ -36,6 +36,7 @@ export const api = {
   count: (dataset, view) => post("/api/count", { dataset, view }),
   ids: (dataset, view, offset = 0, limit = null) => post("/api/ids", { dataset, view, offset, limit }),
   sample: (dataset, id) => get(`/api/datasets/${enc(dataset)}/samples/${enc(id)}`),
+  position: (dataset, view, id) => post("/api/position", { dataset, view, id }),
   sidebar: (dataset, view) => post("/api/sidebar", { dataset, view }),
   groups: (dataset, view, field) => post("/api/groups", { dataset, view, field }),
   tag: (dataset, view, tags, ids, remove) => post("/api/tag", { dataset, view, tags, ids, remove }),

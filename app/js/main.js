@@ -40,11 +40,13 @@ const grid = new Grid($("#grid"), $("#grid-spacer"), {
 let modalIndex = null;
 const modal = new Modal($("#modal"), {
   count: () => count,
-  sampleAt: async (i) => grid.sampleAt(i) || (await api.page(state().dataset, state().view, i, 1)).samples[0],
+  idAt: (i) => grid.sampleAt(i)?.id,
+  view: () => ({ ...current(), refresh: state().refresh }),
   onNavigate: (id, i) => { modalIndex = i; client.update({ sample: id }); },
   onClose: () => client.update({ sample: null }),
   onToggle: (id) => toggle(id, null, false),
   isSelected: (id) => state().selected.includes(id),
+  onError: (err) => message(err.message, "error"),
 });
 
 const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
@@ -185,9 +187,7 @@ client.onChange(async (s, prev) => {
   grid.setSelected(s.selected);
   renderCount();
   modal.syncSelection();
-  if (s.sample && (!modal.open || !modal.sample || modal.sample.id !== s.sample)) {
-    modal.show(s.dataset, s.sample, modalIndex).catch((err) => message(err.message, "error"));
-  } else if (!s.sample && modal.open) modal.hide();
+  modal.sync(s.dataset, s.sample, modalIndex);
   if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
 });
 client.onError((msg) => message(msg, "error"));

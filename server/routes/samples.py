@@ -1,4 +1,5 @@
-"""Pages of samples of a serialised view, one sample whole, and ids of a view."""
+"""Pages of samples of a serialised view, one sample whole, ids of a view, and
+one sample's position in a view."""
 
 from __future__ import annotations
 
@@ -81,6 +82,22 @@ def ids(body: IdsRequest) -> dict[str, list[str]]:
         steps.append({"$limit": body.limit})
     steps.append({"$project": {"_id": 1}})
     return {"ids": [str(d["_id"]) for d in view.aggregate(steps)]}
+
+
+class PositionRequest(ViewRef):
+    """Which sample: its id."""
+
+    id: str = Field(pattern="^[0-9a-fA-F]{24}$")
+
+
+@router.post("/api/position")
+def position(body: PositionRequest) -> dict[str, int | None]:
+    """Where the sample is in the view (0-based), or null when the view lacks it.
+
+    The sample view asks this only for a sample opened from elsewhere (Python,
+    another tab), not from the grid: it reads the view's ids in order, one pass.
+    """
+    return {"index": get_view(body.dataset, body.view).position_of(body.id)}
 
 
 @router.get("/api/datasets/{name}/samples/{sample_id}")

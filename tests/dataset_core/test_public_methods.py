@@ -25,3 +25,15 @@ def test_what_the_server_reads_through_public_names(database, tmp_path):
     assert ds.find_sample_doc("not-an-id") is None
     assert view.dataset is ds and ds.dataset is ds
     assert ds.describe() == "Dataset 'pub'" and view.describe() == "the view of dataset 'pub'"
+
+
+def test_position_of_is_the_place_in_the_collections_order(database, tmp_path):
+    for i in range(5):
+        write_image(tmp_path / f"{i}.png", seed=i, fmt="PNG")
+    ds = dc.Dataset.from_images_dir(str(tmp_path), name="pos")
+    ids = ds.values("id")
+    assert [ds.position_of(i) for i in ids] == [0, 1, 2, 3, 4]
+    backwards = ds.sort_by("filepath", reverse=True)
+    assert backwards.position_of(ids[0]) == 4
+    assert ds.skip(2).position_of(ids[1]) is None  # not in the view
+    assert ds.position_of("not-an-id") is None
