@@ -162,7 +162,18 @@ export class Grid {
     const n = this.blocks.length;
     const tops = new Float64Array(n + 1);
     tops[0] = GAP;
-    for (let b = 0; b < n; b++) tops[b + 1] = tops[b] + this.blockHeight(b);
+    const guesses = new Map();  // blocks not loaded: one estimate per (size, last)
+    for (let b = 0; b < n; b++) {
+      const B = this.blocks[b];
+      let h;
+      if (Array.isArray(this.pages.get(Math.floor(B.start / PAGE)))) h = this.blockHeight(b);
+      else {
+        const key = (B.last ? -B.count : B.count) * 2 + (B.header ? 1 : 0);
+        h = guesses.get(key);
+        if (h === undefined) { h = this.blockHeight(b); guesses.set(key, h); }
+      }
+      tops[b + 1] = tops[b] + h;
+    }
     this.tops = tops;
     this.total = tops[n];
     const view = this.el.clientHeight;
@@ -252,7 +263,7 @@ export class Grid {
       this.relayout();
       this.restore(anchor);
     }
-    const over = view / 2;  // px drawn beyond the viewport, each side
+    const over = view / 4;  // px drawn beyond the viewport, each side
     const top = this.v - over, bottom = this.v + view + over;
     const offset = this.el.scrollTop - this.v;  // layout px -> spacer px
     const keep = new Set(), keepG = new Set();

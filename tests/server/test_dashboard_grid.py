@@ -189,3 +189,52 @@ def test_group_headers_stay_with_their_groups_at_any_width(dash, session, labell
         g = sum(t["i"] >= s for s in starts) - 1
         assert t["y"] > tops[g] and (g == 2 or t["y"] + t["h"] <= tops[g + 1]), (t, tops)
 
+
+
+def test_grid_on_the_demo_photos_and_its_screenshot(page, database, tmp_path, monkeypatch):
+    """The demo's real photos at 1400x900: tiles take each photo's shape. With
+    DATASET_CORE_GRID_SCREENSHOT set, the screenshot goes there (docs/grid.png)."""
+    import importlib.util
+    import os
+    import shutil
+    from pathlib import Path
+
+    from dataset_core.config import config
+
+    monkeypatch.setattr(config, "home", tmp_path / "home")
+    spec = importlib.util.spec_from_file_location(
+        "demo", Path(__file__).resolve().parents[2] / "examples" / "demo.py"
+    )
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    root = demo.build_tree(tmp_path / "photos")
+    samples, _ = dc.parse_image_classification_dir_tree(str(root))
+    ds = dc.Dataset.from_image_classification_samples(samples, name="photos")
+    ds.compute_metadata()
+    session = dc.launch_app(ds, port=0)
+    try:
+        page.set_viewport_size({"width": 1400, "height": 900})
+        page.goto(session.url)
+        page.wait_for_function(
+            f"[...document.querySelectorAll('.tile img')].length === {len(ds)} && [...document"
+            ".querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth > 0)"
+        )
+        metas = ds.values("metadata")
+        want = {i: m.width / m.height for i, m in zip(ds.values("id"), metas, strict=True)}
+        tiles = page.evaluate(
+            "() => [...document.querySelectorAll('.tile[data-id]')].map(t => [t.dataset.id,"
+            " t.offsetWidth / t.offsetHeight])"
+        )
+        assert len(tiles) == len(ds)
+        for sid, shown in tiles:
+            assert shown == pytest.approx(want[sid], rel=0.1), (sid, shown, want[sid])
+        assert len({round(a, 1) for _, a in tiles}) >= 3  # not one shape for all
+        shot = tmp_path / "grid.png"
+        page.screenshot(path=str(shot))
+        assert shot.stat().st_size > 50_000
+        target = os.environ.get("DATASET_CORE_GRID_SCREENSHOT")
+        if target:
+            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(shot, target)
+    finally:
+        session.close()
