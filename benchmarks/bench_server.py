@@ -16,6 +16,12 @@ measures:
 - thumbnails served once cached, with 8 concurrent clients;
 - in the browser: a jump to the middle of the grid until its thumbnails show;
 - the baseline, same minute: raw pymongo ``$skip``/``$limit`` pages at the same offsets.
+
+``--grid 1000000`` measures the justified grid on a dataset of that size instead
+(photos of five shapes, metadata set, so rows fit each aspect ratio): the time to
+build it (files, then ``add_samples``), first paint at 1400x900, and ten jumps of
+the scrollbar (random positions, then the end) until the viewport is full of drawn
+thumbnails.
 """
 
 from __future__ import annotations
@@ -74,10 +80,127 @@ def build_dataset(n: int) -> dc.Dataset:
         if len(ds) == n:
             return ds
     root = build_files(n)
-    samples, _ = dc.parse_image_classification_dir_tree(str(root))
+    # not parse_image_classification_dir_tree: it now skips hard links to a file it
+    # has walked (all but DISTINCT of these), and the bench needs n samples
+    samples = [(str(root / CLASSES[i % len(CLASSES)] / f"{i:06d}.jpg"), CLASSES[i % len(CLASSES)])
+               for i in range(n)]  # fmt: skip
     ds = dc.Dataset.from_image_classification_samples(samples, name=name, overwrite=True)
     ds.set_values("uniqueness", np.random.default_rng(1).random(len(ds)).tolist())
     return ds
+
+
+#: (width, height) of the big grid's photos: landscape, portrait, square, wide, tall
+SHAPES = [(320, 240), (240, 320), (256, 256), (384, 192), (180, 320)]
+
+
+def build_grid_dataset(n: int) -> tuple[dc.Dataset, dict[str, float]]:
+    """``n`` samples with metadata (so the grid fits its rows), files as hard links to
+    DISTINCT real images of SHAPES; returns the dataset and its build times."""
+    name = f"bench-grid-{n}"
+    times: dict[str, float] = {}
+    if dc.dataset_exists(name):
+        ds = dc.load_dataset(name)
+        if len(ds) == n:
+            return ds, times
+    root = DATA / f"grid_{n}"
+    base = DATA / "grid_base"
+    t = time.perf_counter()
+    if not (root / ".done").exists():
+        base.mkdir(parents=True, exist_ok=True)
+        rng = np.random.default_rng(0)
+        for i in range(DISTINCT):
+            p = base / f"{i}.jpg"
+            if not p.exists():
+                w, h = SHAPES[i % len(SHAPES)]
+                small = rng.integers(0, 256, (6, 8, 3), dtype=np.uint8)
+                Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC).save(p, quality=85)
+        for d in range(n // 1000 + 1):
+            (root / f"{d:04d}").mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            dst = root / f"{i // 1000:04d}" / f"{i:07d}.jpg"
+            if not dst.exists():
+                os.link(base / f"{i % DISTINCT}.jpg", dst)
+        (root / ".done").write_text("ok")
+    times["grid_build_files_s"] = time.perf_counter() - t
+    sizes = [(base / f"{i}.jpg").stat().st_size for i in range(DISTINCT)]
+
+    def samples():
+        for i in range(n):
+            w, h = SHAPES[i % DISTINCT % len(SHAPES)]
+            meta = dc.ImageMetadata(width=w, height=h, size_bytes=sizes[i % DISTINCT],
+                                    mime_type="image/jpeg", num_channels=3)  # fmt: skip
+            yield dc.Sample(filepath=str(root / f"{i // 1000:04d}" / f"{i:07d}.jpg"),
+                            metadata=meta,
+                            ground_truth=dc.Classification(label=CLASSES[i % len(CLASSES)]))  # fmt: skip
+
+    t = time.perf_counter()
+    ds = dc.Dataset(name, overwrite=True)
+    ds.add_samples(samples())
+    times["grid_add_samples_s"] = time.perf_counter() - t
+    times["grid_add_samples_per_s"] = n / times["grid_add_samples_s"]
+    return ds, times
+
+
+def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
+    """First paint of the big grid, then jumps of the scrollbar to random positions
+    and the end, each until the viewport is full of tiles with drawn thumbnails."""
+    from playwright.sync_api import sync_playwright
+
+    full = (
+        "(atEnd) => { const g = document.querySelector('#grid'); const r = g.getBoundingClientRect();"
+        " const t = [...document.querySelectorAll('.tile')].filter(x => {"
+        "  const b = x.getBoundingClientRect(); return b.bottom > r.top && b.top < r.bottom; });"
+        " if (t.length < 10) return false;"
+        " if (!t.every(x => { const i = x.querySelector('img'); return x.dataset.id &&"
+        "  (atEnd === 'tiles' || (i && i.complete && i.naturalWidth > 0)); })) return false;"
+        " const top = Math.min(...t.map(x => x.getBoundingClientRect().top));"
+        " const bottom = Math.max(...t.map(x => x.getBoundingClientRect().bottom));"
+        " return top <= r.top + 8 && bottom >= r.bottom - 8; }"
+    )
+    out: dict[str, float] = {}
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = b.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
+        # when the first filled tile appears, by the page's own clock (from navigation):
+        # Playwright's polling lags behind it on a loaded machine
+        page.add_init_script(
+            "new MutationObserver((_, o) => { if (document.querySelector('.tile[data-id]')) {"
+            " window.__firstTile = performance.now(); o.disconnect(); } })"
+            ".observe(document, {subtree: true, childList: true, attributes: true});"
+        )
+        t = time.perf_counter()
+        page.goto(url)
+        page.wait_for_selector(".tile[data-id]")
+        out["grid_first_paint_tiles_s"] = time.perf_counter() - t
+        out["grid_first_tile_in_page_s"] = page.evaluate("window.__firstTile") / 1e3
+        page.wait_for_function(full, arg=False, timeout=60_000, polling=16)
+        out["grid_first_paint_thumbs_s"] = time.perf_counter() - t
+        out["grid_tiles_in_first_row"] = page.evaluate(
+            "() => [...document.querySelectorAll('.tile')].filter(x => x.offsetTop === 6).length"
+        )
+        rng = np.random.default_rng(7)
+        fractions = [*rng.random(jumps - 1).tolist(), 1.0]
+        times, placed = [], []
+        for f in fractions:
+            t = time.perf_counter()
+            page.evaluate("(f) => { const g = document.querySelector('#grid');"
+                          " g.scrollTop = f * (g.scrollHeight - g.clientHeight); }", f)  # fmt: skip
+            page.wait_for_function(full, arg="tiles", timeout=60_000, polling=16)
+            placed.append(time.perf_counter() - t)  # samples in every tile
+            page.wait_for_function(full, arg=f == 1.0, timeout=60_000, polling=16)
+            times.append(time.perf_counter() - t)  # and their thumbnails drawn
+        last = page.evaluate(
+            "() => Math.max(...[...document.querySelectorAll('.tile')].map(x => +x.dataset.index))"
+        )
+        out["grid_end_last_index"] = last
+        out["grid_jump_tiles_median_s"] = statistics.median(placed)
+        out["grid_jump_tiles_max_s"] = max(placed)
+        out["grid_jump_median_s"] = statistics.median(times)
+        out["grid_jump_max_s"] = max(times)
+        out["grid_scroll_height_px"] = page.evaluate("document.querySelector('#grid').scrollHeight")
+        page.close()
+        b.close()
+    return out
 
 
 def start_server(name: str, port: int) -> tuple[subprocess.Popen, str]:
@@ -232,7 +355,11 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=100_000)
     ap.add_argument("--port", type=int, default=5171)
+    ap.add_argument("--grid", type=int, default=0, help="measure the grid on this many samples")
     args = ap.parse_args()
+    if args.grid:
+        main_grid(args.grid, args.port)
+        return
     t = time.perf_counter()
     ds = build_dataset(args.n)
     print(f"dataset {ds.name}: {len(ds):,} samples ({time.perf_counter() - t:.1f} s to build)")
@@ -246,6 +373,25 @@ def main() -> None:
         figures = browser_figures(url, ds.name)
         figures.update(api_figures(url, ds.name, len(ds)))
         figures.update(baseline_figures(ds))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; {os.cpu_count()} CPUs")
+    for k, v in figures.items():
+        print(f"{k:32s} {v:10.3f}")
+
+
+def main_grid(n: int, port: int) -> None:
+    t = time.perf_counter()
+    ds, figures = build_grid_dataset(n)
+    print(f"dataset {ds.name}: {len(ds):,} samples ({time.perf_counter() - t:.1f} s to build)")
+    now = time.time()
+    for base in (DATA / "grid_base").iterdir():  # cold thumbnails, as in main()
+        os.utime(base, (now, now))
+    proc, url = start_server(ds.name, port)
+    try:
+        figures.update(grid_figures(url))
     finally:
         proc.terminate()
         proc.wait(10)

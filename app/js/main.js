@@ -261,6 +261,17 @@ $("#sort-field").onchange = sortChanged;
 $("#sort-reverse").onchange = sortChanged;
 $("#tile-size").oninput = (ev) => grid.setTileSize(Number(ev.target.value));
 
+// the toolbar's menus (<details class="menu">): a click elsewhere or Esc closes them, and
+// so does a command picked from one (except in menus marked data-stay, such as tagging)
+document.addEventListener("click", (ev) => {
+  for (const m of document.querySelectorAll("details.menu[open]")) {
+    if (!m.contains(ev.target) || (ev.target.closest(".menu-items button") && !("stay" in m.dataset))) m.open = false;
+  }
+});
+document.addEventListener("keydown", (ev) => {
+  if (ev.key === "Escape") for (const m of document.querySelectorAll("details.menu[open]")) m.open = false;
+});
+
 function openPanel(kind) {
   const panel = $("#panel");
   if (!panel.hidden && panel.dataset.kind === kind) { panel.hidden = true; return; }

@@ -49,6 +49,8 @@ def page(body: PageRequest, request: Request) -> Response:
     """Samples ``offset`` to ``offset + limit - 1`` of the view, in its order.
 
     ``next_offset`` is where the next page starts, or null after the last one.
+    Each sample carries ``aspect`` (width / height from its metadata, null where
+    unknown): the grid fits its rows to it.
     Fields holding arrays (embeddings) are left out. Any offset costs about
     the same (see ``server/pages.py``).
     """
@@ -58,17 +60,36 @@ def page(body: PageRequest, request: Request) -> Response:
     # one more than asked tells whether a next page exists
     docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
     more = len(docs) > body.limit
+    samples = []
+    for d in docs[: body.limit]:
+        out = sample_json(d)
+        out["aspect"] = aspect(d.get("metadata"))
+        samples.append(out)
     return json_response({
-        "samples": [sample_json(d) for d in docs[: body.limit]],
+        "samples": samples,
         "offset": body.offset,
         "next_offset": body.offset + body.limit if more else None,
     })  # fmt: skip
 
 
+def aspect(metadata: Any) -> float | None:
+    """Width / height from a sample's ``metadata``, or None where it is not known."""
+    if not isinstance(metadata, dict):
+        return None
+    w, h = metadata.get("width"), metadata.get("height")
+    if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
+        return round(w / h, 4)
+    return None
+
+
 @router.post("/api/count")
 def count(body: ViewRef) -> dict[str, int]:
-    """The number of samples in the view."""
-    return {"count": len(get_view(body.dataset, body.view))}
+    """The number of samples in the view.
+
+    A view with no stages is counted from the collection's metadata: a full count
+    scans every document (~0.9 s at 1,000,000 samples), and the grid waits for it.
+    """
+    return {"count": get_view(body.dataset, body.view).estimated_count()}
 
 
 @router.post("/api/ids")

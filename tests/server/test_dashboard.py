@@ -105,6 +105,7 @@ def test_tagging_from_the_ui_is_stored(dash, session, labelled):
     for t in tiles:
         t.query_selector(".check").click()
     until(lambda: len(session.selected) == 2)
+    dash.click("#tag-menu summary")  # the tag controls live in the toolbar's Tag menu
     dash.fill("#tag-input", "reviewed")
     dash.click("#tag-apply")
     assert until(lambda: sorted(labelled.match_tags("reviewed").values("id")) == ids) is True
@@ -267,6 +268,7 @@ def test_shift_click_ticks_a_range_and_select_all_ticks_the_view(dash, session, 
     assert until(lambda: set(session.selected) == set(order[2:7])) is True
     session.view = labelled.match({"ground_truth.label": "cat"})
     dash.wait_for_function("document.querySelector('#count').dataset.count === '7'")
+    dash.click("#selection-menu summary")  # the selection commands live in a toolbar menu
     dash.click("#select-all")
     cats = set(labelled.match({"ground_truth.label": "cat"}).values("id"))
     assert until(lambda: set(session.selected) == cats | set(order[2:7])) is True
