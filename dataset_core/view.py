@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from bson import ObjectId
+from pymongo.errors import ExecutionTimeout, OperationFailure
 
 from . import view_writes
 from .collection import SampleCollection
@@ -28,6 +29,13 @@ from .stages import Exclude, ViewStage
 
 #: largest id list whose exclusion is counted through the _id index (one $in query)
 EXCLUDE_COUNT_MAX_IDS = 100_000
+#: how long :meth:`DatasetView.validate` lets MongoDB look for a view's first sample:
+#: parse errors come back in a millisecond, and a check must not cost a user a
+#: second page load; a slower view is accepted unchecked (its pages still say
+#: what fails, if anything does)
+VALIDATE_TIME_MS = 250
+#: MongoDB's prefix on errors raised while running (not parsing) a pipeline
+_RUNTIME_PREFIX = " :: caused by :: "
 
 if TYPE_CHECKING:
     from .dataset import Dataset
@@ -115,6 +123,59 @@ class DatasetView(SampleCollection):
     def view(self) -> DatasetView:
         """This view (views are immutable)."""
         return self
+
+    @translate_errors
+    def validate(self) -> DatasetView:
+        """Check that MongoDB runs this view, cheaply: its pipeline, for one sample.
+
+        MongoDB parses every step first, so a misspelt operator
+        (``{"uniqueness": {"$gtt": 0.5}}``) or a bad argument fails here at once;
+        an expression that fails on values (``$divide`` by a string) fails when
+        the first sample reaches it. A view that needs more than
+        :data:`VALIDATE_TIME_MS` to find its first sample is not checked further.
+
+        Returns:
+            This view, so that ``session.view = view.validate()`` reads.
+
+        Raises:
+            ViewError: one line naming the first stage that fails, as
+                ``stages[i] <stage>``, and MongoDB's message.
+
+        Example:
+            >>> dataset.match({"uniqueness": {"$gtt": 0.5}}).validate()
+            ViewError: stages[0] Match({'uniqueness': {'$gtt': 0.5}}) fails on MongoDB: ...
+        """
+        reason = self._first_failure(len(self._stages)) if self._stages else None
+        if reason is None:
+            return self
+        # name the stage: the shortest prefix of the view that fails (failures only)
+        for i in range(1, len(self._stages)):
+            if self._first_failure(i) is not None:
+                break
+        else:
+            i = len(self._stages)
+        stage = f"{self._stages[i - 1]!r}"
+        stage = stage if len(stage) <= 100 else stage[:97] + "..."
+        raise ViewError(
+            f"stages[{i - 1}] {stage} fails on MongoDB: {reason}; fix or remove that stage"
+        )
+
+    def _first_failure(self, n: int) -> str | None:
+        """MongoDB's one-line message when the view's first ``n`` stages fail, or None."""
+        steps: list[dict[str, Any]] = []
+        for stage in self._stages[:n]:
+            steps += stage.to_pipeline(self._root, first=not steps)
+        try:
+            list(self._coll.aggregate(steps + [{"$limit": 1}, {"$project": {"_id": 1}}],
+                                      maxTimeMS=VALIDATE_TIME_MS, allowDiskUse=True))  # fmt: skip
+        except ExecutionTimeout:
+            return None  # slow, not known to be wrong
+        except OperationFailure as e:
+            if getattr(e, "timeout", False):
+                return None
+            text = str((e.details or {}).get("errmsg") or e).splitlines()[0]
+            return text.rsplit(_RUNTIME_PREFIX, 1)[-1][:300]
+        return None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, DatasetView):

@@ -38,6 +38,20 @@ def get_view(name: str, stages: list[dict[str, Any]] | None) -> DatasetView:
     return view_from_untrusted(get_dataset(name), list(stages or []))
 
 
+def shown_view(view: DatasetView) -> DatasetView:
+    """``view`` (from Python) if the dashboard can show it: MongoDB runs it
+    (``DatasetView.validate``, whose message is the one a user can act on) and a
+    browser may send it back (the checks of :func:`get_view`).
+
+    Raises:
+        ViewError, FieldNotFoundError: the first stage MongoDB refuses, with its
+            message, or one that browsers may not send (a raw query or ``Mongo``).
+    """
+    view.validate()
+    view_from_untrusted(view.dataset, view.to_dict()["stages"])
+    return view
+
+
 def heavy_fields(dataset: dc.Dataset) -> list[str]:
     """Fields too big for a grid page (numpy arrays such as embeddings)."""
     return [k for k, f in dataset.get_field_schema().items() if f.ftype in _HEAVY_FTYPES]
