@@ -145,29 +145,32 @@ class DatasetView(SampleCollection):
             >>> dataset.match({"uniqueness": {"$gtt": 0.5}}).validate()
             ViewError: stages[0] Match({'uniqueness': {'$gtt': 0.5}}) fails on MongoDB: ...
         """
-        reason = self._first_failure(len(self._stages)) if self._stages else None
-        if reason is None:
-            return self
-        # name the stage: the shortest prefix of the view that fails (failures only)
-        for i in range(1, len(self._stages)):
-            if self._first_failure(i) is not None:
-                break
-        else:
-            i = len(self._stages)
-        stage = f"{self._stages[i - 1]!r}"
-        stage = stage if len(stage) <= 100 else stage[:97] + "..."
-        raise ViewError(
-            f"stages[{i - 1}] {stage} fails on MongoDB: {reason}; fix or remove that stage"
-        )
+        reason = self._failure(len(self._stages), whole=False) if self._stages else None
+        if reason is not None:
+            raise ViewError(self._failure_message(whole=False) or reason)
+        return self
 
-    def _first_failure(self, n: int) -> str | None:
+    def _failure_message(self, whole: bool) -> str | None:
+        """``stages[i] <stage> fails on MongoDB: <why>`` for the first stage whose
+        prefix of the view fails (``whole``: on every sample, else on the first one
+        it passes), or None when every prefix runs. For failures only: one query
+        per stage, each bounded by VALIDATE_TIME_MS."""
+        for i, stage in enumerate(self._stages):
+            reason = self._failure(i + 1, whole)
+            if reason is not None:
+                text = repr(stage) if len(repr(stage)) <= 100 else repr(stage)[:97] + "..."
+                return f"stages[{i}] {text} fails on MongoDB: {reason}; fix or remove that stage"
+        return None
+
+    def _failure(self, n: int, whole: bool) -> str | None:
         """MongoDB's one-line message when the view's first ``n`` stages fail, or None."""
         steps: list[dict[str, Any]] = []
         for stage in self._stages[:n]:
             steps += stage.to_pipeline(self._root, first=not steps)
+        tail = [{"$count": "n"}] if whole else [{"$limit": 1}, {"$project": {"_id": 1}}]
         try:
-            list(self._coll.aggregate(steps + [{"$limit": 1}, {"$project": {"_id": 1}}],
-                                      maxTimeMS=VALIDATE_TIME_MS, allowDiskUse=True))  # fmt: skip
+            list(self._coll.aggregate(steps + tail, maxTimeMS=VALIDATE_TIME_MS,
+                                      allowDiskUse=True))  # fmt: skip
         except ExecutionTimeout:
             return None  # slow, not known to be wrong
         except OperationFailure as e:

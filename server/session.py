@@ -148,8 +148,11 @@ class Session:
         return self._server.token
 
     def refresh(self) -> None:
-        """Make every browser re-read its samples and counts (after edits from Python)."""
-        self._store.bump_refresh()
+        """Make every browser re-read its samples and counts (after edits from Python);
+        ticks of samples deleted meanwhile go, and so does a sample view showing one."""
+        from .context import deleted_ids
+
+        self._store.bump_refresh(gone=deleted_ids(self._store.snapshot()))
 
     def open(self) -> None:
         """Open the dashboard in the system's web browser."""
