@@ -3,17 +3,33 @@ MongoDB refuses, a server that stops and comes back, counts after deletes."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 import dataset_core as dc
 from dataset_core import F
 from dataset_core.errors import ViewError
-from tests.server.test_dashboard import dash, session, shown_count, until  # noqa: F401
+from tests.server.test_dashboard import shown_count, until
 
 #: a loaded machine: waits are generous, the behaviour asserted exactly
 WAIT_MS = 5000
+
+
+@pytest.fixture
+def session(labelled, tmp_path, monkeypatch):
+    from dataset_core.config import config
+
+    monkeypatch.setattr(config, "home", tmp_path / "home")
+    s = dc.launch_app(labelled, port=0)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def dash(page, session):
+    """The dashboard open on the labelled dataset, its first tiles painted."""
+    page.goto(session.url)
+    page.wait_for_selector(".tile[data-id] img")
+    return page
 
 
 def wait_count(page, n: int) -> None:

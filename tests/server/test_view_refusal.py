@@ -101,3 +101,15 @@ def test_a_malformed_body_answers_one_line_in_the_error_form(client, labelled):
     r = client.post("/api/count", json={"dataset": "labelled", "view": ["x"]})
     assert r.status_code == 422
     assert r.json()["error"].startswith("Malformed request: body.view.0: ")
+
+
+def test_a_view_failing_on_a_later_sample_names_its_stage_when_read(labelled):
+    # the check on set runs the view until one sample comes out; the reads meet the
+    # failing sample, and their error names the stage as validate() does
+    labelled.set_values("x", [1] * (len(labelled) - 1) + ["oops"])
+    view = labelled.limit(20).match(F("score") / F("x") >= 0)
+    assert view.validate() is view
+    with pytest.raises(ViewError) as e:
+        len(view)
+    assert str(e.value).startswith("stages[1] Match(") and one_line(str(e.value))
+    assert "$divide only supports numeric types" in str(e.value)
