@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from . import errors
+from .context import deleted_ids
 from .limits import Limits
 from .operators import Job, JobRunner, Outcome
 from .routes import ROUTERS
@@ -63,8 +64,8 @@ def create_app(store: StateStore | None = None, security: Security | None = None
         if outcome.show_stages is not None:
             store.apply({"dataset": job.dataset, "view": outcome.show_stages,
                          "view_name": outcome.show_view_name})  # fmt: skip
-        elif outcome.changed_samples:
-            store.bump_refresh()
+        elif outcome.changed_samples:  # deleted samples leave the selection too
+            store.bump_refresh(gone=deleted_ids(store.snapshot()))
 
     app.state.jobs = JobRunner(job_done)
     errors.install(app)

@@ -38,6 +38,31 @@ def get_view(name: str, stages: list[dict[str, Any]] | None) -> DatasetView:
     return view_from_untrusted(get_dataset(name), list(stages or []))
 
 
+def shown_view(view: DatasetView) -> DatasetView:
+    """``view`` (from Python) if the dashboard can show it: MongoDB runs it
+    (``DatasetView.validate``, whose message is the one a user can act on) and a
+    browser may send it back (the checks of :func:`get_view`).
+
+    Raises:
+        ViewError, FieldNotFoundError: the first stage MongoDB refuses, with its
+            message, or one that browsers may not send (a raw query or ``Mongo``).
+    """
+    view.validate()
+    view_from_untrusted(view.dataset, view.to_dict()["stages"])
+    return view
+
+
+def deleted_ids(state: dict[str, Any]) -> list[str]:
+    """The selected and open sample ids of ``state`` that its dataset no longer has
+    (for ``StateStore.bump_refresh(gone=...)`` after samples were deleted)."""
+    wanted = [*state["selected"], *([state["sample"]] if state["sample"] else [])]
+    if not state["dataset"] or not wanted:
+        return []
+    valid = [i for i in dict.fromkeys(wanted) if ObjectId.is_valid(i)]
+    have = set(get_dataset(state["dataset"]).select(valid).values("id")) if valid else set()
+    return [i for i in dict.fromkeys(wanted) if i not in have]
+
+
 def heavy_fields(dataset: dc.Dataset) -> list[str]:
     """Fields too big for a grid page (numpy arrays such as embeddings)."""
     return [k for k, f in dataset.get_field_schema().items() if f.ftype in _HEAVY_FTYPES]

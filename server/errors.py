@@ -4,8 +4,11 @@ The message is the exception's own one-line text (what was wrong and what to
 do); the status is the class's ``http_status`` (every class under
 ``DatasetCoreError`` carries one: the data layer's, the brain's, the server's).
 Raw MongoDB/BSON failures are answered by :func:`database_failure` (400 for a
-refused view or value, 408 for a timeout, 503 for a dead server). Anything else
-is a bug: a 500 whose traceback goes to the server's log.
+refused view or value, 408 for a timeout, 503 for a dead server), a body that
+does not fit its model by :func:`invalid_request` (422, in the same
+``{"error": ...}`` form). Anything else is a bug: a 500 whose traceback goes to
+the server's log, its message naming the exception, never a bare "Internal
+Server Error".
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import pymongo.errors
 from bson.errors import BSONError
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from dataset_core.errors import DatasetCoreError
@@ -83,6 +87,14 @@ def database_failure(exc: Exception) -> tuple[int, str]:
     return 503, f"The database failed: {str(exc).splitlines()[0][:200]}; retry in a moment"
 
 
+def invalid_request(exc: Exception) -> str:
+    """One line for a request body that does not fit its model (FastAPI's 422):
+    where each problem is and what was expected, as ``body.view.0: Input should be...``."""
+    problems = getattr(exc, "errors", lambda: [])()
+    parts = [f"{'.'.join(str(x) for x in p.get('loc', ()))}: {p.get('msg', '')}" for p in problems]
+    return ("Malformed request: " + "; ".join(parts[:5]))[:300] if parts else str(exc)[:300]
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -100,7 +112,11 @@ def install(app: FastAPI) -> None:
             status_code=500,
         )
 
+    async def handle_invalid(_request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"error": invalid_request(exc)}, status_code=422)
+
     app.add_exception_handler(DatasetCoreError, handle)
+    app.add_exception_handler(RequestValidationError, handle_invalid)
     # raw MongoDB/BSON failures the data layer did not translate: a refused
     # view, a timeout, a value BSON cannot hold, a dead server (not bugs)
     for cls in (pymongo.errors.PyMongoError, BSONError, OverflowError):

@@ -89,6 +89,14 @@ class Session:
 
     @view.setter
     def view(self, view: DatasetView | Dataset | None) -> None:
+        """Show ``view`` (a dataset: all of it; None: the whole current dataset).
+
+        Raises:
+            ViewError: the dashboard could not show the view: a stage MongoDB
+                refuses (``{"$gtt": 0.5}``), or one a browser may not send (raw
+                ``Mongo`` steps, raw queries); the message names the stage, and
+                the session keeps showing what it showed.
+        """
         if view is None:
             self._store.apply({"view": []})
             return
@@ -97,7 +105,9 @@ class Session:
         if isinstance(view, Dataset):
             self._store.apply({"dataset": view.name, "view": []})
             return
-        d = view.to_dict()
+        from .context import shown_view
+
+        d = shown_view(view).to_dict()  # refused here, not in every browser request
         self._store.apply({"dataset": d["dataset"], "view": d["stages"]})
 
     @property
@@ -138,8 +148,11 @@ class Session:
         return self._server.token
 
     def refresh(self) -> None:
-        """Make every browser re-read its samples and counts (after edits from Python)."""
-        self._store.bump_refresh()
+        """Make every browser re-read its samples and counts (after edits from Python);
+        ticks of samples deleted meanwhile go, and so does a sample view showing one."""
+        from .context import deleted_ids
+
+        self._store.bump_refresh(gone=deleted_ids(self._store.snapshot()))
 
     def open(self) -> None:
         """Open the dashboard in the system's web browser."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 from dataset_core.errors import DatasetCoreError
@@ -129,9 +129,20 @@ class StateStore:
             self._state["selected"] = current
             return self._publish()
 
-    def bump_refresh(self) -> dict[str, Any]:
-        """Tell every client to re-read its data (samples changed under the same view)."""
+    def bump_refresh(self, gone: Collection[str] = ()) -> dict[str, Any]:
+        """Tell every client to re-read its data (samples changed under the same view).
+
+        Args:
+            gone: ids of samples deleted meanwhile: unticked, and the sample view
+                closed if it shows one, in the same version (no count of ticks
+                that are no longer there).
+        """
+        gone = set(gone)
         with self._lock:
+            if gone:
+                self._state["selected"] = [i for i in self._state["selected"] if i not in gone]
+                if self._state["sample"] in gone:
+                    self._state["sample"] = None
             self._state["refresh"] += 1
             return self._publish()
 

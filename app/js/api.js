@@ -5,20 +5,33 @@
 export const TOKEN = new URLSearchParams(location.search).get("token");
 export const withToken = (url) => TOKEN ? `${url}${url.includes("?") ? "&" : "?"}token=${encodeURIComponent(TOKEN)}` : url;
 
+// an error for a request that never reached the server (`offline`: the banner says so)
+export function offlineError(what = "Not sent") {
+  const err = new Error(`${what}: the dashboard server is not reachable`);
+  err.offline = true;
+  return err;
+}
+
 async function request(method, url, body) {
   const init = { method, headers: TOKEN ? { Authorization: `Bearer ${TOKEN}` } : {} };
   if (body !== undefined) {
     init.headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
-  const res = await fetch(url, init);
+  let res;
+  try { res = await fetch(url, init); } catch { throw offlineError(`${method} ${url.split("?")[0]} failed`); }
   const text = await res.text();
   let data = null;
-  try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
+  try { data = text ? JSON.parse(text) : null; } catch { data = null; }
   if (!res.ok) {
-    let msg = (data && (data.error || data.detail)) || `${res.status} ${res.statusText}`;
+    // our server always answers {"error": one line}; anything else (a proxy, a crash
+    // before our handlers) still gets a message that says where it came from
+    let msg = data && (data.error || data.detail);
     if (Array.isArray(msg)) msg = msg.map((d) => `${(d.loc || []).join(".")}: ${d.msg}`).join("; ");
-    throw new Error(msg);
+    if (!msg) msg = `${method} ${url.split("?")[0]} failed: ${res.status} ${res.statusText}${text ? ` (${text.slice(0, 120)})` : ""}; see the server's log`;
+    const err = new Error(msg);
+    err.status = res.status;
+    throw err;
   }
   return data;
 }

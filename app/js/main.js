@@ -2,6 +2,7 @@
 // the sample view, saved views, tagging, operators and plots together.
 
 import { api } from "./api.js";
+import { clearError, ConnectionBanner, setViewError, showError, track } from "./errors.js";
 import { esc, Grid, PAGE } from "./grid.js";
 import { Modal } from "./modal.js";
 import { OperatorsPanel } from "./operators.js";
@@ -34,7 +35,7 @@ function message(text, kind = "info") {
 const grid = new Grid($("#grid"), $("#grid-spacer"), {
   onOpen: (index, sample) => { if (sample) { modalIndex = index; client.update({ sample: sample.id }); } },
   onToggle: (id, index, shift) => toggle(id, index, shift),
-  onError: (err) => message(err.message, "error"),
+  onError: (err) => { if (!err.offline) setViewError(err); },
 });
 
 let modalIndex = null;
@@ -49,9 +50,15 @@ const modal = new Modal($("#modal"), {
   onError: (err) => message(err.message, "error"),
 });
 
-const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
-const review = new Review($("#center"), { current, onDone: () => refreshInfo() });
-const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo(), onReview: (kind) => { $("#panel").hidden = true; review.show(kind); } });
+// a filter MongoDB refuses is said in its own field's box (the view stays as it was)
+const sidebar = new Sidebar($("#sidebar"), (stages, box) =>
+  track(client.update({ view: stages }, { quiet: true }), box || $("#sidebar")));
+const countsChanged = () => { refreshInfo(); refreshDatasets().catch(() => {}); };
+const review = new Review($("#center"), { current, onDone: countsChanged });
+const operators = new OperatorsPanel($("#panel"), {
+  current, onDone: countsChanged,
+  onReview: (kind) => { $("#panel").hidden = true; review.show(kind); },
+});
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
   onSelect: (ids) => client.update({ selected: ids }),
@@ -91,8 +98,9 @@ function renderViewbar() {
 
 $("#viewbar").addEventListener("click", (ev) => {
   const i = ev.target.dataset.remove;
-  if (i !== undefined) client.update({ view: state().view.filter((_, j) => j !== Number(i)) });
-  if (ev.target.id === "clear-view") client.update({ view: [] });
+  const change = (view) => track(client.update({ view }, { quiet: true }), $("#viewbar"));
+  if (i !== undefined) change(state().view.filter((_, j) => j !== Number(i)));
+  if (ev.target.id === "clear-view") change([]);
 });
 
 function fieldPaths(schema) {
@@ -134,7 +142,8 @@ async function refreshDatasets() {
 async function loadView(keepScroll) {
   const token = ++viewToken;
   const { dataset, view } = current();
-  if (!dataset) { count = 0; renderCount(); grid.setSource(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
+  if (!dataset) { count = 0; renderCount(); grid.setSource(null); setViewError(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
+  let part = "grid";  // which request failed: the grid's or the sidebar's
   try {
     const gf = groupField(view);
     // on the first load the sidebar (the heaviest query) waits for the grid's
@@ -142,23 +151,31 @@ async function loadView(keepScroll) {
     // runs beside them, so a filter's counts come back as soon as they can
     const later = sidebarData !== null;
     const side = later ? api.sidebar(dataset, view) : null;
+    if (side) side.catch(() => {});  // awaited below, unless the grid fails first
     const [c, groups, page0] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
       api.page(dataset, view, 0, PAGE),
     ]);
     if (token !== viewToken) return;
+    setViewError(null);
+    if ($("#message").className === "error") message("");  // what failed before works now
     count = c.count;
     renderCount();
     const source = { dataset, view, count, groups: groups && groups.groups };
     if (keepScroll && !groups) grid.reload(count, page0.samples);
     else grid.setSource(source, page0.samples);
+    part = "sidebar";
     const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
     sidebarData = data;
     sidebar.render(data, view);
   } catch (err) {
-    if (token === viewToken) message(err.message, "error");
+    if (token !== viewToken || err.offline) return;  // offline: the banner says it
+    if (part === "sidebar") { showError($("#sidebar"), err); return; }
+    // no tiles or counts of the last view under an error about this one
+    count = 0; renderCount(); grid.setSource(null); setViewError(err);
+    $("#sidebar").innerHTML = '<p class="more">No counts: this view cannot be shown (see the grid).</p>';
   }
 }
 
@@ -176,9 +193,11 @@ client.onChange(async (s, prev) => {
       if (known || !s.dataset) pick.value = s.dataset || ""; else refreshDatasets().catch(fail);
     });
   }
+  if (refreshed) refreshDatasets().catch(fail);  // samples were added or deleted
   if (datasetChanged) refreshInfo().catch(fail);
   else if (refreshed || prev.view_name !== s.view_name) refreshInfo().catch(fail);  // saved views may be new
   else if (viewChanged) renderPickers();
+  if (viewChanged) clearError($("#saved-view-select").parentElement);  // a refusal there is moot
   if (viewChanged) { lastClicked = null; await loadView(false); }
   else if (refreshed) await loadView(true);
   // a newer state arrived while this one loaded: its own call applies it (this one
@@ -191,7 +210,13 @@ client.onChange(async (s, prev) => {
   if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
 });
 client.onError((msg) => message(msg, "error"));
-client.onConnection((up) => $("#conn").classList.toggle("up", up));
+const banner = new ConnectionBanner($("#offline"), $("#conn"));
+client.onConnection((up) => {
+  const back = up && banner.up === false;
+  banner.set(up);
+  if (back) refreshDatasets().catch(() => {});  // a restarted server: counts may differ
+});
+client.onDropped(() => banner.dropped());
 
 // -- controls ---------------------------------------------------------------------------
 
@@ -203,7 +228,9 @@ $("#saved-view-select").onchange = async (ev) => {
   const views = await api.savedViews(state().dataset);
   const v = views.find((x) => x.name === name);
   if (!v || !v.stages) { message(v ? v.error : `no saved view ${name}`, "error"); return; }
-  client.update({ view: v.stages, view_name: name });
+  const ok = await track(client.update({ view: v.stages, view_name: name }, { quiet: true }),
+    ev.target.parentElement);
+  if (!ok) renderPickers();  // refused: the picker names the view still shown
 };
 
 $("#save-view").onclick = async () => {

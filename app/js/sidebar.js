@@ -10,7 +10,7 @@ const fmt = (n) => (n == null ? "–" : Number.isInteger(n) ? n.toLocaleString()
 export class Sidebar {
   constructor(el, onStages) {
     this.el = el;
-    this.onStages = onStages;   // (newStages) => void
+    this.onStages = onStages;   // (newStages, fieldBox) => void
     this.stages = [];
     el.addEventListener("change", (ev) => this.changed(ev));
   }
@@ -75,7 +75,7 @@ export class Sidebar {
       const values = [...box.querySelectorAll("input[type=checkbox]:checked")].map((i) => JSON.parse(i.dataset.value));
       if (values.length) stage = kind === "tags" ? matchTags(values) : match({ [path]: { $in: values } });
     }
-    this.onStages(withFilter(this.stages, path, stage));
+    this.onStages(withFilter(this.stages, path, stage), box);
   }
 }
 

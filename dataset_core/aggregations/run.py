@@ -97,9 +97,25 @@ def _run(collection: SampleCollection, steps: list[dict[str, Any]]) -> list[dict
                 f"The aggregation's result is too large for one document ({reason}); run "
                 "Values, CountValues or Distinct alone, where they stream"
             ) from None
+        # a view whose own stages fail: name the stage (a user fixes a stage, not a step)
+        named = _failing_stage(collection)
         raise ViewError(
-            f"MongoDB rejected the aggregation ({reason}); check the pipeline steps {_short(steps)}"
+            named
+            or f"MongoDB rejected the aggregation ({reason}); check the pipeline steps "
+            f"{_short(steps)}"
         ) from None
+
+
+def _failing_stage(collection: SampleCollection) -> str | None:
+    """The message naming the first stage of a view that fails on MongoDB, or None."""
+    from ..view import DatasetView
+
+    if not isinstance(collection, DatasetView) or not collection.stages:
+        return None
+    try:
+        return collection._failure_message(whole=True)
+    except OperationFailure:
+        return None
 
 
 def _short(value: Any, limit: int = 200) -> str:

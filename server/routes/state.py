@@ -3,11 +3,17 @@
 Websocket protocol (JSON messages):
 
 - server -> client: ``{"type": "state", "state": {..., "version": n}}`` on
-  connect and after every change (whoever made it), and
-  ``{"type": "error", "message": ...}`` when a change of this client's was refused;
+  connect and after every change (whoever made it),
+  ``{"type": "error", "message": ..., "id": ...}`` when a change of this
+  client's was refused (the state is unchanged), and ``{"type": "ack", "id": ...}``
+  after the state a change of this client's made;
 - client -> server: ``{"type": "update", "changes": {key: value}}`` (any state
   keys, see ``server/state.py``), ``{"type": "select", "add": [ids],
-  "remove": [ids]}``, ``{"type": "refresh"}``.
+  "remove": [ids]}``, ``{"type": "refresh"}``; each may carry an ``"id"`` (an
+  int or a string) that the error or ack answering it repeats.
+
+A client never queues changes while it is disconnected: a change made against
+a server that is gone is dropped (and said so), not replayed on reconnect.
 """
 
 from __future__ import annotations
@@ -40,7 +46,9 @@ class StateChange(BaseModel):
 
 
 def validate_changes(store: StateStore, changes: dict[str, Any]) -> None:
-    """Check that a dataset/view change names a dataset and stages that work.
+    """Check that a dataset/view change names a dataset and stages that work: the
+    checks of every browser request, and one run of the view on MongoDB (a view it
+    refuses is refused here, with its message, and the state stays as it was).
 
     Raises:
         StateError, DatasetCoreError: with the reason, for the client to show.
@@ -53,7 +61,8 @@ def validate_changes(store: StateStore, changes: dict[str, Any]) -> None:
             if changes.get("view"):
                 raise StateError("A view needs a dataset; set 'dataset' too")
             return
-        get_view(name, changes.get("view", store.get("view") if "dataset" not in changes else []))
+        stages = changes.get("view", store.get("view") if "dataset" not in changes else [])
+        get_view(name, stages).validate()
 
 
 def _store(request: Request | WebSocket) -> StateStore:
@@ -125,13 +134,18 @@ async def state_socket(ws: WebSocket) -> None:
         await outbox.put({"type": "state", "state": store.snapshot()})
         while True:
             text = await ws.receive_text()
+            reply: dict[str, Any] = {}
             try:
                 msg = json.loads(text)
                 if not isinstance(msg, dict):
                     raise StateError("A message is a JSON object with a 'type'")
+                if isinstance(msg.get("id"), (int, str)):
+                    reply = {"id": msg["id"]}
                 await _handle(store, msg)
+                if reply:  # after the state it caused: call_soon keeps the order
+                    loop.call_soon(outbox.put_nowait, {"type": "ack", **reply})
             except (json.JSONDecodeError, DatasetCoreError, StateError) as e:
-                await outbox.put({"type": "error", "message": str(e)})
+                await outbox.put({"type": "error", "message": str(e), **reply})
     except WebSocketDisconnect:
         pass
     finally:
