@@ -9,6 +9,7 @@ import { PlotsPanel } from "./plots.js";
 import { Sidebar } from "./sidebar.js";
 import { describe, groupField, select, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
+import { TagPopover } from "./tags.js";
 
 const $ = (sel) => document.querySelector(sel);
 const client = new StateClient();
@@ -46,7 +47,8 @@ const modal = new Modal($("#modal"), {
   isSelected: (id) => state().selected.includes(id),
 });
 
-const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }));
+const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: stages }), () => state().view);
+const tagPopover = new TagPopover($("#tag-button"), $("#tag-popover"), { current, selected: () => state().selected, message });
 const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo() });
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
@@ -152,7 +154,7 @@ async function loadView(keepScroll) {
     const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
     sidebarData = data;
-    sidebar.render(data, view);
+    sidebar.render(data, view, dataset);
   } catch (err) {
     if (token === viewToken) message(err.message, "error");
   }
@@ -187,6 +189,7 @@ client.onChange(async (s, prev) => {
     modal.show(s.dataset, s.sample, modalIndex).catch((err) => message(err.message, "error"));
   } else if (!s.sample && modal.open) modal.hide();
   if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
+  tagPopover.stateChanged();
 });
 client.onError((msg) => message(msg, "error"));
 client.onConnection((up) => $("#conn").classList.toggle("up", up));
@@ -238,19 +241,6 @@ $("#show-selected").onclick = () => {
   if (!ids.length) { message("Nothing selected: tick some tiles first"); return; }
   client.update({ view: [...state().view, select(ids)] });
 };
-
-async function tag(remove) {
-  const name = $("#tag-input").value.trim();
-  if (!name) { message("Type a tag name first", "error"); return; }
-  const { dataset, view } = current();
-  const ids = state().selected.length ? state().selected : null;
-  try {
-    const res = await api.tag(dataset, view, [name], ids, remove);
-    message(`${remove ? "Untagged" : "Tagged"} ${res.count} samples: ${name}`);
-  } catch (err) { message(err.message, "error"); }
-}
-$("#tag-apply").onclick = () => tag(false);
-$("#untag-apply").onclick = () => tag(true);
 
 function sortChanged() {
   client.update({ view: withSort(state().view, $("#sort-field").value, $("#sort-reverse").checked) });
