@@ -51,8 +51,10 @@ export const api = {
   sample: (dataset, id) => get(`/api/datasets/${enc(dataset)}/samples/${enc(id)}`),
   position: (dataset, view, id) => post("/api/position", { dataset, view, id }),
   sidebar: (dataset, view) => post("/api/sidebar", { dataset, view }),
+  sidebarValues: (dataset, view, path, search) => post("/api/sidebar/values", { dataset, view, path, search }),
   groups: (dataset, view, field) => post("/api/groups", { dataset, view, field }),
   tag: (dataset, view, tags, ids, remove) => post("/api/tag", { dataset, view, tags, ids, remove }),
+  tagCounts: (dataset, view, ids) => post("/api/tag_counts", { dataset, view, ids }),
   savedViews: (dataset) => get(`/api/datasets/${enc(dataset)}/saved_views`),
   saveView: (dataset, name, view, overwrite) =>
     post(`/api/datasets/${enc(dataset)}/saved_views`, { name, view, overwrite }),

@@ -11,6 +11,7 @@ import { Review } from "./review.js";
 import { Sidebar } from "./sidebar.js";
 import { describe, groupField, select, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
+import { TagPopover } from "./tags.js";
 
 const $ = (sel) => document.querySelector(sel);
 const client = new StateClient();
@@ -52,7 +53,8 @@ const modal = new Modal($("#modal"), {
 
 // a filter MongoDB refuses is said in its own field's box (the view stays as it was)
 const sidebar = new Sidebar($("#sidebar"), (stages, box) =>
-  track(client.update({ view: stages }, { quiet: true }), box || $("#sidebar")));
+  track(client.update({ view: stages }, { quiet: true }), box || $("#sidebar")), () => state().view);
+const tagPopover = new TagPopover($("#tag-button"), $("#tag-popover"), { current, selected: () => state().selected, message });
 const countsChanged = () => { refreshInfo(); refreshDatasets().catch(() => {}); };
 const review = new Review($("#center"), { current, onDone: countsChanged });
 const operators = new OperatorsPanel($("#panel"), {
@@ -169,7 +171,7 @@ async function loadView(keepScroll) {
     const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
     sidebarData = data;
-    sidebar.render(data, view);
+    sidebar.render(data, view, dataset);
   } catch (err) {
     if (token !== viewToken || err.offline) return;  // offline: the banner says it
     if (part === "sidebar") { showError($("#sidebar"), err); return; }
@@ -208,6 +210,7 @@ client.onChange(async (s, prev) => {
   modal.syncSelection();
   modal.sync(s.dataset, s.sample, modalIndex);
   if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
+  tagPopover.stateChanged();
 });
 client.onError((msg) => message(msg, "error"));
 const banner = new ConnectionBanner($("#offline"), $("#conn"));
@@ -267,19 +270,6 @@ $("#show-selected").onclick = () => {
   if (!ids.length) { message("Nothing selected: tick some tiles first"); return; }
   client.update({ view: [...state().view, select(ids)] });
 };
-
-async function tag(remove) {
-  const name = $("#tag-input").value.trim();
-  if (!name) { message("Type a tag name first", "error"); return; }
-  const { dataset, view } = current();
-  const ids = state().selected.length ? state().selected : null;
-  try {
-    const res = await api.tag(dataset, view, [name], ids, remove);
-    message(`${remove ? "Untagged" : "Tagged"} ${res.count} samples: ${name}`);
-  } catch (err) { message(err.message, "error"); }
-}
-$("#tag-apply").onclick = () => tag(false);
-$("#untag-apply").onclick = () => tag(true);
 
 function sortChanged() {
   client.update({ view: withSort(state().view, $("#sort-field").value, $("#sort-reverse").checked) });

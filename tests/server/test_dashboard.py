@@ -105,7 +105,7 @@ def test_tagging_from_the_ui_is_stored(dash, session, labelled):
     for t in tiles:
         t.query_selector(".check").click()
     until(lambda: len(session.selected) == 2)
-    dash.click("#tag-menu summary")  # the tag controls live in the toolbar's Tag menu
+    dash.click("#tag-button")  # the tag box lives in the tag popover (issue 14, item 10)
     dash.fill("#tag-input", "reviewed")
     dash.click("#tag-apply")
     assert until(lambda: sorted(labelled.match_tags("reviewed").values("id")) == ids) is True
