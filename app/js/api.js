@@ -50,6 +50,7 @@ export const api = {
     post(`/api/operators/${enc(name)}/run`, { dataset, view, params, preview_id }),
   job: (id) => get(`/api/jobs/${enc(id)}`),
   points: (dataset, key) => get(`/api/datasets/${enc(dataset)}/visualization/${enc(key)}`),
+  mapPoints: (dataset, view, key, field) => post("/api/visualization", { dataset, view, key, field }),
   thumb: (dataset, id) => withToken(`/thumb/${enc(dataset)}/${enc(id)}`),
   media: (dataset, id) => withToken(`/media/${enc(dataset)}/${enc(id)}`),
 };

@@ -7,8 +7,9 @@ import { Modal } from "./modal.js";
 import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
 import { Sidebar } from "./sidebar.js";
-import { describe, groupField, select, withSort } from "./stages.js";
+import { groupField, select, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
+import { Viewbar } from "./viewbar.js";
 
 const $ = (sel) => document.querySelector(sel);
 const client = new StateClient();
@@ -50,7 +51,8 @@ const sidebar = new Sidebar($("#sidebar"), (stages) => client.update({ view: sta
 const operators = new OperatorsPanel($("#panel"), { current, onDone: () => refreshInfo() });
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
-  onSelect: (ids) => client.update({ selected: ids }),
+  setView: (stages) => client.update({ view: stages }),
+  onOpen: (id) => { modalIndex = null; client.update({ sample: id }); },
   visualizations: () => (info ? info.brain_runs.filter((r) => r.method === "visualization").map((r) => r.key) : []),
 });
 
@@ -77,18 +79,12 @@ function renderCount() {
   t.textContent = n ? `(${n} selected)` : `(all ${count.toLocaleString()} in view)`;
 }
 
-function renderViewbar() {
-  const s = state();
-  const chips = s.view.map((st, i) => `<span class="chip" data-stage="${i}">${esc(describe(st))}<button title="remove this stage" data-remove="${i}">×</button></span>`);
-  const name = s.view_name ? `<span class="hint">saved view <b>${esc(s.view_name)}</b></span>` : "";
-  const clear = s.view.length ? `<button id="clear-view">clear</button>` : `<span class="hint">no stages: the whole dataset</span>`;
-  $("#viewbar").innerHTML = name + chips.join("") + clear;
-}
-
-$("#viewbar").addEventListener("click", (ev) => {
-  const i = ev.target.dataset.remove;
-  if (i !== undefined) client.update({ view: state().view.filter((_, j) => j !== Number(i)) });
-  if (ev.target.id === "clear-view") client.update({ view: [] });
+// the fields a stage form or the map's colour-by can name: the sidebar's, and metadata's numbers
+const METADATA_FIELDS = ["metadata.width", "metadata.height", "metadata.size_bytes"].map((path) => ({ path, kind: "number" }));
+const viewFields = () => [...(sidebarData?.fields || []).map(({ path, kind }) => ({ path, kind })), ...(info && info.schema.metadata ? METADATA_FIELDS : [])];
+const viewbar = new Viewbar($("#viewbar"), {
+  state, fields: viewFields, setView: (stages) => client.update({ view: stages }),
+  tags: () => ((sidebarData?.fields || []).find((f) => f.kind === "tags")?.values || []).map(([v]) => v),
 });
 
 function fieldPaths(schema) {
@@ -162,7 +158,7 @@ client.onChange(async (s, prev) => {
   const datasetChanged = !prev || prev.dataset !== s.dataset;
   const viewChanged = datasetChanged || JSON.stringify(prev.view) !== JSON.stringify(s.view);
   const refreshed = prev && prev.refresh !== s.refresh;
-  renderViewbar();
+  viewbar.render();
   const fail = (err) => message(err.message, "error");
   // the pickers' data loads beside the grid's, never before it
   if (datasetChanged) {
@@ -186,7 +182,7 @@ client.onChange(async (s, prev) => {
   if (s.sample && (!modal.open || !modal.sample || modal.sample.id !== s.sample)) {
     modal.show(s.dataset, s.sample, modalIndex).catch((err) => message(err.message, "error"));
   } else if (!s.sample && modal.open) modal.hide();
-  if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
+  if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.update();
 });
 client.onError((msg) => message(msg, "error"));
 client.onConnection((up) => $("#conn").classList.toggle("up", up));

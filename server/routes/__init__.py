@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import datasets, media, operators, samples, saved_views, sidebar, state, tags
+from . import datasets, media, operators, plots, samples, saved_views, sidebar, state, tags
 
 ROUTERS = (
     datasets.router,
@@ -11,6 +11,7 @@ ROUTERS = (
     tags.router,
     saved_views.router,
     operators.router,
+    plots.router,
     media.router,
     state.router,
 )
