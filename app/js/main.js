@@ -81,7 +81,19 @@ function renderCount() {
 
 // the fields a stage form or the map's colour-by can name: the sidebar's, and metadata's numbers
 const METADATA_FIELDS = ["metadata.width", "metadata.height", "metadata.size_bytes"].map((path) => ({ path, kind: "number" }));
-const viewFields = () => [...(sidebarData?.fields || []).map(({ path, kind }) => ({ path, kind })), ...(info && info.schema.metadata ? METADATA_FIELDS : [])];
+// before the sidebar's numbers arrive, the schema's fields (their kinds from their types)
+function schemaFields() {
+  const kindOf = (path) => {
+    const f = info.schema[path];
+    if (path.endsWith(".confidence") || (f && ["int", "float"].includes(f.ftype))) return "number";
+    return f && f.ftype === "bool" ? "bool" : "string";
+  };
+  return fieldPaths(info.schema).filter((p) => !p.startsWith("metadata.")).map((path) => ({ path, kind: kindOf(path) }));
+}
+const viewFields = () => [
+  ...(sidebarData ? sidebarData.fields.map(({ path, kind }) => ({ path, kind })) : info ? schemaFields() : []),
+  ...(info && info.schema.metadata ? METADATA_FIELDS : []),
+];
 const viewbar = new Viewbar($("#viewbar"), {
   state, fields: viewFields, setView: (stages) => client.update({ view: stages }),
   tags: () => ((sidebarData?.fields || []).find((f) => f.kind === "tags")?.values || []).map(([v]) => v),

@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 from fastapi import APIRouter
 
-from brain.visualization import load_points
+import brain
+from brain.errors import BrainError
+from brain.visualization import METHOD, VisualizationResults
 from dataset_core.errors import FieldNotFoundError
 
 from ..context import get_view, json_response, jsonable
@@ -39,18 +41,18 @@ def color_fields(view: Any) -> dict[str, str]:
     return out
 
 
-def _field_values(view: Any, path: str, ids: list[str]) -> list[Any]:
-    """The value of ``path`` for each of ``ids`` (the first one of a list: tags,
-    detections), in one pass over the view."""
+def _view_values(view: Any, path: str | None) -> dict[str, Any]:
+    """Sample id -> its ``path`` value (the first one of a list: tags, detections),
+    or -> None without ``path``, for every sample of the view, in one pass."""
     # path is one of color_fields(): a schema path, never text from the request
-    docs = view.aggregate([{"$project": {"_id": 1, "v": f"${path}"}}])
-    by_id = {}
-    for d in docs:
+    project: dict[str, Any] = {"_id": 1, "v": f"${path}"} if path else {"_id": 1}
+    out = {}
+    for d in view.aggregate([{"$project": project}]):
         v = d.get("v")
         while isinstance(v, list):
             v = v[0] if v else None
-        by_id[str(d["_id"])] = jsonable(v)
-    return [by_id.get(i) for i in ids]
+        out[str(d["_id"])] = jsonable(v)
+    return out
 
 
 def _rounded(points: np.ndarray) -> list[float]:
@@ -84,12 +86,22 @@ def points(body: PointsRequest) -> Any:
         )
     # every point of the run (the map keeps its shape whatever the view); those
     # outside the view are flagged, so the app draws them faint and skips them
-    ids, xy = load_points(view.dataset, body.key)
+    info = brain.get_brain_info(view.dataset, body.key)
+    if info.method != METHOD:
+        raise BrainError(f"Brain run {body.key!r} is a {info.method} run, not a visualization")
+    run = VisualizationResults.load(view.dataset, body.key)
+    shown = _view_values(view, body.field)
+    # every point of the run (the map keeps its shape whatever the view), less
+    # the samples deleted since; those outside the view are flagged, so the app
+    # draws them faint and leaves them out of hovers and lassos
+    exists = shown if not body.view else set(view.dataset.values("id"))
+    keep = [n for n, sid in enumerate(run.sample_ids) if sid in exists]
+    ids = [run.sample_ids[n] for n in keep]
+    xy = run.points[np.asarray(keep, dtype=np.int64)].reshape(-1, 2)
     out: dict[str, Any] = {"ids": ids, "xy": _rounded(xy), "fields": fields, "field": body.field}
     if body.view:
-        shown = set(view.values("id"))
         out["in_view"] = [1 if i in shown else 0 for i in ids]
     if body.field is not None:
         out["kind"] = fields[body.field]
-        out["values"] = _field_values(view, body.field, ids)
+        out["values"] = [shown.get(i) for i in ids]
     return json_response(out)
