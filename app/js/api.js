@@ -68,6 +68,7 @@ export const api = {
   undo: (id) => post(`/api/jobs/${enc(id)}/undo`),
   review: (dataset, view, kind, keep) => post("/api/review", { dataset, view, kind, keep }),
   points: (dataset, key) => get(`/api/datasets/${enc(dataset)}/visualization/${enc(key)}`),
+  mapPoints: (dataset, view, key, field) => post("/api/visualization", { dataset, view, key, field }),
   thumb: (dataset, id) => withToken(`/thumb/${enc(dataset)}/${enc(id)}`),
   media: (dataset, id) => withToken(`/media/${enc(dataset)}/${enc(id)}`),
 };

@@ -9,9 +9,10 @@ import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
 import { Review } from "./review.js";
 import { Sidebar } from "./sidebar.js";
-import { describe, groupField, select, withSort } from "./stages.js";
+import { groupField, select, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
 import { TagPopover } from "./tags.js";
+import { Viewbar } from "./viewbar.js";
 
 const $ = (sel) => document.querySelector(sel);
 const client = new StateClient();
@@ -63,7 +64,8 @@ const operators = new OperatorsPanel($("#panel"), {
 });
 const plots = new PlotsPanel($("#panel"), {
   current, sidebarData: () => sidebarData, selected: () => state().selected,
-  onSelect: (ids) => client.update({ selected: ids }),
+  setView: (stages) => client.update({ view: stages }),
+  onOpen: (id) => { modalIndex = null; client.update({ sample: id }); },
   visualizations: () => (info ? info.brain_runs.filter((r) => r.method === "visualization").map((r) => r.key) : []),
 });
 
@@ -90,19 +92,24 @@ function renderCount() {
   t.textContent = n ? `(${n} selected)` : `(all ${count.toLocaleString()} in view)`;
 }
 
-function renderViewbar() {
-  const s = state();
-  const chips = s.view.map((st, i) => `<span class="chip" data-stage="${i}">${esc(describe(st))}<button title="remove this stage" data-remove="${i}">×</button></span>`);
-  const name = s.view_name ? `<span class="hint">saved view <b>${esc(s.view_name)}</b></span>` : "";
-  const clear = s.view.length ? `<button id="clear-view">clear</button>` : `<span class="hint">no stages: the whole dataset</span>`;
-  $("#viewbar").innerHTML = name + chips.join("") + clear;
+// the fields a stage form or the map's colour-by can name: the sidebar's, and metadata's numbers
+const METADATA_FIELDS = ["metadata.width", "metadata.height", "metadata.size_bytes"].map((path) => ({ path, kind: "number" }));
+// before the sidebar's numbers arrive, the schema's fields (their kinds from their types)
+function schemaFields() {
+  const kindOf = (path) => {
+    const f = info.schema[path];
+    if (path.endsWith(".confidence") || (f && ["int", "float"].includes(f.ftype))) return "number";
+    return f && f.ftype === "bool" ? "bool" : "string";
+  };
+  return fieldPaths(info.schema).filter((p) => !p.startsWith("metadata.")).map((path) => ({ path, kind: kindOf(path) }));
 }
-
-$("#viewbar").addEventListener("click", (ev) => {
-  const i = ev.target.dataset.remove;
-  const change = (view) => track(client.update({ view }, { quiet: true }), $("#viewbar"));
-  if (i !== undefined) change(state().view.filter((_, j) => j !== Number(i)));
-  if (ev.target.id === "clear-view") change([]);
+const viewFields = () => [
+  ...(sidebarData ? sidebarData.fields.map(({ path, kind }) => ({ path, kind })) : info ? schemaFields() : []),
+  ...(info && info.schema.metadata ? METADATA_FIELDS : []),
+];
+const viewbar = new Viewbar($("#viewbar"), {
+  state, fields: viewFields, setView: (stages) => track(client.update({ view: stages }, { quiet: true }), $("#viewbar")),
+  tags: () => ((sidebarData?.fields || []).find((f) => f.kind === "tags")?.values || []).map(([v]) => v),
 });
 
 function fieldPaths(schema) {
@@ -185,7 +192,7 @@ client.onChange(async (s, prev) => {
   const datasetChanged = !prev || prev.dataset !== s.dataset;
   const viewChanged = datasetChanged || JSON.stringify(prev.view) !== JSON.stringify(s.view);
   const refreshed = prev && prev.refresh !== s.refresh;
-  renderViewbar();
+  viewbar.render();
   const fail = (err) => message(err.message, "error");
   // the pickers' data loads beside the grid's, never before it
   if (datasetChanged) {
@@ -209,7 +216,7 @@ client.onChange(async (s, prev) => {
   renderCount();
   modal.syncSelection();
   modal.sync(s.dataset, s.sample, modalIndex);
-  if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.draw();
+  if (!$("#panel").hidden && $("#panel").dataset.kind === "plots") plots.update();
   tagPopover.stateChanged();
 });
 client.onError((msg) => message(msg, "error"));

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import datasets, media, operators, review, samples, saved_views, sidebar, state, tags
+from . import datasets, media, operators, plots, review, samples, saved_views, sidebar, state, tags
 
 ROUTERS = (
     datasets.router,
@@ -12,6 +12,7 @@ ROUTERS = (
     saved_views.router,
     operators.router,
     review.router,
+    plots.router,
     media.router,
     state.router,
 )

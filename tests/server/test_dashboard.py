@@ -83,7 +83,7 @@ def test_sidebar_label_filter_matches_the_equivalent_match(dash, session, labell
     expected = len(labelled.match({"ground_truth.label": "dog"}))
     dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{expected}'")
     assert len(session.view) == expected == 5
-    assert dash.text_content("#viewbar").startswith("Match(")
+    assert dash.text_content("#viewbar").startswith("match(")  # chips read like Python
     dash.check("[data-field=ground_truth] input[data-value='\"cat\"']")  # a second label
     both = len(labelled.match({"ground_truth.label": {"$in": ["dog", "cat"]}}))
     dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{both}'")
@@ -228,7 +228,7 @@ def test_dashboard_on_real_photos_and_its_screenshot(page, database, tmp_path, m
         session.close()
 
 
-def test_a_box_on_the_embeddings_map_selects_the_points_inside(dash, session, labelled):
+def test_a_box_on_the_embeddings_map_narrows_the_view_to_the_points_inside(dash, session, labelled):
     import numpy as np
 
     import brain
@@ -239,23 +239,26 @@ def test_a_box_on_the_embeddings_map_selects_the_points_inside(dash, session, la
     session.refresh()  # the dashboard learns about the new run
     dash.wait_for_timeout(300)
     dash.click("#open-plots")
-    dash.wait_for_function("document.querySelector('#viz-info')?.textContent.includes('points')")
+    dash.wait_for_function("document.querySelector('#viz-info')?.textContent.includes('points')"
+                           " && document.querySelector('#viz').dataset.transform")
     # a box over the left part of the map, its edge in the widest gap between points
     xs = np.sort(points[:, 0])
     gap = int(np.argmax(np.diff(xs[2:-2]))) + 2
     split = (xs[gap] + xs[gap + 1]) / 2
     expected = {i for i, (x, _) in zip(ids, points, strict=True) if x < split}
     box = dash.locator("#viz").bounding_box()
-    pad, width = 8, 400  # the canvas' padding and intrinsic width (app/js/plots.js)
-    frac = (split - xs[0]) / (xs[-1] - xs[0])
-    edge = float(box["x"] + (pad + frac * (width - 2 * pad)) * box["width"] / width)
+    # the canvas publishes its data -> CSS px transform (app/js/map.js)
+    a, b, _, _ = map(float, dash.get_attribute("#viz", "data-transform").split(","))
+    edge = float(box["x"] + a * split + b)
     dash.check("input[name=viz-mode][value=box]")
     dash.mouse.move(box["x"] + 1, box["y"] + 1)
     dash.mouse.down()
     dash.mouse.move(edge, box["y"] + box["height"] - 1, steps=5)
     dash.mouse.up()
-    assert until(lambda: set(session.selected) == expected) is True
-    assert 0 < len(expected) < len(labelled)
+    # the grid narrows to the points inside (a Select stage), nothing is ticked
+    assert until(lambda: session.view is not None and set(session.view.values("id")) == expected) is True
+    dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{len(expected)}'")
+    assert 0 < len(expected) < len(labelled) and session.selected == []
 
 
 def test_shift_click_ticks_a_range_and_select_all_ticks_the_view(dash, session, labelled):
