@@ -86,6 +86,27 @@ def test_a_view_failing_on_later_samples_says_why_on_the_grid_until_removed(
     assert not dash.query_selector_all("#viewbar .bad") and session._store.get("view") == []
 
 
+def test_removing_a_chip_that_leaves_a_failing_view_is_refused_in_the_view_bar(
+    dash, session, labelled
+):
+    # stage 0 keeps the text value away from stage 1's division; without it the
+    # division meets "oops" on the first sample and MongoDB refuses the view
+    labelled.set_values("x", ["oops"] + [1] * (len(labelled) - 1))
+    session.view = labelled.match(F("x") != "oops").match(F("score") / F("x") >= 0)
+    wait_count(dash, 13)
+    before = session._store.snapshot()
+    dash.click("#viewbar [data-remove='0']")
+    near = dash.locator("#viewbar .req-error")
+    near.wait_for(timeout=WAIT_MS)
+    assert near.text_content().startswith("stages[0] Match(")
+    assert "$divide only supports numeric types" in near.text_content()
+    assert session._store.snapshot() == before and shown_count(dash) == 13
+    dash.click("#viewbar [data-remove='1']")  # the other chip: a view that works
+    wait_count(dash, 13)
+    dash.wait_for_function("document.querySelectorAll('#viewbar .chip').length === 1")
+    assert not dash.query_selector_all("#viewbar .req-error")  # gone with the fix
+
+
 # -- item 3: a stopped server is plain to see, and nothing replays after it is back -----
 
 
