@@ -239,8 +239,10 @@ def test_a_box_on_the_embeddings_map_narrows_the_view_to_the_points_inside(dash,
     session.refresh()  # the dashboard learns about the new run
     dash.wait_for_timeout(300)
     dash.click("#open-plots")
-    dash.wait_for_function("document.querySelector('#viz-info')?.textContent.includes('points')"
-                           " && document.querySelector('#viz').dataset.transform")
+    dash.wait_for_function(
+        "document.querySelector('#viz-info')?.textContent.includes('points')"
+        " && document.querySelector('#viz').dataset.transform"
+    )
     # a box over the left part of the map, its edge in the widest gap between points
     xs = np.sort(points[:, 0])
     gap = int(np.argmax(np.diff(xs[2:-2]))) + 2
@@ -256,7 +258,8 @@ def test_a_box_on_the_embeddings_map_narrows_the_view_to_the_points_inside(dash,
     dash.mouse.move(edge, box["y"] + box["height"] - 1, steps=5)
     dash.mouse.up()
     # the grid narrows to the points inside (a Select stage), nothing is ticked
-    assert until(lambda: session.view is not None and set(session.view.values("id")) == expected) is True
+    narrowed = lambda: session.view is not None and set(session.view.values("id")) == expected  # noqa: E731
+    assert until(narrowed) is True
     dash.wait_for_function(f"document.querySelector('#count').dataset.count === '{len(expected)}'")
     assert 0 < len(expected) < len(labelled) and session.selected == []
 

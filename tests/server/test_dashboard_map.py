@@ -67,8 +67,9 @@ def pixel(page, x: float, y: float) -> list[int]:
 
 def rgb(page, css: str) -> list[int]:
     return page.evaluate(
-        "(c) => { const e = document.createElement('div'); e.style.color = c; document.body.append(e);"
-        " const m = getComputedStyle(e).color.match(/\\d+/g).map(Number); e.remove(); return m.slice(0, 3); }",
+        "(c) => { const e = document.createElement('div'); e.style.color = c;"
+        " document.body.append(e); const m = getComputedStyle(e).color.match(/\\d+/g).map(Number);"
+        " e.remove(); return m.slice(0, 3); }",
         css,
     )
 
@@ -140,11 +141,13 @@ def test_hovering_a_point_shows_its_thumbnail_and_name(map_page, mapped, labelle
     assert sample.id in box.locator("img").get_attribute("src")
     map_page.wait_for_function(
         "document.querySelector('#viz-hover img').complete &&"
-        " document.querySelector('#viz-hover img').naturalWidth > 0", timeout=WAIT * 1000
+        " document.querySelector('#viz-hover img').naturalWidth > 0",
+        timeout=WAIT * 1000,
     )
     name = Path(sample.filepath).name
-    map_page.wait_for_function(f"document.querySelector('#viz-hover .name').textContent === '{name}'",
-                               timeout=WAIT * 1000)  # fmt: skip
+    map_page.wait_for_function(
+        f"document.querySelector('#viz-hover .name').textContent === '{name}'", timeout=WAIT * 1000
+    )
     map_page.mouse.move(2, 2)  # off the map
     box.wait_for(state="hidden", timeout=WAIT * 1000)
 
@@ -164,7 +167,8 @@ def test_a_lasso_narrows_the_grid_and_reset_restores_it(map_page, session, mappe
     map_page.check("input[name=viz-mode][value=lasso]")
     # from below the middle of the row, round it, past the canvas' left and right
     # edges (the drag goes on outside), and back
-    corners = [(2, -0.4), (COLS - 0.6, -0.4), (COLS - 0.6, 0.4), (-0.4, 0.4), (-0.4, -0.4), (2, -0.4)]
+    right, left = COLS - 0.6, -0.4
+    corners = [(2, -0.4), (right, -0.4), (right, 0.4), (left, 0.4), (left, -0.4), (2, -0.4)]
     xy = [on_screen(map_page, c) for c in corners]
     map_page.mouse.move(*xy[0])
     map_page.mouse.down()
@@ -210,7 +214,8 @@ def chips(page) -> list[str]:
 
 def test_chips_read_like_python(dash, session, labelled):  # noqa: F811
     ids = labelled.values("id")[:3]
-    session.view = (labelled.match(F("score") > 0.49).match({"ground_truth.label": {"$in": ["cat", "dog"]}})
+    session.view = (labelled.match(F("score") > 0.49)
+                    .match({"ground_truth.label": {"$in": ["cat", "dog"]}})
                     .match_tags("dup", bool=False).exists("score").sort_by("score", reverse=True)
                     .skip(1).limit(100).select(ids))  # fmt: skip
     dash.wait_for_function("document.querySelectorAll('#viewbar .chip').length === 8",
@@ -315,7 +320,8 @@ def test_each_form_stage_matches_its_python(dash, session, labelled, kind, fill,
 
 #: photos of the scikit-image/scikit-learn wheels, cropped into several images each
 MAP_PHOTOS = ["chelsea.png", "coffee.png", "astronaut.png", "rocket.jpg", "horse.png",
-              "motorcycle_left.png", "china.jpg", "flower.jpg", "brick.png", "moon.png"]  # fmt: skip
+              "motorcycle_left.png", "china.jpg", "flower.jpg", "brick.png",
+              "moon.png"]  # fmt: skip
 CROPS_PER_SIDE = 3
 
 
@@ -350,7 +356,8 @@ def test_the_map_on_real_photos_and_its_screenshot(page, database, tmp_path, mon
         page.wait_for_function("document.querySelector('#viz')?.dataset.transform")
         page.select_option("#viz-color", "ground_truth.label")
         page.wait_for_selector("#viz-legend .item")
-        legend = page.eval_on_selector_all("#viz-legend .item", "els => els.map(e => e.dataset.value)")
+        legend = page.eval_on_selector_all("#viz-legend .item",
+                                           "els => els.map(e => e.dataset.value)")  # fmt: skip
         assert sorted(legend) == sorted({Path(n).stem.split("_")[0] for n in MAP_PHOTOS})
         first = ds.first()
         ids, points = brain.visualization.load_points(ds)
@@ -358,7 +365,8 @@ def test_the_map_on_real_photos_and_its_screenshot(page, database, tmp_path, mon
         page.wait_for_function("document.querySelector('#viz-hover img')?.naturalWidth > 0")
         page.wait_for_function("document.querySelector('#viz-hover .name').textContent !== ''")
         page.wait_for_function(
-            "[...document.querySelectorAll('.tile img')].every(i => i.complete && i.naturalWidth > 0)"
+            "[...document.querySelectorAll('.tile img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
         )
         shot = tmp_path / "map.png"
         page.screenshot(path=str(shot))
