@@ -201,7 +201,8 @@ def test_counts_follow_samples_deleted_from_python(dash, session, labelled):
         "document.querySelector('#dataset-select').selectedOptions[0].text === 'labelled (12)'",
         timeout=WAIT_MS,
     )
-    dash.wait_for_function("document.querySelector('#sidebar-count').textContent === '12'",
+    # the sidebar's header reads "n of N" (in the view, of the dataset)
+    dash.wait_for_function("document.querySelector('#sidebar-count').textContent === '12 of 12'",
                            timeout=WAIT_MS)  # fmt: skip
     assert dash.get_attribute("#count", "data-selected") == "0"  # no ticks of deleted samples
     assert session.selected == []
