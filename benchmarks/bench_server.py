@@ -193,6 +193,8 @@ def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
             "() => Math.max(...[...document.querySelectorAll('.tile')].map(x => +x.dataset.index))"
         )
         out["grid_end_last_index"] = last
+        print("jumps (fraction: tiles / thumbnails s):",
+              ", ".join(f"{f:.2f}: {a:.2f}/{b:.2f}" for f, a, b in zip(fractions, placed, times)))
         out["grid_jump_tiles_median_s"] = statistics.median(placed)
         out["grid_jump_tiles_max_s"] = max(placed)
         out["grid_jump_median_s"] = statistics.median(times)

@@ -60,6 +60,8 @@ COLLECTION = [
     "count_sample_tags",
     # issue 14: where a sample opened by id sits in a view (the sample view's "n of N")
     "position_of",
+    # issue 14: a view's ids in order without decoding (the grid's page index at 1M)
+    "id_array", "id_batches",
 ]  # fmt: skip
 #: detection evaluation every dataset and view offers (dataset_core/evaluation.py)
 EVALUATION = [

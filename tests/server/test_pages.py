@@ -1,7 +1,11 @@
-"""Pages past SKIP_LIMIT come from an ordered id index; it must agree with $skip."""
+"""Pages past SKIP_LIMIT come from an ordered id index, listed in the background;
+pages from it, from a half-listed one and from $skip must all agree."""
 
 from __future__ import annotations
 
+import time
+
+import numpy as np
 import pytest
 
 from server import pages
@@ -14,7 +18,21 @@ def small_limit(monkeypatch):
     pages._indexes.clear()
 
 
+def listed(view, refresh=0):
+    """Start the view's index (one page past SKIP_LIMIT) and wait until it is listed."""
+    pages.page_docs(view, pages.SKIP_LIMIT + 1, 1, {"_rand": 0}, refresh)
+    key = pages._key(view, refresh)
+    if key is None:
+        return None
+    deadline = time.monotonic() + 10
+    while not pages._indexes[key].done:
+        assert time.monotonic() < deadline, "the index was not listed within 10 s"
+        time.sleep(0.01)
+    return pages._indexes[key]
+
+
 def walk(view, refresh=0, size=3):
+    listed(view, refresh)
     out, offset = [], 0
     while True:
         docs = pages.page_docs(view, offset, size, {"_rand": 0}, refresh)
@@ -48,3 +66,34 @@ def test_the_index_follows_deletes_and_refreshes(labelled):
     labelled.set_values("score", [-s for s in labelled.values("score")])
     stale = walk(view)  # same count, same refresh: the old order is kept, by design
     assert walk(view, refresh=1) == view.values("id") != stale
+
+
+def test_pages_come_from_the_index_once_listed(labelled, monkeypatch):
+    view = get_view("labelled", [{"_cls": "SortBy", "kwargs": {"field_or_expr": "score"}}])
+    index = listed(view)
+    assert index is not None and index.size == len(view)
+    seen = []
+    real = view.aggregate
+    monkeypatch.setattr(type(view), "aggregate", lambda self, steps: seen.append(steps) or real(steps))
+    expected = view.values("id")[5:8]
+    seen.clear()
+    docs = pages.page_docs(view, 5, 3, {"_rand": 0}, 0)
+    assert [str(d["_id"]) for d in docs] == expected
+    assert seen == []  # served by ids from the index, not by the view's pipeline
+
+
+def test_a_half_listed_index_answers_what_it_covers(labelled):
+    view = get_view("labelled", [{"_cls": "SortBy", "kwargs": {"field_or_expr": "score"}}])
+    ids = view.id_array()
+    index = pages._Index()
+    for part in np.array_split(ids, 4)[:3]:  # three of four batches listed so far
+        index.add(part)
+    expected = view.values("id")
+    for offset in range(len(ids)):
+        for limit in (1, 2, 5):
+            if index.covers(offset, limit):
+                got = [str(i) for i in index.ids(offset, limit)]
+                assert got == expected[offset : offset + limit]
+            else:
+                assert offset + limit > index.size
+    assert not index.covers(index.size, 1)
