@@ -110,12 +110,8 @@ class DatasetView(SampleCollection):
                 # all but some ids: the total minus the ids present, both answered by
                 # the _id index, instead of a $nin scan over every document
                 coll = self._coll
-                return self._count_all(coll) - self._count_ids(coll, list(stage._ids))
+                return self._count_documents() - self._count_ids(coll, list(stage._ids))
         return super().count(field, expr, safe=safe)
-
-    @translate_errors
-    def _count_all(self, coll: Any) -> int:
-        return coll.count_documents({})
 
     @translate_errors
     def _count_ids(self, coll: Any, ids: list[ObjectId]) -> int:
