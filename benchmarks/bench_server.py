@@ -131,7 +131,8 @@ def build_grid_dataset(n: int) -> tuple[dc.Dataset, dict[str, float]]:
                                     mime_type="image/jpeg", num_channels=3)  # fmt: skip
             yield dc.Sample(filepath=str(root / f"{i // 1000:04d}" / f"{i:07d}.jpg"),
                             metadata=meta,
-                            ground_truth=dc.Classification(label=CLASSES[i % len(CLASSES)]))  # fmt: skip
+                            ground_truth=dc.Classification(
+                                label=CLASSES[i % len(CLASSES)]))  # fmt: skip
 
     t = time.perf_counter()
     ds = dc.Dataset(name, overwrite=True)
@@ -147,7 +148,8 @@ def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     full = (
-        "(atEnd) => { const g = document.querySelector('#grid'); const r = g.getBoundingClientRect();"
+        "(atEnd) => { const g = document.querySelector('#grid');"
+        " const r = g.getBoundingClientRect();"
         " const t = [...document.querySelectorAll('.tile')].filter(x => {"
         "  const b = x.getBoundingClientRect(); return b.bottom > r.top && b.top < r.bottom; });"
         " if (t.length < 10) return false;"
@@ -193,8 +195,9 @@ def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
             "() => Math.max(...[...document.querySelectorAll('.tile')].map(x => +x.dataset.index))"
         )
         out["grid_end_last_index"] = last
+        each = zip(fractions, placed, times, strict=True)
         print("jumps (fraction: tiles / thumbnails s):",
-              ", ".join(f"{f:.2f}: {a:.2f}/{b:.2f}" for f, a, b in zip(fractions, placed, times)))
+              ", ".join(f"{f:.2f}: {a:.2f}/{b:.2f}" for f, a, b in each))
         out["grid_jump_tiles_median_s"] = statistics.median(placed)
         out["grid_jump_tiles_max_s"] = max(placed)
         out["grid_jump_median_s"] = statistics.median(times)

@@ -148,6 +148,16 @@ async function refreshDatasets() {
   $("#dataset-select").innerHTML = `<option value="">(choose)</option>` + list.map((d) => `<option value="${esc(d.name)}" ${d.name === s.dataset ? "selected" : ""}>${esc(d.name)} (${d.count})</option>`).join("");
 }
 
+// boot.js's count and first page, asked for while the modules loaded: taken once, by
+// the first load, when it is for the same dataset and view
+async function takeBoot(dataset, view) {
+  const pending = window.__boot;
+  if (!pending) return null;
+  window.__boot = null;
+  const got = await pending;
+  return got && got.dataset === dataset && got.view === JSON.stringify(view) ? got : null;
+}
+
 async function loadView(keepScroll) {
   const token = ++viewToken;
   const { dataset, view } = current();
@@ -161,7 +171,8 @@ async function loadView(keepScroll) {
     const later = sidebarData !== null;
     const side = later ? api.sidebar(dataset, view) : null;
     if (side) side.catch(() => {});  // awaited below, unless the grid fails first
-    const [c, groups, page0] = await Promise.all([
+    const boot = await takeBoot(dataset, view);
+    const [c, groups, page0] = boot ? [boot.count, null, boot.page] : await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
       api.page(dataset, view, 0, PAGE),

@@ -74,7 +74,9 @@ def test_pages_come_from_the_index_once_listed(labelled, monkeypatch):
     assert index is not None and index.size == len(view)
     seen = []
     real = view.aggregate
-    monkeypatch.setattr(type(view), "aggregate", lambda self, steps: seen.append(steps) or real(steps))
+    monkeypatch.setattr(
+        type(view), "aggregate", lambda self, steps: seen.append(steps) or real(steps)
+    )
     expected = view.values("id")[5:8]
     seen.clear()
     docs = pages.page_docs(view, 5, 3, {"_rand": 0}, 0)
