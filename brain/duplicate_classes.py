@@ -1,0 +1,202 @@
+"""Which images have a copy, and how the copy was found.
+
+A near-duplicate pair (:func:`brain.neighbors.duplicate_pairs`) can be there
+for very different reasons, and a user deciding what to delete wants to know
+which. Each image that has a copy gets exactly one class, the strongest
+evidence among its pairs, in this order:
+
+| class | how it was found |
+|---|---|
+| ``same_bytes`` | its file's sha1 (``file_hash``) equals another image's |
+| ``same_pixels`` | decoded pixels equal another's (sha1 of the RGB pixels and size, :func:`brain.duplicates.pixel_hash`), the bytes differ: a lossless re-encode, new metadata |
+| ``near_duplicate`` | a pair confirmed by the pixel check (:func:`brain._algos.neardup.pixel_confirmed`) |
+| ``embedding_neighbour`` | paired only because the embeddings are that close (cosine similarity at least ``EMBEDDING_NEIGHBOUR_SIMILARITY``); the pixel check did not confirm it (blank images, textures, or no thumbnails to check) |
+
+The class goes into the sample field ``duplicate_class`` (None for images
+without a copy), so the dashboard filters on it, and the call is recorded as
+a brain run of that key.
+
+Cost: the sha1s come from the embedding pass (``hash_files``) or the stored
+``file_hash``. Pixels are decoded a second time only for the images of pairs
+that could be pixel-identical: different sha1, the same size in the file
+headers, a thumbnail score of at least ``PIXEL_THRESHOLD``; and once per file
+content.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from dataset_core import runs
+from dataset_core.collection import SampleCollection
+
+from ._algos import neardup
+from .fields import write_field
+from .neighbors import Neighbors, duplicate_pairs, get_neighbors
+
+#: the classes, strongest evidence first (the order of the summary and the report)
+CLASSES = ("same_bytes", "same_pixels", "near_duplicate", "embedding_neighbour")
+#: what each class means, in a few words (the report's table)
+MEANINGS = {
+    "same_bytes": "the same file bytes as another image (equal sha1)",
+    "same_pixels": "the same decoded pixels as another image, different bytes",
+    "near_duplicate": "a near-duplicate confirmed by the pixel check",
+    "embedding_neighbour": "embeddings almost equal, the pixel check did not confirm",
+}
+#: the embedding-only bound: pairs this similar are kept without the pixel
+#: check (``neardup.SURE_DISTANCE`` as a cosine similarity, 0.98)
+EMBEDDING_NEIGHBOUR_SIMILARITY = 1.0 - neardup.SURE_DISTANCE
+METHOD = "duplicate_classes"
+#: decoding is mostly I/O and C code: a couple of threads per core
+DECODE_WORKERS = 8
+
+
+@dataclass
+class DuplicateClassResults:
+    """The class of every sample and what it took.
+
+    Attributes:
+        sample_ids: the samples, in the collection's order.
+        classes: per sample, one of :data:`CLASSES`, or None (no copy).
+        counts: class -> images in it (every class present, 0 when none).
+        pixels_decoded: files decoded to compare pixels.
+    """
+
+    sample_ids: list[str]
+    classes: list[str | None]
+    counts: dict[str, int]
+    pixels_decoded: int = 0
+
+
+def _pixel_hash(path: str) -> str | None:
+    from .duplicates import pixel_hash
+
+    try:
+        return pixel_hash(path)
+    except Exception:  # noqa: BLE001 - an unreadable file simply has no pixels to compare
+        return None
+
+
+def classify(
+    pairs: neardup.DuplicatePairs, file_hashes: Sequence[str | None], paths: Sequence[str],
+    sizes: Sequence[tuple[int, int] | None],
+) -> tuple[list[str | None], int]:  # fmt: skip
+    """The class of each row (see the module doc) from its near-duplicate ``pairs``.
+
+    Args:
+        pairs: near-duplicate pairs of rows, with distances and pixel scores.
+        file_hashes: each row's sha1 of its file bytes (None when unknown).
+        paths: each row's file, decoded for the pixel comparison when needed.
+        sizes: each row's ``(width, height)`` from the file header, or None.
+
+    Returns:
+        ``(classes, files decoded)``.
+    """
+    n = len(paths)
+    rank: list[int] = [len(CLASSES)] * n  # index into CLASSES; len(CLASSES): no copy
+
+    def promote(row: int, cls: int) -> None:
+        rank[row] = min(rank[row], cls)
+
+    by_hash = Counter(h for h in file_hashes if h is not None)
+    for row, h in enumerate(file_hashes):
+        if h is not None and by_hash[h] > 1:
+            promote(row, 0)
+    pp, dist, scores = pairs.pairs, pairs.distances, pairs.pixel_scores
+    confirmed = neardup.pixel_confirmed(scores, dist)
+    # pixel-identical candidates: different bytes, same size, thumbnails that agree
+    maybe = [
+        (int(a), int(b)) for (a, b), s in zip(pp, np.nan_to_num(scores, nan=-1.0), strict=True)
+        if s >= neardup.PIXEL_THRESHOLD and file_hashes[a] != file_hashes[b]
+        and sizes[a] is not None and sizes[a] == sizes[b] and not (rank[a] == rank[b] == 0)
+    ]  # fmt: skip
+    # one decode per file content (byte copies share it)
+    todo = {file_hashes[r] or paths[r]: paths[r] for pair in maybe for r in pair}
+    with ThreadPoolExecutor(min(DECODE_WORKERS, max(len(todo), 1))) as pool:
+        decoded = dict(zip(todo, pool.map(_pixel_hash, todo.values()), strict=True))
+    for a, b in maybe:
+        ha, hb = decoded[file_hashes[a] or paths[a]], decoded[file_hashes[b] or paths[b]]
+        if ha is not None and ha == hb:
+            promote(a, 1)
+            promote(b, 1)
+    for (a, b), ok in zip(pp, confirmed, strict=True):
+        cls = 2 if ok else 3
+        promote(int(a), cls)
+        promote(int(b), cls)
+    classes = [CLASSES[r] if r < len(CLASSES) else None for r in rank]
+    return classes, len(todo)
+
+
+def compute_duplicate_classes(
+    samples: SampleCollection, neighbors: Neighbors | None = None,
+    pairs: neardup.DuplicatePairs | None = None, file_hashes: Sequence[str | None] | None = None,
+    class_field: str = "duplicate_class", hash_field: str = "file_hash", brain_key: str = "sim",
+    **similarity_kwargs: Any,
+) -> DuplicateClassResults:  # fmt: skip
+    """Write on every sample how its copy was found (see the module doc).
+
+    Args:
+        samples: a dataset or view.
+        neighbors: a shared :class:`~brain.neighbors.Neighbors` (default: from
+            the similarity run ``brain_key``, computed when missing).
+        pairs: its near-duplicate pairs, if found already (default:
+            :func:`brain.neighbors.duplicate_pairs`).
+        file_hashes: the sha1 of each sample's file, aligned with the
+            neighbours' rows (default: ``hash_field``, hashed where missing).
+        class_field: where the class goes.
+        hash_field: the field of file hashes (``file_hash``, as
+            :func:`brain.find_exact_duplicates` writes it).
+        brain_key: the similarity run.
+
+    Returns:
+        A :class:`DuplicateClassResults`; the run is saved as ``class_field``.
+
+    Example:
+        >>> res = compute_duplicate_classes(dataset)
+        >>> dataset.match(F("duplicate_class") == "embedding_neighbour")
+    """
+    nb = get_neighbors(samples, brain_key, neighbors=neighbors, **similarity_kwargs)
+    if pairs is None:
+        pairs = duplicate_pairs(nb)
+    if file_hashes is None:
+        from .duplicates import find_file_hashes
+
+        file_hashes = find_file_hashes(samples, nb.sample_ids, hash_field)
+    paths = samples.values("filepath")
+    ids = samples.values("id")
+    if ids != nb.sample_ids:  # the neighbours' order, whatever the view's
+        where = dict(zip(ids, paths, strict=True))
+        paths = [where[sid] for sid in nb.sample_ids]
+    metas = dict(zip(ids, _metadata(samples), strict=True))
+    sizes = [_size(metas[sid]) for sid in nb.sample_ids]
+    classes, decoded = classify(pairs, file_hashes, paths, sizes)
+    write_field(samples, class_field, nb.sample_ids, classes, str)
+    counts = {c: classes.count(c) for c in CLASSES}
+    config = {"class_field": class_field, "hash_field": hash_field, "brain_key": nb.brain_key,
+              "embedding_similarity": EMBEDDING_NEIGHBOUR_SIMILARITY,
+              "pixel_threshold": neardup.PIXEL_THRESHOLD, "counts": counts}  # fmt: skip
+    arrays = {"ids": np.array(nb.sample_ids), "classes": np.array([c or "" for c in classes])}
+    runs.save_run(samples, class_field, METHOD, config, arrays)
+    return DuplicateClassResults(nb.sample_ids, classes, counts, decoded)
+
+
+def _metadata(samples: SampleCollection) -> list[Any]:
+    """Each sample's ``metadata`` (read from the file headers where missing)."""
+    metas = samples.values("metadata")
+    if any(m is None for m in metas):
+        from dataset_core.metadata import compute_metadata
+
+        compute_metadata(samples)
+        metas = samples.values("metadata")
+    return metas
+
+
+def _size(meta: Any) -> tuple[int, int] | None:
+    w, h = getattr(meta, "width", None), getattr(meta, "height", None)
+    return (int(w), int(h)) if w and h else None
