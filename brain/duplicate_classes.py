@@ -5,12 +5,15 @@ for very different reasons, and a user deciding what to delete wants to know
 which. Each image that has a copy gets exactly one class, the strongest
 evidence among its pairs, in this order:
 
-| class | how it was found |
-|---|---|
-| ``same_bytes`` | its file's sha1 (``file_hash``) equals another image's |
-| ``same_pixels`` | decoded pixels equal another's (sha1 of the RGB pixels and size, :func:`brain.duplicates.pixel_hash`), the bytes differ: a lossless re-encode, new metadata |
-| ``near_duplicate`` | a pair confirmed by the pixel check (:func:`brain._algos.neardup.pixel_confirmed`) |
-| ``embedding_neighbour`` | paired only because the embeddings are that close (cosine similarity at least ``EMBEDDING_NEIGHBOUR_SIMILARITY``); the pixel check did not confirm it (blank images, textures, or no thumbnails to check) |
+- ``same_bytes``: its file's sha1 (``file_hash``) equals another image's;
+- ``same_pixels``: its decoded pixels equal another's (sha1 of the RGB pixels
+  and size, :func:`brain.duplicates.pixel_hash`) but the bytes differ: a
+  lossless re-encode, new metadata;
+- ``near_duplicate``: a pair confirmed by the pixel check
+  (:func:`brain._algos.neardup.pixel_confirmed`);
+- ``embedding_neighbour``: paired only because the embeddings are that close
+  (cosine similarity at least ``EMBEDDING_NEIGHBOUR_SIMILARITY``); the pixel
+  check did not confirm it (blank images, textures, or no thumbnails to check).
 
 The class goes into the sample field ``duplicate_class`` (None for images
 without a copy), so the dashboard filters on it, and the call is recorded as
