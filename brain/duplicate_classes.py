@@ -21,9 +21,9 @@ a brain run of that key.
 
 Cost: the sha1s come from the embedding pass (``hash_files``) or the stored
 ``file_hash``. Pixels are decoded a second time only for the images of pairs
-that could be pixel-identical: different sha1, the same size in the file
-headers, a thumbnail score of at least ``PIXEL_THRESHOLD``; and once per file
-content.
+that could be pixel-identical (different sha1, the same size in the file
+headers, a thumbnail score of at least ``PIXEL_THRESHOLD``, equal thumbnails
+when both files have one format), once per file content.
 """
 
 from __future__ import annotations
@@ -86,9 +86,36 @@ def _pixel_hash(path: str) -> str | None:
         return None
 
 
+#: what the pixel comparison needs to know of a file without decoding it:
+#: ``(width, height, mime type)`` from its header
+Header = tuple[int, int, str | None]
+
+
+def _pixel_candidates(
+    pairs: neardup.DuplicatePairs, file_hashes: Sequence[str | None],
+    headers: Sequence[Header | None], thumbs: np.ndarray | None, same_bytes: set[int],
+) -> list[tuple[int, int]]:  # fmt: skip
+    """The pairs that could be pixel-identical, so worth decoding: different
+    bytes, one size, a thumbnail score of ``PIXEL_THRESHOLD``, and, for two
+    files of one format, equal thumbnails (the same pixels decode to the same
+    thumbnail the same way; across formats a JPEG's thumbnail comes from a
+    reduced-scale decode, so they may differ)."""
+    out = []
+    scores = np.nan_to_num(pairs.pixel_scores, nan=-1.0)
+    for (a, b), score in zip(pairs.pairs.tolist(), scores, strict=True):
+        ha, hb = headers[a], headers[b]
+        if (score < neardup.PIXEL_THRESHOLD or file_hashes[a] == file_hashes[b] or ha is None
+                or hb is None or ha[:2] != hb[:2] or {a, b} <= same_bytes):  # fmt: skip
+            continue
+        if thumbs is not None and ha[2] == hb[2] and not np.array_equal(thumbs[a], thumbs[b]):
+            continue
+        out.append((a, b))
+    return out
+
+
 def classify(
     pairs: neardup.DuplicatePairs, file_hashes: Sequence[str | None], paths: Sequence[str],
-    sizes: Sequence[tuple[int, int] | None],
+    headers: Sequence[Header | None], thumbs: np.ndarray | None = None,
 ) -> tuple[list[str | None], int]:  # fmt: skip
     """The class of each row (see the module doc) from its near-duplicate ``pairs``.
 
@@ -96,7 +123,10 @@ def classify(
         pairs: near-duplicate pairs of rows, with distances and pixel scores.
         file_hashes: each row's sha1 of its file bytes (None when unknown).
         paths: each row's file, decoded for the pixel comparison when needed.
-        sizes: each row's ``(width, height)`` from the file header, or None.
+        headers: each row's ``(width, height, mime type)`` from the file
+            header, or None (then it is never decoded).
+        thumbs: the rows' grayscale thumbnails from the embedding pass, to
+            rule out pairs without decoding.
 
     Returns:
         ``(classes, files decoded)``.
@@ -108,17 +138,10 @@ def classify(
         rank[row] = min(rank[row], cls)
 
     by_hash = Counter(h for h in file_hashes if h is not None)
-    for row, h in enumerate(file_hashes):
-        if h is not None and by_hash[h] > 1:
-            promote(row, 0)
-    pp, dist, scores = pairs.pairs, pairs.distances, pairs.pixel_scores
-    confirmed = neardup.pixel_confirmed(scores, dist)
-    # pixel-identical candidates: different bytes, same size, thumbnails that agree
-    maybe = [
-        (int(a), int(b)) for (a, b), s in zip(pp, np.nan_to_num(scores, nan=-1.0), strict=True)
-        if s >= neardup.PIXEL_THRESHOLD and file_hashes[a] != file_hashes[b]
-        and sizes[a] is not None and sizes[a] == sizes[b] and not (rank[a] == rank[b] == 0)
-    ]  # fmt: skip
+    same_bytes = {r for r, h in enumerate(file_hashes) if h is not None and by_hash[h] > 1}
+    for row in same_bytes:
+        promote(row, 0)
+    maybe = _pixel_candidates(pairs, file_hashes, headers, thumbs, same_bytes)
     # one decode per file content (byte copies share it)
     todo = {file_hashes[r] or paths[r]: paths[r] for pair in maybe for r in pair}
     with ThreadPoolExecutor(min(DECODE_WORKERS, max(len(todo), 1))) as pool:
@@ -128,6 +151,8 @@ def classify(
         if ha is not None and ha == hb:
             promote(a, 1)
             promote(b, 1)
+    pp = pairs.pairs
+    confirmed = neardup.pixel_confirmed(pairs.pixel_scores, pairs.distances)
     for (a, b), ok in zip(pp, confirmed, strict=True):
         cls = 2 if ok else 3
         promote(int(a), cls)
@@ -177,13 +202,14 @@ def compute_duplicate_classes(
         where = dict(zip(ids, paths, strict=True))
         paths = [where[sid] for sid in nb.sample_ids]
     metas = dict(zip(ids, _metadata(samples), strict=True))
-    sizes = [_size(metas[sid]) for sid in nb.sample_ids]
-    classes, decoded = classify(pairs, file_hashes, paths, sizes)
+    headers = [_header(metas[sid]) for sid in nb.sample_ids]
+    classes, decoded = classify(pairs, file_hashes, paths, headers, nb.thumbs)
     write_field(samples, class_field, nb.sample_ids, classes, str)
     counts = {c: classes.count(c) for c in CLASSES}
     config = {"class_field": class_field, "hash_field": hash_field, "brain_key": nb.brain_key,
               "embedding_similarity": EMBEDDING_NEIGHBOUR_SIMILARITY,
-              "pixel_threshold": neardup.PIXEL_THRESHOLD, "counts": counts}  # fmt: skip
+              "pixel_threshold": neardup.PIXEL_THRESHOLD, "counts": counts,
+              "pixels_decoded": decoded}  # fmt: skip
     arrays = {"ids": np.array(nb.sample_ids), "classes": np.array([c or "" for c in classes])}
     runs.save_run(samples, class_field, METHOD, config, arrays)
     return DuplicateClassResults(nb.sample_ids, classes, counts, decoded)
@@ -200,6 +226,6 @@ def _metadata(samples: SampleCollection) -> list[Any]:
     return metas
 
 
-def _size(meta: Any) -> tuple[int, int] | None:
+def _header(meta: Any) -> Header | None:
     w, h = getattr(meta, "width", None), getattr(meta, "height", None)
-    return (int(w), int(h)) if w and h else None
+    return (int(w), int(h), getattr(meta, "mime_type", None)) if w and h else None
