@@ -214,10 +214,11 @@ def duplicate_map(samples: SampleCollection) -> str:
     ids, pts, caption, total = found
     if total > len(ids):
         caption += f"; {len(ids):,} of {total:,} points, a random sample"
-    names = dict(zip(samples.values("id"), samples.values("filepath"), strict=True))
+    all_ids = samples.values("id")
+    names = dict(zip(all_ids, samples.values("filepath"), strict=True))
     classes: dict[str, Any] = {}
     if _has(samples, CLASS_FIELD):
-        classes = dict(zip(samples.values("id"), samples.values(CLASS_FIELD), strict=True))
+        classes = dict(zip(all_ids, samples.values(CLASS_FIELD), strict=True))
         legend = [(CLASS_COLOURS[c], c) for c in CLASSES] + [(NO_COPY_COLOUR, "no copy")]
     else:
         caption += "; not coloured: no duplicate classes"
