@@ -7,12 +7,15 @@ decode pass and one kNN graph for everything:
 1. embeds every image, with 64-px thumbnails and the image statistics of
    :mod:`brain.quality` computed in the same decode pass, and searches the
    kNN graph once; both are saved as the similarity run ``sim``;
+   The same pass hashes every file (sha1, stored as ``file_hash``);
 2. finds near-duplicate groups (pixel-confirmed; ``approx_dup_group_id`` and
-   the saved views of :func:`brain.find_approximate_duplicates`);
-3. outliers, components (``ccthreshold`` 0.96), image-quality flags, a 2-D
-   map, and with labels the label issues and kNN predictions, with splits the
-   leaks between them;
-4. prints fastdup's kind of summary and writes the HTML report.
+   the saved views of :func:`brain.find_approximate_duplicates`) and says how
+   each copy was found (``duplicate_class``, :mod:`brain.duplicate_classes`);
+3. uniqueness, outliers, components (``ccthreshold`` 0.96), image-quality
+   flags, a 2-D map, and with labels the label issues and kNN predictions,
+   with splits the leaks between them;
+4. prints fastdup's kind of summary (:mod:`brain.summary`) and writes the
+   HTML report.
 
 The dataset is persistent and keeps every field and run, ready for the app.
 """
@@ -37,9 +40,10 @@ from .fields import write_field
 from .label_issues import LABEL_ISSUE_K
 from .neighbors import DEFAULT_K, Neighbors, duplicate_pairs, from_arrays
 from .outliers import DEFAULT_LOWER_THRESHOLD
+from .summary import SummaryInput, summary_lines
 
-#: fastdup's "fully identical" bound: cosine similarity above 0.99
-IDENTICAL_SIMILARITY = 0.99
+#: where the sha1 of each file goes: the field brain.find_exact_duplicates writes
+HASH_FIELD = "file_hash"
 #: the 2-D map's method when ``visualization="auto"``: UMAP when umap-learn is
 #: installed, else PCA (t-SNE takes ~10 s per 1,000 images on 2 cores)
 AUTO_VISUALIZATION = ("umap", "pca")
@@ -52,8 +56,10 @@ class AnalysisResult:
     Attributes:
         dataset: the dataset analysed (persistent, with every field and run).
         summary: the printed lines.
-        counts: what was found, by kind (``identical``, ``near_duplicates``,
-            ``outliers``, ``label_issues``, ``leaks``, one per quality flag...).
+        counts: what was found, by kind: one per duplicate class
+            (``same_bytes``, ``same_pixels``, ``near_duplicate``,
+            ``embedding_neighbour``), ``outliers``, ``components``,
+            ``label_issues``, ``leaks``, one per quality flag...
         report_path: the report's ``index.html``, if one was written.
         seconds: wall time, import included.
         stages: seconds per stage.
@@ -88,16 +94,17 @@ class _Clock:
 
 
 def _embed(samples: SampleCollection, brain_key: str, k: int, notes: list[str],
-           **embed_kwargs: Any) -> tuple[Any, Neighbors, np.ndarray, np.ndarray]:  # fmt: skip
-    """One decode pass (embeddings, thumbnails, image stats) and one kNN search,
-    saved together as the similarity run ``brain_key``."""
+           **embed_kwargs: Any) -> tuple[Any, Neighbors, np.ndarray, np.ndarray,
+                                         list[str | None]]:  # fmt: skip
+    """One decode pass (embeddings, thumbnails, image stats, file sha1s) and one
+    kNN search, saved together as the similarity run ``brain_key``."""
     from .embeddings import describe_failures, embed_paths
     from .quality import image_stats
     from .similarity import THUMB_SIZE, SimilarityIndex
 
     paths = samples.values("filepath")
     res = embed_paths(paths, extras={"thumb": _Thumb(THUMB_SIZE), "stats": image_stats},
-                      **embed_kwargs)  # fmt: skip
+                      hash_files=True, **embed_kwargs)  # fmt: skip
     if res.failures:
         notes.append(describe_failures(res.failures, paths, len(paths)))
     thumbs = res.extras["thumb"]
@@ -112,7 +119,7 @@ def _embed(samples: SampleCollection, brain_key: str, k: int, notes: list[str],
     nb = from_arrays(ids, res.embeddings, thumbs, k, brain_key)
     index = SimilarityIndex(samples, brain_key, ids, res.embeddings, thumbs, config, nb.graph)
     index.save()  # with the graph: uniqueness and duplicates reuse it later
-    return index, nb, res.extras["stats"], res.ok
+    return index, nb, res.extras["stats"], res.ok, res.file_hashes
 
 
 class _Thumb:
@@ -144,18 +151,6 @@ def _write_groups(samples: SampleCollection, index: Any, pairs: neardup.Duplicat
                       description="near-duplicate groups, one after another")  # fmt: skip
     dataset.save_view(APPROX_GROUPS_VIEW, members.group_by(APPROX_GROUP_FIELD), overwrite=True,
                       description=f"grouped by {APPROX_GROUP_FIELD}")  # fmt: skip
-
-
-def _pct(count: int, n: int) -> str:
-    return f"{100.0 * count / n:.2f} %" if n else "0.00 %"
-
-
-def _duplicate_counts(pairs: neardup.DuplicatePairs) -> tuple[int, int]:
-    """(images with an identical copy, other images with a near-duplicate)."""
-    d = np.nan_to_num(pairs.distances, nan=1.0)
-    ident = set(pairs.pairs[d < 1 - IDENTICAL_SIMILARITY].ravel().tolist())
-    near = set(pairs.pairs.ravel().tolist()) - ident
-    return len(ident), len(near)
 
 
 def _visualize(samples: SampleCollection, method: str | None, nb: Neighbors) -> str | None:
@@ -211,11 +206,12 @@ def analyze(
 
     Example:
         >>> res = brain.analyze("data/", name="scenes", labels="dir-tree", report_dir="report/")
-        Found 118 fully identical images (d>0.990), 0.16 %
+        Found 60 images with the same bytes as another (equal sha1), 0.08 %
         ...
     """
-    from . import clusters, label_issues, leaks, outliers, quality, sources
+    from . import clusters, duplicate_classes, label_issues, leaks, outliers, quality, sources
     from .classify import knn_classify
+    from .uniqueness import compute_uniqueness
 
     clock = _Clock()
     start = time.perf_counter()
@@ -242,12 +238,18 @@ def analyze(
     with clock.stage("embeddings + stats + kNN graph"):
         embed_kwargs.setdefault("progress", verbose)
         k = max(DEFAULT_K, LABEL_ISSUE_K) if has_labels else DEFAULT_K
-        index, nb, pixel_stats, ok = _embed(samples, brain_key, k, notes, **embed_kwargs)
+        index, nb, pixel_stats, ok, hashes = _embed(samples, brain_key, k, notes, **embed_kwargs)
+        write_field(samples, HASH_FIELD, index.sample_ids, hashes, str)
     counts: dict[str, int] = {}
     with clock.stage("near-duplicates"):
         pairs = duplicate_pairs(nb)
         _write_groups(samples, index, pairs)
-        counts["identical"], counts["near_duplicates"] = _duplicate_counts(pairs)
+    with clock.stage("duplicate classes"):
+        dc_res = duplicate_classes.compute_duplicate_classes(samples, neighbors=nb, pairs=pairs,
+                                                             file_hashes=hashes)  # fmt: skip
+        counts.update(dc_res.counts)
+    with clock.stage("uniqueness"):
+        compute_uniqueness(samples, neighbors=nb)
     with clock.stage("outliers"):
         out = outliers.compute_outliers(samples, lower_threshold, neighbors=nb)
         counts["outliers"] = len(out.outlier_ids)
@@ -270,8 +272,9 @@ def analyze(
             counts["leaks"] = len(lk.leaks)
     with clock.stage("visualization"):
         method = _visualize(samples, visualization, nb)
-    summary = notes + _summary(n, counts, lower_threshold, cc_threshold, comp, splits,
-                               has_labels, method)  # fmt: skip
+    largest = int(comp.sizes[0]) if len(comp.sizes) else 0
+    summary = notes + summary_lines(SummaryInput(n, counts, lower_threshold, cc_threshold,
+                                                 largest, splits, has_labels, method))  # fmt: skip
     report_path = None
     if report_dir:
         with clock.stage("report"):
@@ -289,36 +292,3 @@ def analyze(
     if verbose:
         print("\n".join(summary))
     return AnalysisResult(samples, summary, counts, report_path, seconds, clock.stages, n)
-
-
-def _summary(n: int, counts: dict[str, int], lower: float, cc: float, comp: Any,
-             splits: list[str], has_labels: bool, method: str | None) -> list[str]:  # fmt: skip
-    lines = [
-        f"Found {counts['identical']} fully identical images (d>{IDENTICAL_SIMILARITY:.3f}), "
-        f"{_pct(counts['identical'], n)}",
-        f"Found {counts['near_duplicates']} nearly identical images (confirmed on pixels), "
-        f"{_pct(counts['near_duplicates'], n)}",
-        f"Found {counts['outliers']} outliers (lowest {lower * 100:g} %), "
-        f"{_pct(counts['outliers'], n)}",
-    ]
-    if counts["components"]:
-        lines.append(f"Found {counts['components']} clusters of similar images (d>{cc:.3f}); "
-                     f"the largest has {int(comp.sizes[0])}")  # fmt: skip
-    if has_labels:
-        lines.append(f"Found {counts['label_issues']} images whose label disagrees with their "
-                     f"nearest neighbours, {counts['confusing_pairs']} near-duplicate pairs with "
-                     "different labels")  # fmt: skip
-    if len(splits) >= 2:
-        lines.append(f"Found {counts['leaks']} {'/'.join(splits)} leaks")
-    flags = [
-        ("blurry", "blurry"),
-        ("dark", "dark"),
-        ("bright", "bright"),
-        ("low_information", "low-information"),
-        ("odd_aspect_ratio", "odd aspect ratio"),
-    ]
-    lines.append("Found " + ", ".join(f"{counts.get(k, 0)} {word}" for k, word in flags)
-                 + " images")  # fmt: skip
-    if method:
-        lines.append(f"2-D map: {method} (brain run 'visualization')")
-    return lines

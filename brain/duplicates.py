@@ -75,6 +75,23 @@ def _hash_all(samples: SampleCollection, field: str, fn: Any, overwrite: bool) -
     return {str(oid): h for oid, h in values}
 
 
+def find_file_hashes(
+    samples: SampleCollection, sample_ids: list[str] | None = None, hash_field: str = "file_hash"
+) -> list[str | None]:
+    """The sha1 of each sample's file from ``hash_field``, hashed and stored where missing.
+
+    Returns:
+        The hashes aligned with ``sample_ids`` (default: the collection's
+        order); None for files that could not be read.
+    """
+    ids = samples.values("id")
+    stored = hash_field in samples.dataset.get_field_schema()
+    have = dict(zip(ids, samples.values(hash_field), strict=True)) if stored else {}
+    if len(have) < len(ids) or any(h is None for h in have.values()):
+        have.update(_hash_all(samples, hash_field, compute_filehash, overwrite=False))
+    return [have.get(sid) for sid in (ids if sample_ids is None else sample_ids)]
+
+
 def find_exact_duplicates(
     samples: SampleCollection, hash_field: str = "file_hash", pixels: bool = False,
     overwrite: bool = False, save_view: bool = True,

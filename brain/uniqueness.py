@@ -24,6 +24,7 @@ from dataset_core.collection import SampleCollection
 
 from ._algos.knn import KnnGraph, knn_graph
 from .errors import BrainError
+from .neighbors import Neighbors, get_neighbors
 
 #: weights of the 1st, 2nd and 3rd nearest neighbour's distance (documented above)
 NEIGHBOR_WEIGHTS = (0.6, 0.3, 0.1)
@@ -61,14 +62,17 @@ def compute_uniqueness(
     samples: SampleCollection, uniqueness_field: str = "uniqueness", model: Any = None,
     embeddings: Any = None, brain_key: str | None = None, batch_size: int | None = None,
     num_workers: int | None = None, device: str | None = None, progress: bool = True,
+    neighbors: Neighbors | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Write ``uniqueness`` (see the module docstring) on every sample.
 
-    Embeddings come from, in order: ``embeddings`` (an (N, D) array or a field
-    name), the similarity run ``brain_key``, a similarity run over the same
-    samples, model and input size (said in one line), or the model (default
-    EfficientNet-Lite0, offline). The call is recorded as brain run
-    ``uniqueness_field``. Samples whose image cannot be read get None.
+    Embeddings come from, in order: ``neighbors`` (a shared
+    :class:`~brain.neighbors.Neighbors`: its embeddings and kNN graph are used
+    as they are, as :func:`brain.analyze` does), ``embeddings`` (an (N, D)
+    array or a field name), the similarity run ``brain_key``, a similarity run
+    over the same samples, model and input size (said in one line), or the
+    model (default EfficientNet-Lite0, offline). The call is recorded as brain
+    run ``uniqueness_field``. Samples whose image cannot be read get None.
 
     Returns:
         The scores, aligned with ``samples``.
@@ -78,6 +82,31 @@ def compute_uniqueness(
         >>> rank = dataset.sort_by("uniqueness", reverse=True)
     """
     ids = samples.values("id")
+    if neighbors is not None:
+        nb = get_neighbors(samples, brain_key or "sim", k=len(NEIGHBOR_WEIGHTS),
+                           neighbors=neighbors)  # fmt: skip
+        emb, graph, brain_key = nb.embeddings, nb.graph, nb.brain_key
+    else:
+        emb, graph, brain_key = _embeddings(samples, ids, model, embeddings, brain_key,
+                                            batch_size, num_workers, device, progress)  # fmt: skip
+    if emb.ndim != 2 or len(emb) != len(ids):
+        raise BrainError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
+    scores = uniqueness_scores(emb, graph=graph)
+    values = [None if np.isnan(v) else float(v) for v in scores]
+    samples.dataset.set_values(uniqueness_field, dict(zip(ids, values, strict=True)))
+    config = {"uniqueness_field": uniqueness_field, "brain_key": brain_key,
+              "model": model if isinstance(model, str) or model is None else type(model).__name__,
+              "weights": list(NEIGHBOR_WEIGHTS)}  # fmt: skip
+    runs.save_run(samples, uniqueness_field, "uniqueness", config)
+    return scores
+
+
+def _embeddings(
+    samples: SampleCollection, ids: list[str], model: Any, embeddings: Any, brain_key: str | None,
+    batch_size: int | None, num_workers: int | None, device: str | None, progress: bool,
+) -> tuple[np.ndarray, KnnGraph | None, str | None]:  # fmt: skip
+    """``(embeddings, their kNN graph when saved, the similarity run used)``, in the
+    order of the sources listed by :func:`compute_uniqueness`."""
     graph = None
     if embeddings is None and brain_key is None:
         from .similarity import find_similarity_run
@@ -109,13 +138,4 @@ def compute_uniqueness(
             samples, model=model, batch_size=batch_size, num_workers=num_workers,
             device=device, progress=progress,
         )  # fmt: skip
-    if emb.ndim != 2 or len(emb) != len(ids):
-        raise BrainError(f"embeddings must be ({len(ids)}, D); got shape {emb.shape}")
-    scores = uniqueness_scores(emb, graph=graph)
-    values = [None if np.isnan(v) else float(v) for v in scores]
-    samples.dataset.set_values(uniqueness_field, dict(zip(ids, values, strict=True)))
-    config = {"uniqueness_field": uniqueness_field, "brain_key": brain_key,
-              "model": model if isinstance(model, str) or model is None else type(model).__name__,
-              "weights": list(NEIGHBOR_WEIGHTS)}  # fmt: skip
-    runs.save_run(samples, uniqueness_field, "uniqueness", config)
-    return scores
+    return emb, graph, brain_key

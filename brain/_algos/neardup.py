@@ -122,12 +122,21 @@ def find_pairs(
         keep = dist <= bound
         return DuplicatePairs(cands[keep], dist[keep], np.full(keep.sum(), np.nan, np.float32))
     scores = pair_scores(thumbs, cands)
-    keep = (
-        (scores >= PIXEL_THRESHOLD)
-        | ((scores >= SUPPORTED_PIXEL_THRESHOLD) & (dist <= SUPPORT_DISTANCE))
-        | (dist <= SURE_DISTANCE)
-    )
+    keep = pixel_confirmed(scores, dist) | (dist <= SURE_DISTANCE)
     return DuplicatePairs(cands[keep], dist[keep], scores[keep])
+
+
+def pixel_confirmed(scores: np.ndarray, distances: np.ndarray) -> np.ndarray:
+    """Which pairs the pixel check confirms: NCC ``scores`` of at least
+    ``PIXEL_THRESHOLD``, or ``SUPPORTED_PIXEL_THRESHOLD`` with embedding
+    ``distances`` within ``SUPPORT_DISTANCE``. NaN scores (not checked) never pass.
+
+    :func:`find_pairs` also keeps pairs closer than ``SURE_DISTANCE`` that fail
+    this check; this is how to tell them apart.
+    """
+    s = np.nan_to_num(np.asarray(scores, dtype=np.float32), nan=-np.inf)
+    d = np.asarray(distances, dtype=np.float32)
+    return (s >= PIXEL_THRESHOLD) | ((s >= SUPPORTED_PIXEL_THRESHOLD) & (d <= SUPPORT_DISTANCE))
 
 
 def connected_components(n: int, pairs: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ import numpy as np
 from dataset_core import runs
 from dataset_core.collection import SampleCollection
 
+from ..duplicate_classes import CLASSES, MEANINGS
 from .common import Gallery, ReportError, require_field
 from .html import empty, esc, row
 
@@ -65,7 +66,9 @@ def create_duplicates_gallery(
 
     Groups come from ``approx_dup_group_id`` (written by
     :func:`brain.find_approximate_duplicates`), else from ``file_hash``.
-    Each image shows its cosine distance to the group's first image.
+    Each image shows its cosine distance to the group's first image and, when
+    :mod:`brain.duplicate_classes` has run, how its copy was found
+    (``duplicate_class``); the row's title counts the classes.
 
     Returns:
         The page's path.
@@ -76,6 +79,7 @@ def create_duplicates_gallery(
     g = Gallery(samples, save_path, **options)
     groups, what = _groups(g)
     unit = _unit_rows(samples, brain_key, g.ids)
+    classes = duplicate_classes_of(g)
     scored = []
     for members in groups:
         if not g.keep(members):
@@ -89,15 +93,39 @@ def create_duplicates_gallery(
     for worst, members, dists in scored[: g.num_images]:
         labels = {g.labels.get(m) for m in members} - {None}
         clash = g.has_labels and len(labels) > 1
-        cards = [g.card(m, [f"distance {d:.3f}"] if i else ["first of group"], bad_label=clash)
-                 for i, (m, d) in enumerate(zip(members, dists, strict=True))]  # fmt: skip
-        title = f"{len(members)} images, distance up to {worst:.3f}"
+        cards = []
+        for i, (m, d) in enumerate(zip(members, dists, strict=True)):
+            lines = [f"distance {d:.3f}" if i else "first of group"]
+            if classes.get(m):
+                lines.append(f'<span class="class">{esc(classes[m])}</span>')
+            cards.append(g.card(m, lines, bad_label=clash))
+        title = f"{len(members)} images, distance up to {worst:.3f}" + class_counts(
+            members, classes
+        )
         rows.append(row(title + (" · labels differ" if clash else ""), cards,
                         ' data-kind="duplicates"'))  # fmt: skip
     body = "".join(rows) or empty("No duplicates among these samples.")
     intro = (f"{len(scored)} groups of {esc(what)}; {g.describe_options()}. Distance: cosine "
-             "distance of the embeddings (0 = identical).")  # fmt: skip
+             "distance of the embeddings (0 = the same embedding)."
+             + (" Under each image, how its copy was found: " + "; ".join(
+                 f"<code>{c}</code>: {esc(MEANINGS[c])}" for c in CLASSES) + "."
+                if classes else ""))  # fmt: skip
     return g.write("duplicates.html", "Duplicates", intro, body)
+
+
+def duplicate_classes_of(g: Gallery) -> dict[str, str | None]:
+    """Sample id -> duplicate class, when :mod:`brain.duplicate_classes` has run."""
+    if "duplicate_class" not in g.samples.dataset.get_field_schema():
+        return {}
+    return dict(zip(g.ids, g.samples.values("duplicate_class"), strict=True))
+
+
+def class_counts(members: list[str], classes: dict[str, str | None]) -> str:
+    """`` · same_bytes 2, near_duplicate 1``: the classes of a group's members, or ""."""
+    found = [c for c in CLASSES if any(classes.get(m) == c for m in members)]
+    if not found:
+        return ""
+    return " · " + ", ".join(f"{c} {sum(classes.get(m) == c for m in members)}" for c in found)
 
 
 def create_components_gallery(

@@ -44,6 +44,9 @@ table.summary{margin:10px 24px;border-collapse:collapse;background:#fff}
 table.summary td{padding:6px 14px;border-bottom:1px solid #eee}
 .empty{margin:10px 24px;color:#667}
 svg{background:#fff;margin:10px 0 10px 24px;border-radius:8px;vertical-align:top}
+table.summary th{padding:6px 14px;text-align:left;font-size:13px;border-bottom:1px solid #ddd}
+.swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
+.skipped{margin:10px 24px;color:#8a5a00} .caption{margin:10px 24px;color:#4a5468}
 """
 
 

@@ -1,4 +1,9 @@
-"""The whole report: every gallery whose analysis has run, and an index page."""
+"""The whole report: every gallery whose analysis has run, and an index page.
+
+The index shows the summary, the pictures of :mod:`brain.reports.overview`
+(duplicate classes, the largest groups, histograms, the 2-D map) and the list
+of galleries.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,8 @@ from typing import Any
 
 from dataset_core.collection import SampleCollection
 
-from . import html
-from .common import DEFAULT_NUM_IMAGES, ReportError
+from . import html, overview
+from .common import DEFAULT_NUM_IMAGES, Gallery, ReportError
 from .groups import (
     create_components_gallery,
     create_duplicates_gallery,
@@ -20,7 +25,8 @@ from .stats import create_aspect_ratio_gallery, create_outliers_gallery, create_
 
 #: (title, what it shows, gallery function), in the order of the index page
 GALLERIES: tuple[tuple[str, str, Callable[..., str]], ...] = (
-    ("Duplicates", "identical and near-identical images, closest first",
+    ("Duplicates", "duplicate groups, closest first, each image with how its copy was found "
+     "(same bytes, same pixels, pixel-checked near-duplicate, embedding neighbour)",
      create_duplicates_gallery),
     ("Outliers", "the images least like any other", create_outliers_gallery),
     ("Clusters", "groups of very similar images, largest first", create_components_gallery),
@@ -42,7 +48,8 @@ def create_report(
     """Write every gallery that the dataset's analyses allow, plus ``index.html``.
 
     A gallery whose analysis has not run is listed on the index page with the
-    call that would fill it, instead of failing the report.
+    call that would fill it, and a picture whose input is missing says
+    ``skipped: <why>``, instead of failing the report.
 
     Args:
         samples: a dataset or view.
@@ -83,6 +90,7 @@ def create_report(
     lines = "".join(f"<tr><td colspan=2>{html.esc(line)}</td></tr>" for line in summary)
     body = (
         ('<h2>Summary</h2><table class="summary">' + lines + "</table>" if lines else "")
+        + _pictures(samples, save_path, opts)
         + '<h2>Galleries</h2><table class="summary">'
         + "".join(items)
         + "</table>"
@@ -90,6 +98,25 @@ def create_report(
     intro = f"Dataset health of {html.esc(samples.describe())} ({len(samples)} samples)."
     out = html.page("Dataset health report", intro, body, nav=())
     return html.write(os.path.abspath(save_path), "index.html", out)
+
+
+def _pictures(samples: SampleCollection, save_path: str, opts: dict[str, Any]) -> str:
+    """The index's pictures (see :mod:`brain.reports.overview`)."""
+    try:
+        strip = overview.largest_groups(Gallery(samples, save_path, **opts))
+    except ReportError as e:
+        strip = overview.skipped(str(e))
+    return (
+        '<section id="duplicate-classes"><h2>Copies, by how they were found</h2>'
+        + overview.class_table(samples)
+        + f"<h2>The {overview.STRIP_GROUPS} largest groups of copies</h2>"
+        + strip
+        + '</section><section id="histograms"><h2>Distributions</h2>'
+        + overview.histograms(samples)
+        + '</section><section id="map"><h2>2-D map, coloured by duplicate class</h2>'
+        + overview.duplicate_map(samples)
+        + "</section>"
+    )
 
 
 __all__ = ["GALLERIES", "ReportError", "create_report"]

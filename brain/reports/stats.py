@@ -9,6 +9,7 @@ from typing import Any
 from dataset_core.collection import SampleCollection
 
 from ..quality import FLAGS, STAT_FIELDS
+from . import svg
 from .common import Gallery, ReportError, require_field
 from .html import empty, esc, row
 
@@ -112,53 +113,28 @@ def create_quality_gallery(
     return g.write("quality.html", "Image quality", intro, "".join(body))
 
 
-def _svg_scatter(points: list[tuple[float, float, str]], size: int = PLOT_SIZE) -> str:
+def _aspect_scatter(points: list[tuple[float, float, str]]) -> str:
     """Width vs height of every image, log-scaled axes, as inline SVG."""
     if not points:
         return ""
-    lw = [math.log10(max(w, 1)) for w, _, _ in points]
-    lh = [math.log10(max(h, 1)) for _, h, _ in points]
-    lo, hi = min(lw + lh), max(lw + lh)
-    span = max(hi - lo, 1e-6)
-    pad = 40
-
-    def pos(v: float) -> float:
-        return pad + (v - lo) / span * (size - 2 * pad)
-
-    dots = "".join(f'<circle cx="{pos(x):.1f}" cy="{size - pos(y):.1f}" r="3" fill="#3b6fd8" '
-                   f'fill-opacity="0.5"><title>{esc(name)} {w:.0f}×{h:.0f}</title></circle>'
-                   for x, y, (w, h, name) in zip(lw, lh, points, strict=True))  # fmt: skip
-    diag = f'<line x1="{pad}" y1="{size - pad}" x2="{size - pad}" y2="{pad}" stroke="#ccc"/>'
-    labels = (f'<text x="{size / 2}" y="{size - 8}" text-anchor="middle" font-size="12">width '
-              f'(log) {10**lo:.0f}–{10**hi:.0f} px</text><text x="12" y="{size / 2}" '
-              f'font-size="12" transform="rotate(-90 12 {size / 2})" text-anchor="middle">'
-              "height (log)</text>")  # fmt: skip
-    return (f'<svg class="aspect-scatter" width="{size}" height="{size}" '
-            f'viewBox="0 0 {size} {size}">{diag}{dots}{labels}</svg>')  # fmt: skip
+    dots = [svg.Dot(math.log10(max(w, 1)), math.log10(max(h, 1)), f"{name} {w:.0f}×{h:.0f}")
+            for w, h, name in points]  # fmt: skip
+    lo = min(min(d.x, d.y) for d in dots)
+    hi = max(max(d.x, d.y) for d in dots)
+    return svg.scatter(dots, css_class="aspect-scatter", same_scale=True, diagonal=True,
+                       xlabel=f"width (log) {10**lo:.0f}–{10**hi:.0f} px",
+                       ylabel="height (log)", size=PLOT_SIZE)  # fmt: skip
 
 
-def _svg_histogram(ratios: list[float], bins: int = HISTOGRAM_BINS) -> str:
-    """A histogram of log aspect ratios as inline SVG."""
-    if not ratios:
-        return ""
+def _aspect_histogram(ratios: list[float]) -> str:
+    """A histogram of log aspect ratios (at least 1:2 to 2:1 wide) as inline SVG."""
     logs = [math.log2(r) for r in ratios if r > 0]
-    lo, hi = min(logs + [-1.0]), max(logs + [1.0])
-    width = (hi - lo) / bins
-    counts = [0] * bins
-    for v in logs:
-        counts[min(int((v - lo) / width), bins - 1)] += 1
-    top = max(counts) or 1
-    w, h, pad = PLOT_SIZE, 200, 30
-    bar = (w - 2 * pad) / bins
-    bars = "".join(f'<rect x="{pad + i * bar:.1f}" y="{h - pad - c / top * (h - 2 * pad):.1f}" '
-                   f'width="{bar - 1:.1f}" height="{c / top * (h - 2 * pad):.1f}" fill="#3b6fd8">'
-                   f"<title>{2 ** (lo + i * width):.2f}–{2 ** (lo + (i + 1) * width):.2f}: {c}"
-                   "</title></rect>" for i, c in enumerate(counts))  # fmt: skip
-    axis = (f'<text x="{pad}" y="{h - 8}" font-size="12">{2**lo:.2f}</text>'
-            f'<text x="{w - pad}" y="{h - 8}" font-size="12" text-anchor="end">{2**hi:.2f}</text>'
-            f'<text x="{w / 2}" y="{h - 8}" font-size="12" text-anchor="middle">aspect ratio '
-            "(width / height, log scale)</text>")  # fmt: skip
-    return f'<svg class="aspect-histogram" width="{w}" height="{h}">{bars}{axis}</svg>'
+    if not logs:
+        return ""
+    return svg.histogram(logs, label="aspect ratio (width / height, log scale)",
+                         css_class="aspect-histogram", bins=HISTOGRAM_BINS,
+                         lo=min(logs + [-1.0]), hi=max(logs + [1.0]),
+                         tick=lambda v: f"{2**v:.2f}", width=PLOT_SIZE)  # fmt: skip
 
 
 def create_aspect_ratio_gallery(
@@ -183,7 +159,7 @@ def create_aspect_ratio_gallery(
               for i, s in reversed(by_ratio[-half:])]  # fmt: skip
     tallest = [(g.ids[i], [f"{s['width']}×{s['height']}", f"ratio {s['aspect_ratio']:.2f}"])
                for i, s in by_ratio[:half]]  # fmt: skip
-    body = (_svg_scatter(pts) + _svg_histogram(ratios) + "<h2>Widest</h2>"
+    body = (_aspect_scatter(pts) + _aspect_histogram(ratios) + "<h2>Widest</h2>"
             + (_grid(g, widest, "widest") or empty("No images."))
             + "<h2>Tallest</h2>" + (_grid(g, tallest, "tallest") or empty("No images."))
     )  # fmt: skip

@@ -15,7 +15,7 @@ import brain
 import dataset_core as dc
 from dataset_core.runs import load_run_arrays
 from server.cli import main
-from tests.brain.conftest import photo_sources
+from tests.brain.conftest import PHOTOS, photo_sources
 
 
 def _digest(root: Path) -> dict[str, str]:
@@ -66,7 +66,7 @@ def test_dsc_analyze_finds_the_planted_problems(database, messy_tree, tmp_path, 
         and "truncated.jpg" in skipped[0]
         and skipped[0].startswith("Skipped 1 of 29 images")
     )
-    assert "Found 2 fully identical images (d>0.990), 6.90 %" in out
+    assert "Found 2 images with the same bytes as another (equal sha1), 6.90 %" in out
     assert "Found 1 train/test leaks" in out
     assert any(line.startswith("Found 2 images whose label disagrees with their nearest "
                                "neighbours, 1 near-duplicate pairs") for line in out)  # fmt: skip
@@ -115,6 +115,96 @@ def test_dsc_analyze_finds_the_planted_problems(database, messy_tree, tmp_path, 
     page.goto((again / "duplicates.html").as_uri())
     rows = page.locator(".row")
     assert rows.count() == 1 and "labels differ" in rows.first.inner_text()
+
+
+@pytest.fixture
+def copies_tree(tmp_path) -> Path:
+    """Real photos with one copy of each kind the summary tells apart:
+
+    - ``chelsea_copy.jpg``: the bytes of ``chelsea.jpg``;
+    - ``coffee_pixels.png``: ``coffee.jpg``'s decoded pixels saved as PNG;
+    - ``astronaut_small.jpg``: ``astronaut.jpg`` resized to 3/4 and re-encoded;
+    - ``grey_a.png``, ``grey_b.png``: two plain greys (40 and 44) the embeddings
+      cannot tell apart and the pixel check cannot confirm (no structure);
+    - the other photos unrelated.
+    """
+    root = tmp_path / "copies"
+    root.mkdir()
+    src = photo_sources()
+    for name in PHOTOS[:8]:
+        img = Image.open(src[name]).convert("RGB")
+        img.thumbnail((256, 256))
+        img.save(root / f"{Path(name).stem}.jpg", quality=90)
+    shutil.copy(root / "chelsea.jpg", root / "chelsea_copy.jpg")
+    Image.open(root / "coffee.jpg").convert("RGB").save(root / "coffee_pixels.png")
+    astro = Image.open(root / "astronaut.jpg")
+    astro.resize((astro.width * 3 // 4, astro.height * 3 // 4)).save(
+        root / "astronaut_small.jpg", quality=85
+    )
+    Image.new("RGB", (160, 120), (40, 40, 40)).save(root / "grey_a.png")
+    Image.new("RGB", (160, 120), (44, 44, 44)).save(root / "grey_b.png")
+    return root
+
+
+#: the class of every file of ``copies_tree`` that has a copy
+CLASS_OF = {
+    "chelsea.jpg": "same_bytes", "chelsea_copy.jpg": "same_bytes",
+    "coffee.jpg": "same_pixels", "coffee_pixels.png": "same_pixels",
+    "astronaut.jpg": "near_duplicate", "astronaut_small.jpg": "near_duplicate",
+    "grey_a.png": "embedding_neighbour", "grey_b.png": "embedding_neighbour",
+}  # fmt: skip
+
+
+def test_analyze_says_how_each_copy_was_found(database, copies_tree, tmp_path, capsys, page):
+    report = tmp_path / "report"
+    res = brain.analyze(str(copies_tree), name="copies", report_dir=str(report),
+                        visualization=None, progress=False)  # fmt: skip
+    out = capsys.readouterr().out.splitlines()
+    assert out[:4] == [
+        "Found 2 images with the same bytes as another (equal sha1), 15.38 %",
+        "Found 2 more with the same pixels as another but different bytes (decoded and "
+        "compared), 15.38 %",
+        "Found 2 more confirmed near-duplicates (pixel check), 15.38 %",
+        "Found 2 more embedding neighbours only (cosine similarity >= 0.980; the pixel check "
+        "did not confirm them), 15.38 %",
+    ]
+    assert not any("identical" in line for line in out)
+    assert {k: res.counts[k] for k in CLASS_OF.values()} == {
+        "same_bytes": 2, "same_pixels": 2, "near_duplicate": 2, "embedding_neighbour": 2,
+    }  # fmt: skip
+    assert "identical" not in res.counts and "near_duplicates" not in res.counts
+
+    ds = res.dataset
+    named = {Path(s.filepath).name: s for s in ds}
+    assert {n: s.duplicate_class for n, s in named.items()} == {n: CLASS_OF.get(n) for n in named}
+    # the sha1 is the one brain.find_exact_duplicates and the gallery group by
+    assert all(s.file_hash == dc.compute_filehash(s.filepath) for s in ds)
+    assert len(ds.match({"duplicate_class": "same_pixels"})) == 2  # what the sidebar filters
+    assert "duplicate_class" in brain.list_brain_runs(ds)
+    run = brain.get_brain_info(ds, "duplicate_class").config
+    assert run["counts"]["same_pixels"] == 2
+    # only the two coffee files were decoded again: the other pairs are byte copies,
+    # differ in size, or fail the thumbnail score (the greys)
+    assert run["pixels_decoded"] == 2
+    unique = {n: s.uniqueness for n, s in named.items()}
+    assert max(unique.values()) == 1.0 and unique["chelsea_copy.jpg"] < unique["moon.jpg"]
+
+    # the index page shows the classes, the largest groups and the pictures
+    page.goto((report / "index.html").as_uri())
+    table = page.locator("table.duplicate-classes")
+    rows = table.locator("tr[data-class]")
+    assert rows.evaluate_all("rs => rs.map(r => [r.dataset.class, r.dataset.count])") == [
+        ["same_bytes", "2"], ["same_pixels", "2"], ["near_duplicate", "2"],
+        ["embedding_neighbour", "2"],
+    ]  # fmt: skip
+    groups = page.locator('.row[data-kind="largest-group"]')
+    assert groups.count() == 4
+    # no visualization run: the map is a PCA of the embeddings, coloured by class
+    assert "PCA of the embeddings" in page.inner_text("#map")
+    assert page.locator("svg.map circle").count() == len(ds)
+    assert page.locator('svg.map circle[data-class="same_pixels"]').count() == 2
+    hist = page.eval_on_selector_all("svg.histogram", "s => s.map(e => e.dataset.field)")
+    assert hist == ["uniqueness", "brightness", "blur", "file_size", "pixel_area"]
 
 
 @pytest.mark.parametrize(

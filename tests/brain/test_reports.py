@@ -139,3 +139,64 @@ def test_missing_analyses_are_listed_not_fatal(health, tmp_path, page):
     assert text.count("not computed") == 6 and "brain.compute_leaks(dataset)" in text
     with pytest.raises(reports.ReportError, match="no label field is set"):
         reports.create_outliers_gallery(health, str(tmp_path), label_field=None, slice="cat")
+
+
+def test_index_shows_the_duplicate_classes_histograms_and_map(analysed, tmp_path, page):
+    from brain.duplicate_classes import compute_duplicate_classes
+
+    compute_duplicate_classes(analysed)
+    brain.compute_uniqueness(analysed)
+    ids, _ = brain.compute_visualization(analysed, method="pca")
+    index = brain.create_report(analysed, str(tmp_path / "report"))
+    _open(page, index)
+    rows = page.locator("table.duplicate-classes tr[data-class]")
+    assert rows.evaluate_all("rs => rs.map(r => [r.dataset.class, r.dataset.count])") == [
+        ["same_bytes", "2"], ["same_pixels", "0"], ["near_duplicate", "4"],
+        ["embedding_neighbour", "0"],
+    ]  # fmt: skip
+    assert "no copy" in page.inner_text("table.duplicate-classes")
+    # the strip: the duplicate groups as thumbnails, each image with its class
+    strip = page.locator('.row[data-kind="largest-group"]')
+    assert sorted(map(sorted, _names(page, '.row[data-kind="largest-group"]'))) == [
+        ["blurred.jpg", "coffee_0.jpg"], ["cat_0.jpg", "leak_copy.jpg"],
+        ["mislabelled.jpg", "rocket_0.jpg"],
+    ]  # fmt: skip
+    assert "same_bytes 2" in strip.filter(has_text="leak_copy.jpg").inner_text()
+    assert page.locator('.row[data-kind="largest-group"] img').count() == 6
+    # five histograms of real values, each with a bar per bin and the sample count
+    hists = page.locator("#histograms svg.histogram")
+    assert hists.evaluate_all("s => s.map(e => e.dataset.field)") == [
+        "uniqueness", "brightness", "blur", "file_size", "pixel_area",
+    ]  # fmt: skip
+    texts = hists.evaluate_all("s => s.map(e => e.textContent)")
+    assert all(f"{len(analysed)} images" in t for t in texts)
+    assert page.locator("#histograms svg.histogram rect").count() == 5 * 24
+    assert page.locator("#histograms svg line.mark").count() == 3  # dark, bright, blurry
+    # the map: the visualization run's points, coloured by class
+    assert "visualization run 'visualization' (pca)" in page.inner_text("#map")
+    assert page.locator("svg.map circle").count() == len(ids)
+    assert page.locator('svg.map circle[data-class="same_bytes"]').count() == 2
+    assert page.locator('svg.map circle[data-class="near_duplicate"]').count() == 4
+    assert "skipped" not in page.inner_text("main")
+    # the duplicates gallery says the class under every image
+    _open(page, str(tmp_path / "report" / "duplicates.html"))
+    leak = page.locator('.card[data-name="leak_copy.jpg"]')
+    assert "same_bytes" in leak.inner_text()
+    assert "near_duplicate" in page.locator('.card[data-name="blurred.jpg"]').inner_text()
+    assert "same_bytes 2" in page.locator(".row", has=leak).locator("h3").inner_text()
+
+
+def test_index_says_which_pictures_it_skipped_and_why(photos, tmp_path, page):
+    brain.compute_image_stats(photos)  # no embeddings, no duplicate classes, no map
+    index = brain.create_report(photos, str(tmp_path))
+    _open(page, index)
+    skipped = [t for t in page.inner_text("main").splitlines() if t.startswith("skipped:")]
+    assert len(skipped) == 4
+    assert any("duplicate_class" in t for t in skipped)
+    assert any("brain.find_approximate_duplicates" in t for t in skipped)
+    assert any("uniqueness" in t and "brain.compute_uniqueness" in t for t in skipped)
+    assert any("no visualization run and no embeddings" in t for t in skipped)
+    assert page.locator("svg.map").count() == 0
+    fields = page.eval_on_selector_all("svg.histogram", "s => s.map(e => e.dataset.field)")
+    assert fields == ["brightness", "blur", "file_size", "pixel_area"]
+    assert page.locator("a", has_text="Image quality").count() == 1  # the galleries still listed
