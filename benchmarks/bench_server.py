@@ -171,7 +171,7 @@ def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
             ".observe(document, {subtree: true, childList: true, attributes: true});"
         )
         t = time.perf_counter()
-        page.goto(url)
+        page.goto(url, wait_until="commit")  # not the load event: tiles show before it
         page.wait_for_selector(".tile[data-id]")
         out["grid_first_paint_tiles_s"] = time.perf_counter() - t
         out["grid_first_tile_in_page_s"] = page.evaluate("window.__firstTile") / 1e3
@@ -196,8 +196,10 @@ def grid_figures(url: str, jumps: int = 10) -> dict[str, float]:
         )
         out["grid_end_last_index"] = last
         each = zip(fractions, placed, times, strict=True)
-        print("jumps (fraction: tiles / thumbnails s):",
-              ", ".join(f"{f:.2f}: {a:.2f}/{b:.2f}" for f, a, b in each))
+        print(
+            "jumps (fraction: tiles / thumbnails s):",
+            ", ".join(f"{f:.2f}: {a:.2f}/{b:.2f}" for f, a, b in each),
+        )
         out["grid_jump_tiles_median_s"] = statistics.median(placed)
         out["grid_jump_tiles_max_s"] = max(placed)
         out["grid_jump_median_s"] = statistics.median(times)
@@ -315,7 +317,7 @@ def browser_figures(url: str, name: str) -> dict[str, float]:
             # string predicates use eval(), which the app's CSP forbids
             page = b.new_page(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             t = time.perf_counter()
-            page.goto(url)
+            page.goto(url, wait_until="commit")  # not the load event: tiles show before it
             page.wait_for_selector(".tile[data-id]")
             out[f"{label}_tiles_s"] = time.perf_counter() - t
             page.wait_for_function(painted, timeout=60_000, polling=16)

@@ -40,7 +40,6 @@ _PLAIN_STAGES = frozenset({"Match", "MatchTags", "Exists", "Select", "Exclude", 
                            "Limit", "Skip", "Take", "Shuffle", "GroupBy"})  # fmt: skip
 
 
-
 class _Index:
     """A view's ids in order, filled a batch at a time by a background thread."""
 

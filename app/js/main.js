@@ -148,14 +148,15 @@ async function refreshDatasets() {
   $("#dataset-select").innerHTML = `<option value="">(choose)</option>` + list.map((d) => `<option value="${esc(d.name)}" ${d.name === s.dataset ? "selected" : ""}>${esc(d.name)} (${d.count})</option>`).join("");
 }
 
-// boot.js's count and first page, asked for while the modules loaded: taken once, by
-// the first load, when it is for the same dataset and view
-async function takeBoot(dataset, view) {
-  const pending = window.__boot;
-  if (!pending) return null;
-  window.__boot = null;
-  const got = await pending;
-  return got && got.dataset === dataset && got.view === JSON.stringify(view) ? got : null;
+// the count and first page the server put in the page (server/routes/page.py): taken
+// once, by the first load, when it is for the same dataset and view
+function takeBoot(dataset, view) {
+  const el = document.getElementById("boot-data");
+  if (!el) return null;
+  el.remove();
+  let got = null;
+  try { got = JSON.parse(el.textContent); } catch { return null; }
+  return got.dataset === dataset && JSON.stringify(got.view) === JSON.stringify(view) ? got : null;
 }
 
 async function loadView(keepScroll) {
@@ -171,7 +172,7 @@ async function loadView(keepScroll) {
     const later = sidebarData !== null;
     const side = later ? api.sidebar(dataset, view) : null;
     if (side) side.catch(() => {});  // awaited below, unless the grid fails first
-    const boot = await takeBoot(dataset, view);
+    const boot = takeBoot(dataset, view);
     const [c, groups, page0] = boot ? [boot.count, null, boot.page] : await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),

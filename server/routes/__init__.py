@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from . import datasets, media, operators, plots, review, samples, saved_views, sidebar, state, tags
+from . import (
+    datasets,
+    media,
+    operators,
+    page,
+    plots,
+    review,
+    samples,
+    saved_views,
+    sidebar,
+    state,
+    tags,
+)
 
 ROUTERS = (
     datasets.router,
@@ -15,4 +27,5 @@ ROUTERS = (
     plots.router,
     media.router,
     state.router,
+    page.router,
 )

@@ -191,7 +191,6 @@ def test_group_headers_stay_with_their_groups_at_any_width(dash, session, labell
         assert t["y"] > tops[g] and (g == 2 or t["y"] + t["h"] <= tops[g + 1]), (t, tops)
 
 
-
 def test_grid_on_the_demo_photos_and_its_screenshot(page, database, tmp_path, monkeypatch):
     """The demo's real photos at 1400x900: tiles take each photo's shape. With
     DATASET_CORE_GRID_SCREENSHOT set, the screenshot goes there (docs/grid.png)."""
@@ -241,14 +240,12 @@ def test_grid_on_the_demo_photos_and_its_screenshot(page, database, tmp_path, mo
         session.close()
 
 
-def test_the_first_screen_is_asked_for_once(page, shapes_session):
-    """boot.js asks for the first page and its thumbnails while the modules load; the
-    grid then takes them (how much sooner the first screen shows is bench_server's
-    figure): one first page, one count, one request per thumbnail, all drawn."""
-    import json
-
+def test_the_first_screen_comes_inside_the_page(page, shapes_session, shapes):
+    """The page carries its view's count and first page and preloads the first
+    thumbnails (server/routes/page.py): the grid asks for neither again, every
+    thumbnail is fetched once, and the tiles show the view's first samples."""
     asked = []
-    page.on("request", lambda r: asked.append((r.method, r.url.split("?")[0], r.post_data)))
+    page.on("request", lambda r: asked.append(r.url.split("?")[0]))
     page.set_viewport_size({"width": 1000, "height": 700})
     page.goto(shapes_session.url)
     page.wait_for_function(
@@ -256,11 +253,17 @@ def test_the_first_screen_is_asked_for_once(page, shapes_session):
         " return t.length >= 20 && t.slice(0, 20).every(i => i.complete && i.naturalWidth > 0); }"
     )
     page.wait_for_timeout(500)  # any second ask would be out by now
-    first_pages = [
-        body for method, url, body in asked
-        if url.endswith("/api/samples") and json.loads(body)["offset"] == 0
-    ]  # fmt: skip
-    assert len(first_pages) == 1
-    assert sum(url.endswith("/api/count") for _, url, _ in asked) == 1
-    thumbs = [url for _, url, _ in asked if "/thumb/" in url]
+    assert not [u for u in asked if u.endswith(("/api/samples", "/api/count"))]
+    thumbs = [u for u in asked if "/thumb/" in u]
     assert thumbs and len(thumbs) == len(set(thumbs))
+    shown = page.evaluate(
+        "() => [...document.querySelectorAll('.tile[data-id]')].slice(0, 5).map(t => t.dataset.id)"
+    )
+    assert shown == shapes.values("id")[:5]
+    assert page.text_content("#count").startswith(f"{len(shapes)} samples")
+    # a view set from Python: the page served next carries that view's first screen
+    shapes_session.view = shapes.skip(10)
+    page.reload()
+    page.wait_for_function("document.querySelectorAll('.tile[data-id]').length >= 5")
+    first = page.evaluate("document.querySelector('.tile[data-id]').dataset.id")
+    assert first == shapes.values("id")[10]
