@@ -2,15 +2,15 @@
 
 ``GET /`` serves ``app/index.html``. When the request passes every check a data
 route makes (``server/security.py`` marks it), the page also carries what the
-first screen needs, so the browser does not wait for its ~20 modules, the
-websocket and two requests before it asks for anything:
-
-- a ``<script type="application/json" id="boot-data">`` with the session's
-  dataset and view and that view's count and first page (the bodies of
-  ``/api/count`` and ``/api/samples``), which ``main.js`` takes for its first
-  load when the websocket's state shows the same dataset and view;
-- ``<link rel="preload" as="image">`` for the first :data:`PRELOAD_THUMBS`
-  thumbnails, at the URLs the grid asks for, so they load beside the modules.
+first screen needs, as a ``<script type="application/json" id="boot-data">``:
+the session's dataset and view and that view's count and first page (the bodies
+of ``/api/count`` and ``/api/samples``). ``main.js`` reads it as soon as the
+modules run, asks for the first screen's thumbnails at once, and takes the rest
+for its first load when the websocket's state shows the same dataset and view,
+instead of waiting for the websocket and two requests before it asks for anything.
+(Preload links for the thumbnails in the page itself were tried: they compete
+with the ~20 modules for the server and the connections, and the first tile
+came no sooner.)
 
 The JSON is escaped for an HTML script element (``<``, ``>``, ``&`` as ``\\u``
 escapes), since sample fields are user data. Anything that fails here (a
@@ -21,11 +21,9 @@ wrong, where the user sees it.
 
 from __future__ import annotations
 
-import html
 import json
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -38,11 +36,6 @@ router = APIRouter(tags=["page"])
 
 #: samples in the inlined first page (app/js/grid.js's PAGE)
 FIRST_PAGE = 100
-#: thumbnails preloaded: about a 1400x900 window's first screen of 120-px rows
-PRELOAD_THUMBS = 60
-#: what JavaScript's encodeURIComponent leaves alone besides letters and digits,
-#: so the preloaded URLs are the very ones the grid asks for
-_URI_SAFE = "-_.!~*'()"
 _HEAD_END = "</head>"
 
 
@@ -62,18 +55,10 @@ def first_screen(state: dict[str, Any], refresh: Any) -> dict[str, Any] | None:
     return {"dataset": dataset, "view": stages, "count": {"count": count}, "page": page}
 
 
-def _thumb_url(dataset: str, sample_id: str, token: str | None) -> str:
-    url = f"/thumb/{quote(dataset, safe=_URI_SAFE)}/{quote(sample_id, safe=_URI_SAFE)}"
-    return f"{url}?token={quote(token, safe=_URI_SAFE)}" if token else url
-
-
-def with_first_screen(page: str, boot: dict[str, Any], token: str | None) -> str:
-    """``page`` (index.html) with ``boot``'s data and thumbnail preloads in its head."""
-    urls = [_thumb_url(boot["dataset"], s["id"], token)
-            for s in boot["page"]["samples"][:PRELOAD_THUMBS]]  # fmt: skip
-    links = "".join(f'  <link rel="preload" as="image" href="{html.escape(u)}">\n' for u in urls)
+def with_first_screen(page: str, boot: dict[str, Any]) -> str:
+    """``page`` (index.html) with ``boot``'s data in its head."""
     data = f'  <script type="application/json" id="boot-data">{_json_for_script(boot)}</script>\n'
-    return page.replace(_HEAD_END, data + links + _HEAD_END, 1)
+    return page.replace(_HEAD_END, data + _HEAD_END, 1)
 
 
 def _template(folder: Path) -> str:
@@ -95,6 +80,4 @@ def index_page(request: Request) -> HTMLResponse:
         boot = None
     if boot is None:
         return HTMLResponse(page, headers=headers)
-    # the grid's thumbnail URLs carry the token when the page's URL does (api.js)
-    token = parse_qs(request.url.query).get("token", [None])[0]
-    return HTMLResponse(with_first_screen(page, boot, token), headers=headers)
+    return HTMLResponse(with_first_screen(page, boot), headers=headers)
