@@ -55,7 +55,6 @@ def create_app(store: StateStore | None = None, security: Security | None = None
     )
     app.state.store = store
     app.state.security = security
-    app.state.static_dir = static_dir()
 
     def job_done(job: Job, outcome: Outcome | None) -> None:
         if outcome is None:
@@ -77,7 +76,7 @@ def create_app(store: StateStore | None = None, security: Security | None = None
     def health() -> dict[str, Any]:
         return {"app": APP_NAME, "pid": os.getpid(), "clients": store.num_clients}
 
-    app.mount("/", StaticFiles(directory=app.state.static_dir, html=True), name="app")
+    app.mount("/", StaticFiles(directory=static_dir(), html=True), name="app")
     app.add_middleware(Limits)
     app.add_middleware(Guard, security=security)  # outermost: refused requests cost nothing
     return app

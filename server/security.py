@@ -16,8 +16,7 @@ One ASGI middleware, in front of every route (REST, websocket, media):
   HttpOnly, SameSite=Strict cookie), as that cookie, or as
   ``Authorization: Bearer <token>``. It is always required off loopback and on
   by default on loopback (``DATASET_CORE_SERVER_TOKEN=0`` or ``token=False``
-  turns it off there). ``/api/health`` and the app's static files need no token;
-  the page (``/``) has the first screen's data inside only when it passes them.
+  turns it off there). ``/api/health`` and the app's static files need no token.
 
 Anything refused is a 403 with one line that says why (a websocket handshake is
 refused with 403 before it is accepted).
@@ -47,11 +46,6 @@ WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 DATA_PREFIXES = ("/api/", "/ws/", "/media/", "/thumb/")
 #: answered without a token (a second launch asks whether a port is ours)
 PUBLIC_DATA_PATHS = ("/api/health",)
-#: the dashboard's page: public, but with the first screen's data inside when the
-#: request passes every check a data route makes (see ``server/routes/page.py``)
-PAGE_PATHS = ("/", "/index.html")
-#: the request scope's key saying that it passed them
-AUTHORIZED = "dataset_core.authorized"
 
 
 def is_loopback(address: str) -> bool:
@@ -245,10 +239,6 @@ class Guard:
         if why is not None:
             await _refuse(scope, send, why)
             return
-        if path in PAGE_PATHS:
-            scope[AUTHORIZED] = sec.origin_refusal(
-                host, headers.get("origin"), headers.get("referer")
-            ) is None and sec.token_ok(query, headers.get("cookie"), headers.get("authorization"))
         carried = sec.token is not None and "token=" in query and sec.token_ok(query, None, None)
         if not carried or scope["type"] != "http":
             await self.app(scope, receive, send)

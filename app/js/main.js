@@ -152,27 +152,6 @@ async function refreshDatasets() {
   $("#dataset-select").innerHTML = `<option value="">(choose)</option>` + list.map((d) => `<option value="${esc(d.name)}" ${d.name === s.dataset ? "selected" : ""}>${esc(d.name)} (${d.count})</option>`).join("");
 }
 
-// the count and first page the server put in the page (server/routes/page.py), read
-// as the modules run; their thumbnails are asked for at once (the grid's <img>s of the
-// same URLs take them from the cache); the first load takes the rest when it is for
-// the same dataset and view
-let boot = (() => {
-  const el = document.getElementById("boot-data");
-  if (!el) return null;
-  el.remove();
-  try { return JSON.parse(el.textContent); } catch { return null; }
-})();
-const onScreen = Math.ceil((innerWidth * innerHeight) / (140 * 140));  // ~ tiles on a screen
-const bootImages = boot ? boot.page.samples.slice(0, onScreen)
-  .map((smp) => { const img = new Image(); img.src = api.thumb(boot.dataset, smp.id); return img; }) : [];
-
-function takeBoot(dataset, view) {
-  const got = boot;
-  boot = null;
-  bootImages.length = 0;  // the grid's own <img>s hold them from now on
-  return got && got.dataset === dataset && JSON.stringify(got.view) === JSON.stringify(view) ? got : null;
-}
-
 async function loadView(keepScroll) {
   const token = ++viewToken;
   const { dataset, view } = current();
@@ -186,8 +165,7 @@ async function loadView(keepScroll) {
     const later = sidebarData !== null;
     const side = later ? api.sidebar(dataset, view) : null;
     if (side) side.catch(() => {});  // awaited below, unless the grid fails first
-    const boot = takeBoot(dataset, view);
-    const [c, groups, page0] = boot ? [boot.count, null, boot.page] : await Promise.all([
+    const [c, groups, page0] = await Promise.all([
       api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
       api.page(dataset, view, 0, PAGE),

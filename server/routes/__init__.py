@@ -2,19 +2,7 @@
 
 from __future__ import annotations
 
-from . import (
-    datasets,
-    media,
-    operators,
-    page,
-    plots,
-    review,
-    samples,
-    saved_views,
-    sidebar,
-    state,
-    tags,
-)
+from . import datasets, media, operators, plots, review, samples, saved_views, sidebar, state, tags
 
 ROUTERS = (
     datasets.router,
@@ -27,5 +15,4 @@ ROUTERS = (
     plots.router,
     media.router,
     state.router,
-    page.router,
 )

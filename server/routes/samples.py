@@ -54,25 +54,22 @@ def page(body: PageRequest, request: Request) -> Response:
     Fields holding arrays (embeddings) are left out. Any offset costs about
     the same (see ``server/pages.py``).
     """
-    refresh = request.app.state.store.get("refresh")
-    return json_response(page_json(body.dataset, body.view, body.offset, body.limit, refresh))
-
-
-def page_json(dataset: str, stages: list[dict[str, Any]], offset: int, limit: int,
-              refresh: Any = None) -> dict[str, Any]:  # fmt: skip
-    """The body of ``/api/samples`` (also inlined in the dashboard's page)."""
-    view = get_view(dataset, stages)
+    view = get_view(body.dataset, body.view)
     projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
+    refresh = request.app.state.store.get("refresh")
     # one more than asked tells whether a next page exists
-    docs = page_docs(view, offset, limit + 1, projection, refresh)
-    more = len(docs) > limit
+    docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
+    more = len(docs) > body.limit
     samples = []
-    for d in docs[:limit]:
+    for d in docs[: body.limit]:
         out = sample_json(d)
         out["aspect"] = aspect(d.get("metadata"))
         samples.append(out)
-    return {"samples": samples, "offset": offset,
-            "next_offset": offset + limit if more else None}  # fmt: skip
+    return json_response({
+        "samples": samples,
+        "offset": body.offset,
+        "next_offset": body.offset + body.limit if more else None,
+    })  # fmt: skip
 
 
 def aspect(metadata: Any) -> float | None:

@@ -238,32 +238,3 @@ def test_grid_on_the_demo_photos_and_its_screenshot(page, database, tmp_path, mo
             shutil.copy(shot, target)
     finally:
         session.close()
-
-
-def test_the_first_screen_comes_inside_the_page(page, shapes_session, shapes):
-    """The page carries its view's count and first page and preloads the first
-    thumbnails (server/routes/page.py): the grid asks for neither again, every
-    thumbnail is fetched once, and the tiles show the view's first samples."""
-    asked = []
-    page.on("request", lambda r: asked.append(r.url.split("?")[0]))
-    page.set_viewport_size({"width": 1000, "height": 700})
-    page.goto(shapes_session.url)
-    page.wait_for_function(
-        "() => { const t = [...document.querySelectorAll('.tile[data-id] img')];"
-        " return t.length >= 20 && t.slice(0, 20).every(i => i.complete && i.naturalWidth > 0); }"
-    )
-    page.wait_for_timeout(500)  # any second ask would be out by now
-    assert not [u for u in asked if u.endswith(("/api/samples", "/api/count"))]
-    thumbs = [u for u in asked if "/thumb/" in u]
-    assert thumbs and len(thumbs) == len(set(thumbs))
-    shown = page.evaluate(
-        "() => [...document.querySelectorAll('.tile[data-id]')].slice(0, 5).map(t => t.dataset.id)"
-    )
-    assert shown == shapes.values("id")[:5]
-    assert page.text_content("#count").startswith(f"{len(shapes)} samples")
-    # a view set from Python: the page served next carries that view's first screen
-    shapes_session.view = shapes.skip(10)
-    page.reload()
-    page.wait_for_function("document.querySelectorAll('.tile[data-id]').length >= 5")
-    first = page.evaluate("document.querySelector('.tile[data-id]').dataset.id")
-    assert first == shapes.values("id")[10]

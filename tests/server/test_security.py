@@ -132,61 +132,6 @@ def test_the_token_can_be_turned_off_on_loopback_only(labelled):
         dc.launch_app(labelled, port=0, address="0.0.0.0", auto=False, token=False)
 
 
-# -- the page's first screen ---------------------------------------------------------------
-
-
-def boot_data(page: bytes) -> dict | None:
-    """The JSON the page carries for its first screen, or None."""
-    text = page.decode()
-    start = text.find('<script type="application/json" id="boot-data">')
-    if start < 0:
-        return None
-    start = text.index(">", start) + 1
-    return json.loads(text[start : text.index("</script>", start)])
-
-
-def test_the_page_holds_the_first_screen_only_for_the_token_holder(session, labelled):
-    port = session._server.port
-    status, page, headers = raw(session, "GET", f"/?token={session.token}", token=False)
-    boot = boot_data(page)
-    assert status == 200 and headers["cache-control"] == "no-store"
-    assert boot["dataset"] == "labelled" and boot["count"]["count"] == len(labelled)
-    assert [s["id"] for s in boot["page"]["samples"]] == labelled.values("id")
-    # without the token, or asked for by another site's page: the app's code, no data
-    for headers, token in (({}, False),
-                           ({"Referer": "http://evil.example/x"}, True),
-                           ({"Origin": "http://evil.example"}, True),
-                           ({"Referer": f"http://localhost:{port}/"}, True)):  # fmt: skip
-        status, page, _ = raw(session, "GET", "/", headers, token=token)
-        assert status == 200 and b'id="grid"' in page and boot_data(page) is None, headers
-        assert b"labelled" not in page and b"/thumb/" not in page
-    status, page, _ = raw(session, "GET", f"/?token={session.token}", {"Host": "evil.example"})
-    assert status == 403
-
-
-def test_sample_fields_in_the_page_cannot_close_its_script(session, labelled):
-    evil = "</script><script>alert(1)</script><!--"
-    sample = labelled.first()
-    sample["note"] = evil
-    sample.save()
-    _, page, _ = raw(session, "GET", f"/?token={session.token}", token=False)
-    text = page.decode()
-    start = text.index('id="boot-data">') + len('id="boot-data">')
-    assert "<" not in text[start : text.index("</script>", start)]  # escaped as \\u003c
-    assert "<script>alert" not in text
-    notes = [s.get("note") for s in boot_data(page)["page"]["samples"]]
-    assert evil in notes  # the value arrives whole, as data
-
-
-def test_the_page_follows_the_sessions_view_and_a_lost_dataset(session, labelled):
-    session._store.apply({"view": [{"_cls": "Limit", "kwargs": {"limit": 2}}]})
-    _, page, _ = raw(session, "GET", f"/?token={session.token}", token=False)
-    assert len(boot_data(page)["page"]["samples"]) == 2
-    labelled.delete()  # the session's dataset is gone: the page's own requests say so
-    status, page, _ = raw(session, "GET", f"/?token={session.token}", token=False)
-    assert status == 200 and b'id="grid"' in page and boot_data(page) is None
-
-
 # -- a page on another origin, in Chromium -----------------------------------------------
 
 EVIL_PAGE = """<!doctype html><script>
