@@ -22,6 +22,7 @@ weights (tests/brain/test_embeddings.py checks it to 1e-4).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -56,6 +57,23 @@ def _fused_convolution():  # noqa: ANN202
 
 
 _FUSED = _fused_convolution()
+
+
+@functools.cache
+def fused_runs(dtype: torch.dtype) -> bool:
+    """Whether the fused convolution runs in ``dtype`` on this CPU: oneDNN's bfloat16
+    path needs AVX512 (BW, VL, DQ) or AVX-NE-CONVERT; without them the plain
+    convolution is used, which runs everywhere."""
+    if _FUSED is None:
+        return False
+    x = torch.zeros(1, 1, 4, 4, dtype=dtype)
+    w, b = torch.zeros(1, 1, 1, 1, dtype=dtype), torch.zeros(1, dtype=dtype)
+    try:
+        with torch.no_grad():
+            _FUSED(x, w, b, [0, 0], [1, 1], [1, 1], 1, *_NO_ACT, "")
+    except RuntimeError:
+        return False
+    return True
 
 
 class ConvBN(nn.Module):
@@ -98,7 +116,8 @@ class ConvBN(nn.Module):
                 x = F.conv2d(F.pad(x, _same_padding((h, w), k, s)), conv.weight, conv.bias, s,
                              0, 1, conv.groups)  # fmt: skip
                 return F.relu6(x, inplace=True) if self.act else x
-        if _FUSED is not None and x.device.type == "cpu" and not torch.is_grad_enabled():
+        if (_FUSED is not None and x.device.type == "cpu" and not torch.is_grad_enabled()
+                and fused_runs(x.dtype)):  # fmt: skip
             attr, scalars = _RELU6 if self.act else _NO_ACT
             return _FUSED(x, conv.weight, conv.bias, list(conv.padding), list(conv.stride),
                           list(conv.dilation), conv.groups, attr, scalars, "")  # fmt: skip
