@@ -42,6 +42,7 @@ from dataset_core.collection import SampleCollection
 from ._algos import neardup
 from .fields import write_field
 from .neighbors import Neighbors, duplicate_pairs, get_neighbors
+from .quality import read_metadata
 
 #: the classes, strongest evidence first (the order of the summary and the report)
 CLASSES = ("same_bytes", "same_pixels", "near_duplicate", "embedding_neighbour")
@@ -196,12 +197,11 @@ def compute_duplicate_classes(
         from .duplicates import find_file_hashes
 
         file_hashes = find_file_hashes(samples, nb.sample_ids, hash_field)
-    paths = samples.values("filepath")
-    ids = samples.values("id")
+    ids, paths = samples.values(["id", "filepath"])
     if ids != nb.sample_ids:  # the neighbours' order, whatever the view's
         where = dict(zip(ids, paths, strict=True))
         paths = [where[sid] for sid in nb.sample_ids]
-    metas = dict(zip(ids, _metadata(samples), strict=True))
+    metas = dict(zip(ids, read_metadata(samples), strict=True))
     headers = [_header(metas[sid]) for sid in nb.sample_ids]
     classes, decoded = classify(pairs, file_hashes, paths, headers, nb.thumbs)
     write_field(samples, class_field, nb.sample_ids, classes, str)
@@ -213,17 +213,6 @@ def compute_duplicate_classes(
     arrays = {"ids": np.array(nb.sample_ids), "classes": np.array([c or "" for c in classes])}
     runs.save_run(samples, class_field, METHOD, config, arrays)
     return DuplicateClassResults(nb.sample_ids, classes, counts, decoded)
-
-
-def _metadata(samples: SampleCollection) -> list[Any]:
-    """Each sample's ``metadata`` (read from the file headers where missing)."""
-    metas = samples.values("metadata")
-    if any(m is None for m in metas):
-        from dataset_core.metadata import compute_metadata
-
-        compute_metadata(samples)
-        metas = samples.values("metadata")
-    return metas
 
 
 def _header(meta: Any) -> Header | None:

@@ -84,9 +84,11 @@ def find_file_hashes(
         The hashes aligned with ``sample_ids`` (default: the collection's
         order); None for files that could not be read.
     """
-    ids = samples.values("id")
-    stored = hash_field in samples.dataset.get_field_schema()
-    have = dict(zip(ids, samples.values(hash_field), strict=True)) if stored else {}
+    if hash_field in samples.dataset.get_field_schema():
+        ids, hashes = samples.values(["id", hash_field])
+        have = dict(zip(ids, hashes, strict=True))
+    else:
+        ids, have = samples.values("id"), {}
     if len(have) < len(ids) or any(h is None for h in have.values()):
         have.update(_hash_all(samples, hash_field, compute_filehash, overwrite=False))
     return [have.get(sid) for sid in (ids if sample_ids is None else sample_ids)]

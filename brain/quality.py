@@ -196,7 +196,7 @@ def compute_image_stats(
             raise BrainError(f"pixel_stats must be ({len(ids)}, {len(PIXEL_STATS)}), one row per "
                              f"sample from image_stats(); got {pixel_stats.shape}")  # fmt: skip
         ok = np.ones(len(ids), bool) if ok is None else np.asarray(ok, dtype=bool)
-    metas = _metadata(samples)
+    metas = read_metadata(samples)
     stats: list[dict[str, float] | None] = []
     issues: list[list[str]] = []
     counts = dict.fromkeys(FLAGS, 0)
@@ -236,8 +236,9 @@ def compute_image_stats(
     return QualityResults(ids, stats, issues, counts, skipped)
 
 
-def _metadata(samples: SampleCollection) -> list[Any]:
-    """Each sample's ``metadata`` (read from file headers where missing)."""
+def read_metadata(samples: SampleCollection) -> list[Any]:
+    """Each sample's ``metadata``, in the collection's order (read from the file
+    headers first where any is missing)."""
     metas = samples.values("metadata")
     if any(m is None for m in metas):
         from dataset_core.metadata import compute_metadata

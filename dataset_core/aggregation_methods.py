@@ -55,7 +55,7 @@ class AggregationMethodsMixin:
     def _count_documents(self) -> int:
         """Every sample of the collection, counted on the ``_id`` index: a range on
         ``_id`` is a COUNT_SCAN (all sample ids are ObjectIds), where ``{}`` would
-        be a ``$group`` over every document (1.4 s -> ~0.4 s at 1,000,000)."""
+        be a ``$group`` over every document (0.85 s -> 0.63 s at 1,000,000 here)."""
         return self._coll.count_documents({"_id": {"$gte": _LOWEST_ID}})
 
     def count_values(self, field: Any, expr: Any = None, safe: bool = False) -> dict[Any, int]:

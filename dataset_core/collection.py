@@ -152,7 +152,8 @@ class SampleCollection(AggregationMethodsMixin, LabelsMixin, CollectionSchemaMix
     def id_array(self) -> np.ndarray:
         """The ids of this collection's samples in its order, as one numpy array of
         12-byte values (dtype ``V12``), read from raw batches without decoding a
-        document: ~10x faster than ``values("id")`` (1M ids in well under a second).
+        document, so the time is the database's own (~4 s for 1,000,000 here;
+        listing them decoded took 6.5 s).
 
         ``ObjectId(ids[i].tobytes())`` is one id. For servers that page through big
         views by position.

@@ -109,13 +109,12 @@ class DatasetView(SampleCollection):
             if type(stage) is Exclude and len(stage._ids) <= EXCLUDE_COUNT_MAX_IDS:
                 # all but some ids: the total minus the ids present, both answered by
                 # the _id index, instead of a $nin scan over every document
-                coll = self._coll
-                return self._count_documents() - self._count_ids(coll, list(stage._ids))
+                return self._count_documents() - self._count_ids(list(stage._ids))
         return super().count(field, expr, safe=safe)
 
     @translate_errors
-    def _count_ids(self, coll: Any, ids: list[ObjectId]) -> int:
-        return coll.count_documents({"_id": {"$in": ids}})
+    def _count_ids(self, ids: list[ObjectId]) -> int:
+        return self._coll.count_documents({"_id": {"$in": ids}})
 
     def _pipeline(self) -> list[dict[str, Any]]:
         steps: list[dict[str, Any]] = []

@@ -6,6 +6,7 @@ Each row is a group (or pair) of samples, closest or largest first; see
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -122,10 +123,9 @@ def duplicate_classes_of(g: Gallery) -> dict[str, str | None]:
 
 def class_counts(members: list[str], classes: dict[str, str | None]) -> str:
     """`` · same_bytes 2, near_duplicate 1``: the classes of a group's members, or ""."""
-    found = [c for c in CLASSES if any(classes.get(m) == c for m in members)]
-    if not found:
-        return ""
-    return " · " + ", ".join(f"{c} {sum(classes.get(m) == c for m in members)}" for c in found)
+    n = Counter(classes.get(m) for m in members)
+    found = [f"{c} {n[c]}" for c in CLASSES if n[c]]
+    return " · " + ", ".join(found) if found else ""
 
 
 def create_components_gallery(

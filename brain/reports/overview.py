@@ -24,6 +24,7 @@ from dataset_core.collection import SampleCollection
 
 from ..duplicate_classes import CLASSES, MEANINGS
 from ..errors import BrainError
+from ..summary import pct
 from . import svg
 from .common import Gallery
 from .groups import class_counts, duplicate_classes_of
@@ -61,12 +62,12 @@ def class_table(samples: SampleCollection) -> str:
     if not _has(samples, CLASS_FIELD):
         return skipped("no duplicate classes (field 'duplicate_class'); run brain.analyze, or "
                        "brain.duplicate_classes.compute_duplicate_classes(dataset)")  # fmt: skip
-    counts = Counter(samples.values(CLASS_FIELD))
-    n = len(samples)
+    values = samples.values(CLASS_FIELD)
+    counts, n = Counter(values), len(values)
     rows = []
     for cls in CLASSES:
         c = counts.get(cls, 0)
-        share = f"{100 * c / n:.2f} %" if n else "0.00 %"
+        share = pct(c, n)
         swatch = f'<span class="swatch" style="background:{CLASS_COLOURS[cls]}"></span>'
         rows.append(f'<tr data-class="{cls}" data-count="{c}"><td>{swatch}<code>{cls}</code>'
                     f"</td><td>{esc(MEANINGS[cls])}</td><td>{c}</td><td>{share}</td>"
@@ -214,11 +215,12 @@ def duplicate_map(samples: SampleCollection) -> str:
     ids, pts, caption, total = found
     if total > len(ids):
         caption += f"; {len(ids):,} of {total:,} points, a random sample"
-    all_ids = samples.values("id")
-    names = dict(zip(all_ids, samples.values("filepath"), strict=True))
+    coloured = _has(samples, CLASS_FIELD)
+    columns = samples.values(["id", "filepath", *([CLASS_FIELD] if coloured else [])])
+    names = dict(zip(columns[0], columns[1], strict=True))
     classes: dict[str, Any] = {}
-    if _has(samples, CLASS_FIELD):
-        classes = dict(zip(all_ids, samples.values(CLASS_FIELD), strict=True))
+    if coloured:
+        classes = dict(zip(columns[0], columns[2], strict=True))
         legend = [(CLASS_COLOURS[c], c) for c in CLASSES] + [(NO_COPY_COLOUR, "no copy")]
     else:
         caption += "; not coloured: no duplicate classes"
