@@ -81,6 +81,16 @@ export class Grid {
     this.schedule();
   }
 
+  // the view's count, known after its first page came (same view: its pages stay,
+  // its tiles move to their places in the longer layout)
+  setCount(count) {
+    if (!this.source || this.source.count === count) return;
+    this.source = { ...this.source, count };
+    this.buildBlocks();
+    this.dirty = true;
+    this.schedule();
+  }
+
   setTileSize(px) { this.size = px; this.dirty = true; this.schedule(); }
 
   setSelected(ids) {

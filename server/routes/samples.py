@@ -14,6 +14,7 @@ from dataset_core.errors import SampleNotFoundError
 
 from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
 from ..pages import page_docs
+from .media import vouch_filepaths
 
 router = APIRouter(tags=["samples"])
 
@@ -60,6 +61,8 @@ def page(body: PageRequest, request: Request) -> Response:
     # one more than asked tells whether a next page exists
     docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
     more = len(docs) > body.limit
+    if view.dataset.name == body.dataset:  # the documents are the dataset's samples
+        vouch_filepaths(body.dataset, docs[: body.limit])
     samples = []
     for d in docs[: body.limit]:
         out = sample_json(d)
