@@ -83,8 +83,10 @@ class CropFileDataset:
     goes to :attr:`Batch.skipped`. Items never raise.
     """
 
-    def __init__(self, files: list[list[tuple[str, list[Box]]]], image_size: int,
-                 margin: float = DEFAULT_MARGIN, min_size: int = DEFAULT_MIN_SIZE) -> None:  # fmt: skip
+    def __init__(
+        self, files: list[list[tuple[str, list[Box]]]], image_size: int,
+        margin: float = DEFAULT_MARGIN, min_size: int = DEFAULT_MIN_SIZE,
+    ) -> None:  # fmt: skip
         self.files = files
         self.image_size = int(image_size)
         self.margin = float(margin)
