@@ -368,9 +368,8 @@ def compute_similarity(
             images (object similarity, see :mod:`brain.object_similarity`):
             ``embeddings`` then has one row per label, or is
             ``{sample_id: (labels of the sample, D)}``; without it the crop of
-            each ``Detections`` box, with a little context around it, is
-            embedded, each image decoded once (see :mod:`brain.crops`; objects
-            under 8 px are skipped and counted).
+            each ``Detections`` box is embedded, each image decoded once (see
+            :mod:`brain.crops`; objects under 8 px are skipped and counted).
 
     Returns:
         The :class:`SimilarityIndex`, already saved.
