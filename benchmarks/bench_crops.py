@@ -87,8 +87,10 @@ def main() -> None:
         n = sum(len(b) for b in boxes)
         layouts = {
             "dataset": (paths, boxes),
-            "patches": ([p for p, bs in zip(paths, boxes, strict=True) for _ in bs],
-                        [[b] for bs in boxes for b in bs]),  # fmt: skip
+            "patches": (
+                [p for p, bs in zip(paths, boxes, strict=True) for _ in bs],
+                [[b] for bs in boxes for b in bs],
+            ),  # fmt: skip
         }
         fn(paths[:2], boxes[:2], progress=False)  # warm-up: model load, first import
         out: dict[str, list[float]] = {k: [] for k in layouts}
@@ -101,7 +103,8 @@ def main() -> None:
     load = os.getloadavg()[0]
     summary = {name: round(statistics.median(v), 1) for name, v in out.items()}
     print(f"{where}: {n} objects in {args.images} images, objects/s (median of "
-          f"{args.repeat}): {summary}; load average {load:.1f} on {os.cpu_count()} cores")  # fmt: skip
+          f"{args.repeat}): {summary}; load average {load:.1f} on {os.cpu_count()} "
+          "cores")  # fmt: skip
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"impl": where, "objects": n, "objects_per_s": summary,

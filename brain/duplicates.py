@@ -151,7 +151,8 @@ def find_approximate_duplicates(
     thumbnails, so pairs within ``thresh``, default 0.1, cosine distance):
     each object of a group gets ``approx_dup_group_id`` (its group's first
     object's label id) in its label, the view ``"<field>_approx_dup_view"``
-    shows only those objects, and the run ``"<field>_duplicates"`` records
+    shows only those objects (not saved from a patches view, whose dataset is
+    temporary: filter its patches instead), and the run ``"<field>_duplicates"`` records
     the groups; the index's rows and ``neighbors_map`` are label ids.
     ``brain_key`` then defaults to ``"<field>_sim"``.
 

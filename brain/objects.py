@@ -146,6 +146,11 @@ def object_neighbors(
         emb = objsim.patch_embeddings(samples, field, label_ids, owners, embeddings)
         return from_arrays(label_ids, emb, k=k)
     index = object_index(samples, field, brain_key, **similarity_kwargs)
+    known = set(index.sample_ids)
+    if missing := sum(i not in known for i in label_ids):
+        print(f"Object similarity run {index.brain_key!r} has no embedding for {missing} of "
+              f"{len(label_ids)} objects (added since, or outside the view it was computed "
+              "on); they get no score. Delete the run to embed them")  # fmt: skip
     return from_index(index, label_ids, k, index.brain_key)
 
 
@@ -223,7 +228,7 @@ def object_duplicates(
     groups = index.group_labels()
     write_label_values(samples, field, APPROX_GROUP_FIELD, index.sample_ids,
                        [groups.get(i) for i in index.sample_ids])  # fmt: skip
-    if save_views:
+    if save_views and not objsim.is_patches_of(samples, field):  # its dataset is temporary
         view = samples.filter_labels(field, F(APPROX_GROUP_FIELD) != None)  # noqa: E711
         what = f"objects of {field!r} in near-duplicate groups"
         samples.dataset.save_view(run_key(field, "approx_dup_view"), view, overwrite=True,

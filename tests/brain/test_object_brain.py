@@ -172,6 +172,20 @@ def test_analyses_through_a_patches_view_write_into_the_source_labels(objects):
     brain.compute_uniqueness(patches, patches_field=GT, progress=False)
     got = per_object(objects, "uniqueness")
     assert got[TINY] is None and sum(v is not None for v in got.values()) == 17
+    brain.compute_outliers(patches, patches_field=GT, lower_threshold=0.05)
+    tagged = objects.select_labels(tags="outlier").values(f"{GT}.detections.name")
+    assert [n for ns in tagged for n in ns] == [NOISE]  # the source's label is tagged
+
+
+def test_objects_added_after_the_run_are_named_not_scored(objects, capsys):
+    brain.compute_uniqueness(objects, patches_field=GT, progress=False)
+    sample = objects.first()
+    sample[GT].detections.append(dc.Detection(label="cat", bounding_box=[0.5, 0.5, 0.3, 0.3]))
+    sample.save()
+    capsys.readouterr()
+    brain.compute_uniqueness(objects, patches_field=GT)
+    assert "has no embedding for 1 of 19 objects" in capsys.readouterr().out
+    assert objects.first()[GT].detections[-1]["uniqueness"] is None
 
 
 def test_a_view_scores_only_the_objects_it_shows(objects):
