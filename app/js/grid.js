@@ -341,7 +341,9 @@ export class Grid {
         badges.push(`<span class="badge" title="${esc(key)}">${esc(v.label)}</span>`);
       }
     }
-    t.innerHTML = `<img loading="lazy" decoding="async" alt="" src="${api.thumb(this.source.dataset, sample.id)}">` +
+    // no loading="lazy": tiles exist only near the viewport, and lazy loading only
+    // put off each fetch until the next layout (tens of ms after a scrollbar jump)
+    t.innerHTML = `<img decoding="async" alt="" src="${api.thumb(this.source.dataset, sample.id)}">` +
       `<span class="check" role="checkbox" aria-checked="${this.selected.has(sample.id)}">✓</span>` +
       `<div class="badges">${badges.join("")}</div>`;
   }
