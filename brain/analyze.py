@@ -286,7 +286,8 @@ def analyze(
             samples = source
             if annotations is not None:
                 paths = samples.values("filepath")
-                root = os.path.dirname(os.path.commonpath(paths)) if paths else "."
+                # the folder the annotations' relative file names start from
+                root = os.path.commonpath([os.path.dirname(p) for p in paths] or ["."])
                 ann = sources.read_annotations(annotations, root, objects_field)
                 notes += ann.notes + sources.attach_annotations(samples, ann)
             found = {t for t in samples.distinct("tags") if sources.split_name(t)}
