@@ -50,6 +50,8 @@ table.summary th{padding:6px 14px;text-align:left;font-size:13px;border-bottom:1
 .card svg.in-context{width:var(--w);height:var(--w);margin:0;background:#eceef2;
   border-radius:4px;display:block}
 svg.in-context rect.box{fill:none;stroke:#ff2d55;stroke-width:2px}
+.card svg.crop{width:calc(var(--w) / 3);height:calc(var(--w) / 3);margin:4px 0 0;
+  background:#eceef2;border-radius:4px;float:right}
 """
 
 

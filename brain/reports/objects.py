@@ -77,12 +77,17 @@ def object_card(thumbs: Thumbnails, obj: Obj, lines: Iterable[str] = (),
     if src and obj.path in thumbs.sizes:
         w, h = thumbs.sizes[obj.path]
         x, y, bw, bh = (float(v) for v in obj.box)
+        box = f'x="{x * w:.1f}" y="{y * h:.1f}" width="{bw * w:.1f}" height="{bh * h:.1f}"'
         what = f"{obj.label or 'object'} in {name}"
+        ref = f"o-{obj.label_id}"
+        # the crop is the same <image>, by reference: each thumbnail is in the page once
         pic = (f'<svg class="in-context" viewBox="0 0 {w} {h}" role="img" '
                f'aria-label="{esc(what)}"><title>{esc(what)}</title>'
-               f'<image href="{esc(src)}" width="{w}" height="{h}"/>'
-               f'<rect class="box" x="{x * w:.1f}" y="{y * h:.1f}" width="{bw * w:.1f}" '
-               f'height="{bh * h:.1f}" vector-effect="non-scaling-stroke"/></svg>')  # fmt: skip
+               f'<image id="{esc(ref)}" href="{esc(src)}" width="{w}" height="{h}"/>'
+               f'<rect class="box" {box} vector-effect="non-scaling-stroke"/></svg>'
+               f'<svg class="crop" viewBox="{x * w:.1f} {y * h:.1f} {max(bw * w, 1):.1f} '
+               f'{max(bh * h, 1):.1f}" role="img" aria-label="the crop"><use '
+               f'href="#{esc(ref)}"/></svg>')  # fmt: skip
     else:
         pic = '<div class="missing">unreadable</div>'
     label = obj.label if obj.label is not None else "(no label)"
