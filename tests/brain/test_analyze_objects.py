@@ -149,6 +149,10 @@ def test_analyze_with_coco_annotations_finds_the_planted_objects(database, scene
     # each object drawn in context: its image inline, its box outlined in SVG
     assert dups.count('<svg class="in-context"') == 2 and dups.count('<rect class="box"') == 2
     assert 'href="data:image/jpeg;base64,' in dups
+    crops = re.findall(
+        r'<svg class="crop" viewBox="[^"]+" [^>]*><use href="#o-([0-9a-f]+)"/>', dups
+    )
+    assert sorted(crops) == sorted(in_rows)  # and its crop beside it, the same image by reference
     outl = (report / "objects_detections_outliers.html").read_text()
     assert re.findall(r'data-label-id="([0-9a-f]+)"', outl)[0] == ids[NOISE]
     assert ids[TINY] not in outl  # never embedded, never scored
@@ -251,3 +255,22 @@ def test_malformed_annotations_are_one_line_and_import_nothing(
     assert captured.err.startswith("error: ") and captured.err.count("\n") == 1
     assert message in captured.err
     assert not dc.dataset_exists("never") and dc.list_datasets() == []
+
+
+def test_annotations_join_a_dataset_imported_earlier(database, scenes, tmp_path):
+    root, layout = scenes
+    first = brain.analyze(str(root), name="again", visualization=None, verbose=False,
+                          progress=False)  # fmt: skip
+    assert "objects" not in first.counts and FIELD not in first.dataset.get_field_schema()
+    coco = write_coco(layout, tmp_path / "coco.json")
+    res = brain.analyze(str(root), name="again", annotations=str(coco), visualization=None,
+                        verbose=False, progress=False)  # fmt: skip
+    assert any(line.startswith("Reusing dataset 'again'") for line in res.summary)
+    assert res.counts["objects"] == 18 and res.counts["object_duplicate_groups"] == 1
+    assert dc.list_datasets() == ["again"] and len(res.dataset) == 6
+    # and the dataset itself, given with annotations: the boxes are replaced, runs redone
+    res = brain.analyze(res.dataset, annotations=str(coco), visualization=None, verbose=False,
+                        progress=False)  # fmt: skip
+    assert res.counts["objects"] == 18 and res.counts["object_duplicates"] == 2
+    groups = per_object(res.dataset, "approx_dup_group_id")
+    assert groups["rocket_1"] is not None and groups["rocket_1"] == groups[DUPLICATE]
