@@ -195,13 +195,18 @@ def _analyze_objects(samples: SampleCollection, field: str, lower_threshold: flo
     from .uniqueness import compute_uniqueness
 
     key = default_brain_key(field)
+    none = {"objects": 0, "objects_skipped": 0, "objects_unreadable": 0}
+    if field not in samples.get_field_schema():  # annotations without a box
+        return none
+    label_ids, _, labels = object_rows(samples, field)
+    if not label_ids:
+        return none
     crop_kwargs = {k: v for k, v in embed_kwargs.items() if k in _CROP_KWARGS}
     # the analyses print their own findings; the summary says them once, counted
     quiet = contextlib.redirect_stdout(io.StringIO())
     with clock.stage("object embeddings + kNN graph"), quiet:
         # always a fresh run: an earlier one knows other label ids (a new import)
         index = compute_similarity(samples, brain_key=key, patches_field=field, **crop_kwargs)
-        label_ids, _, labels = object_rows(samples, field)
         nb = from_index(index, label_ids, max(DEFAULT_K, LABEL_ISSUE_K), key)
     missing = int(np.isnan(nb.embeddings).any(axis=1).sum()) if nb.embeddings.size else 0
     skipped = int(index.config.get("skipped") or 0)
@@ -301,8 +306,10 @@ def analyze(
             found_splits = rep.splits
         splits = list(splits) if splits is not None else found_splits
     n = len(samples)
-    has_labels = label_field in samples.dataset.get_field_schema() and any(
-        v is not None for v in samples.values(label_field)
+    has_labels = (
+        label_field != objects_field  # the boxes' labels are checked per object
+        and label_field in samples.dataset.get_field_schema()
+        and any(v is not None for v in samples.values(label_field))
     )
     with clock.stage("metadata"):
         from dataset_core.metadata import compute_metadata

@@ -274,3 +274,15 @@ def test_annotations_join_a_dataset_imported_earlier(database, scenes, tmp_path)
     assert res.counts["objects"] == 18 and res.counts["object_duplicates"] == 2
     groups = per_object(res.dataset, "approx_dup_group_id")
     assert groups["rocket_1"] is not None and groups["rocket_1"] == groups[DUPLICATE]
+
+
+def test_annotations_without_boxes_analyse_the_images_alone(database, scenes, tmp_path):
+    root, _ = scenes
+    table = tmp_path / "annotations.csv"
+    table.write_text("filename,col_x,row_y,width,height,label\n")
+    res = brain.analyze(str(root), name="bare", annotations=str(table), visualization=None,
+                        verbose=False, progress=False, report_dir=str(tmp_path / "r"))  # fmt: skip
+    assert res.counts["objects"] == 0 and "object_duplicates" not in res.counts
+    assert "Found 0 objects in 'detections'" in res.summary
+    assert "6 images have no annotations (no objects in 'detections')" in res.summary
+    assert "Object duplicates" not in (tmp_path / "r" / "index.html").read_text()
