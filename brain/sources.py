@@ -38,6 +38,7 @@ import contextlib
 import io
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,23 +110,38 @@ class Annotations:
     classes: list[str] | None
     notes: list[str]
 
-    def count(self, paths: list[str]) -> int:
-        """The objects of the images ``paths``."""
-        return sum(len(getattr(self.labels.get(_norm(p)), "detections", None) or ())
-                   for p in paths)  # fmt: skip
+    def match(self, paths: list[str]) -> dict[str, str]:
+        """Image path -> the annotations' key for it: the same path, else (for entries
+        naming files that do not exist here, e.g. absolute paths of another machine) the
+        same file name, where that name is unique on both sides."""
+        found = {p: _norm(p) for p in paths if _norm(p) in self.labels}
+        taken = set(found.values())
+        lost = [k for k in self.labels if k not in taken and not os.path.isfile(k)]
+        names = Counter(os.path.basename(k) for k in lost)
+        by_name = {os.path.basename(k): k for k in lost if names[os.path.basename(k)] == 1}
+        left = [p for p in paths if p not in found]
+        mine = Counter(os.path.basename(p) for p in left)
+        for p in left:
+            if mine[os.path.basename(p)] == 1 and os.path.basename(p) in by_name:
+                found[p] = by_name[os.path.basename(p)]
+        return found
 
-    def describe_match(self, paths: list[str]) -> list[str]:
-        """One line on what was imported, and one each on what did not match."""
-        have = {_norm(p) for p in paths}
-        used = [p for p in self.labels if p in have]
-        lines = [f"Imported {self.count(paths)} objects of {len(used)} images from the "
+    def describe_match(self, paths: list[str], matched: dict[str, str]) -> list[str]:
+        """One line on what was imported (``matched``: :meth:`match` of ``paths``), and
+        one each on what did not match."""
+        objects = sum(len(getattr(self.labels[k], "detections", None) or ())
+                      for k in matched.values())  # fmt: skip
+        lines = [f"Imported {objects} objects of {len(matched)} images from the "
                  f"{self.kind} annotations {self.path} into {self.field!r}"]  # fmt: skip
-        if outside := sorted(set(self.labels) - have):
+        if by_name := sum(_norm(p) != k for p, k in matched.items()):
+            lines.append(f"Matched {by_name} annotated images by file name alone (the paths "
+                         "the annotations give do not exist here)")  # fmt: skip
+        if outside := sorted(set(self.labels) - set(matched.values())):
             eg = ", ".join(os.path.basename(p) for p in outside[:3])
             eg += ", ..." if len(outside) > 3 else ""
             lines.append(f"Skipped {len(outside)} annotated images that are not among the "
                          f"source's images ({eg})")  # fmt: skip
-        if bare := len(have) - len(used):
+        if bare := len(paths) - len(matched):
             lines.append(f"{bare} images have no annotations (no objects in {self.field!r})")
         return lines
 
@@ -311,8 +327,10 @@ def load_source(
            if os.sep in os.path.relpath(p, root)}  # fmt: skip
     splits = sorted((t for t in top if split_name(t)), key=split_order)
     ann = read_annotations(annotations, root, objects_field) if annotations else None
+    matched: dict[str, str] = {}
     if ann is not None:  # read before anything is imported: a malformed file stops here
-        notes += ann.notes + ann.describe_match(scan.images)
+        matched = ann.match(scan.images)
+        notes += ann.notes + ann.describe_match(scan.images, matched)
         found = {t for tags in ann.tags.values() for t in tags if split_name(t)}
         splits = sorted(set(splits) | found, key=split_order)
     samples = []
@@ -321,8 +339,9 @@ def load_source(
         fields = {label_field: dc.Classification(label=label) if label else None}
         tags = [split] if split else []
         if ann is not None:
-            fields[objects_field] = ann.labels.get(_norm(path))
-            tags = sorted(set(tags) | set(ann.tags.get(_norm(path), ())))
+            key = matched.get(path)
+            fields[objects_field] = ann.labels.get(key) if key else None
+            tags = sorted(set(tags) | set(ann.tags.get(key, ()) if key else ()))
         samples.append(dc.Sample(path, tags=tags, **fields))
     if not overwrite and kind != "archive" and dc.dataset_exists(name):
         earlier = dc.load_dataset(name)
@@ -356,10 +375,12 @@ def attach_annotations(samples: SampleCollection, ann: Annotations) -> list[str]
         The lines describing what was matched (see :meth:`Annotations.describe_match`).
     """
     ids, paths, old_tags = samples.values(["id", "filepath", "tags"])
-    samples.set_values(ann.field, {i: ann.labels.get(_norm(p)) for i, p in
-                                   zip(ids, paths, strict=True)})  # fmt: skip
-    tags = {i: sorted(set(t or ()) | set(ann.tags.get(_norm(p), ())))
-            for i, p, t in zip(ids, paths, old_tags, strict=True)}  # fmt: skip
+    matched = ann.match(paths)
+    keys = [matched.get(p, "") for p in paths]
+    samples.set_values(ann.field, {i: ann.labels.get(k) for i, k in
+                                   zip(ids, keys, strict=True)})  # fmt: skip
+    tags = {i: sorted(set(t or ()) | set(ann.tags.get(k, ())))
+            for i, k, t in zip(ids, keys, old_tags, strict=True)}  # fmt: skip
     changed = {i: t for i, t, old in zip(ids, tags.values(), old_tags, strict=True)
                if t != sorted(old or ())}  # fmt: skip
     if changed:
@@ -368,4 +389,4 @@ def attach_annotations(samples: SampleCollection, ann: Annotations) -> list[str]
         dataset = samples.dataset
         dataset.classes = {**(dataset.classes or {}), ann.field: list(ann.classes)}
         dataset.save()
-    return ann.describe_match(paths)
+    return ann.describe_match(paths, matched)

@@ -52,12 +52,13 @@ def _pixels(box: list[float]) -> list[float]:
     return [round(x * WIDTH), round(y * HEIGHT), round(w * WIDTH), round(h * HEIGHT)]
 
 
-def write_coco(layout: dict, path: Path) -> Path:
-    """A COCO detection file of ``layout``; each annotation's ``name`` says which object."""
+def write_coco(layout: dict, path: Path, folder: str = "") -> Path:
+    """A COCO detection file of ``layout``; each annotation's ``name`` says which object;
+    ``folder`` is put before every file name."""
     classes = sorted({label for dets in layout.values() for _, label, _ in dets})
     images, anns = [], []
     for i, (file, dets) in enumerate(layout.items(), 1):
-        images.append({"id": i, "file_name": file, "width": WIDTH, "height": HEIGHT})
+        images.append({"id": i, "file_name": folder + file, "width": WIDTH, "height": HEIGHT})
         for name, label, box in dets:
             anns.append({"id": len(anns) + 1, "image_id": i, "bbox": _pixels(box), "area": 1,
                          "category_id": classes.index(label) + 1, "iscrowd": 0,
@@ -286,3 +287,14 @@ def test_annotations_without_boxes_analyse_the_images_alone(database, scenes, tm
     assert "Found 0 objects in 'detections'" in res.summary
     assert "6 images have no annotations (no objects in 'detections')" in res.summary
     assert "Object duplicates" not in (tmp_path / "r" / "index.html").read_text()
+
+
+def test_annotations_naming_files_of_another_machine_match_by_file_name(database, scenes,
+                                                                        tmp_path):  # fmt: skip
+    root, layout = scenes
+    coco = write_coco(layout, tmp_path / "coco.json", folder="/data/of/someone/else/")
+    res = brain.analyze(str(root), name="moved", annotations=str(coco), visualization=None,
+                        verbose=False, progress=False)  # fmt: skip
+    assert "Matched 6 annotated images by file name alone (the paths the annotations give " \
+           "do not exist here)" in res.summary  # fmt: skip
+    assert res.counts["objects"] == 18 and res.counts["object_duplicate_groups"] == 1
