@@ -14,8 +14,16 @@ decode pass and one kNN graph for everything:
 3. uniqueness, outliers, components (``ccthreshold`` 0.96), image-quality
    flags, a 2-D map, and with labels the label issues and kNN predictions,
    with splits the leaks between them;
-4. prints fastdup's kind of summary (:mod:`brain.summary`) and writes the
-   HTML report.
+4. with ``annotations`` (a COCO ``.json``, a YOLOv5 folder or fastdup's
+   annotations ``.csv``, imported into the Detections field ``objects_field``,
+   ``"detections"`` by default; see :mod:`brain.sources`), or with
+   ``objects_field`` naming a Detections field of a dataset, the same analyses
+   on the *objects* (fastdup's bounding-box mode, :mod:`brain.objects`): one
+   crop pass and one kNN graph of the objects (the run ``"<field>_sim"``),
+   then object near-duplicates, uniqueness, outliers and, when the boxes have
+   labels, label issues, written into each label;
+5. prints fastdup's kind of summary (:mod:`brain.summary`) and writes the
+   HTML report, with the object galleries when objects were analysed.
 
 The dataset is persistent and keeps every field and run, ready for the app.
 """
@@ -169,13 +177,67 @@ def _visualize(samples: SampleCollection, method: str | None, nb: Neighbors) -> 
     return method
 
 
+#: the arguments of :func:`brain.compute_similarity` that ``embed_kwargs`` pass to the crops
+_CROP_KWARGS = ("model", "batch_size", "num_workers", "device", "progress", "image_size",
+                "precision")  # fmt: skip
+
+
+def _analyze_objects(samples: SampleCollection, field: str, lower_threshold: float,
+                     clock: _Clock, embed_kwargs: dict[str, Any]) -> dict[str, int]:  # fmt: skip
+    """The object stage: one crop pass and kNN graph of ``field``'s objects, then their
+    near-duplicates, uniqueness, outliers and (with labels) label issues."""
+    from .duplicates import find_approximate_duplicates
+    from .label_issues import compute_label_issues
+    from .neighbors import from_index
+    from .objects import default_brain_key, object_rows
+    from .outliers import compute_outliers
+    from .similarity import compute_similarity
+    from .uniqueness import compute_uniqueness
+
+    key = default_brain_key(field)
+    none = {"objects": 0, "objects_skipped": 0, "objects_unreadable": 0}
+    if field not in samples.get_field_schema():  # annotations without a box
+        return none
+    label_ids, _, labels = object_rows(samples, field)
+    if not label_ids:
+        return none
+    crop_kwargs = {k: v for k, v in embed_kwargs.items() if k in _CROP_KWARGS}
+    # the analyses print their own findings; the summary says them once, counted
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    with clock.stage("object embeddings + kNN graph"), quiet:
+        # always a fresh run: an earlier one knows other label ids (a new import)
+        index = compute_similarity(samples, brain_key=key, patches_field=field, **crop_kwargs)
+        nb = from_index(index, label_ids, max(DEFAULT_K, LABEL_ISSUE_K), key)
+    missing = int(np.isnan(nb.embeddings).any(axis=1).sum()) if nb.embeddings.size else 0
+    skipped = int(index.config.get("skipped") or 0)
+    counts = {"objects": len(label_ids), "objects_skipped": skipped,
+              "objects_unreadable": max(missing - skipped, 0)}  # fmt: skip
+    if len(label_ids) < 2:
+        return counts
+    with clock.stage("object near-duplicates"), quiet:
+        dups = find_approximate_duplicates(samples, brain_key=key, patches_field=field)
+        counts["object_duplicate_groups"] = len(dups.neighbors_map)
+        counts["object_duplicates"] = sum(1 + len(m) for m in dups.neighbors_map.values())
+    with clock.stage("object uniqueness"), quiet:
+        compute_uniqueness(samples, patches_field=field, neighbors=nb)
+    with clock.stage("object outliers"), quiet:
+        out = compute_outliers(samples, lower_threshold, patches_field=field, neighbors=nb)
+        counts["object_outliers"] = len(out.outlier_ids)
+    if any(lab is not None for lab in labels):
+        with clock.stage("object label issues"), quiet:
+            li = compute_label_issues(samples, patches_field=field, neighbors=nb)
+            counts["object_label_issues"] = len(li.flagged)
+            counts["object_confusing_pairs"] = len(li.confusing_pairs)
+    return counts
+
+
 def analyze(
     source: str | SampleCollection, name: str | None = None, labels: str = "none",
     report_dir: str | None = None, overwrite: bool = False, label_field: str = "ground_truth",
     splits: list[str] | None = None, lower_threshold: float = DEFAULT_LOWER_THRESHOLD,
     cc_threshold: float = 0.96, visualization: str | None = "auto", num_images: int = 20,
     extract_dir: str | None = None, brain_key: str = "sim", verbose: bool = True,
-    **embed_kwargs: Any,
+    annotations: str | None = None, objects_field: str | None = None, **embed_kwargs: Any,
 ) -> AnalysisResult:  # fmt: skip
     """Import ``source`` and run every dataset-health analysis on it.
 
@@ -198,6 +260,12 @@ def analyze(
         extract_dir: where an archive is extracted.
         brain_key: the similarity run's key.
         verbose: print the summary (and progress bars).
+        annotations: a COCO detection ``.json``, a YOLOv5 folder (or its
+            YAML) or a fastdup annotations ``.csv`` whose boxes are imported
+            with the images (matched by file name) and analysed as objects.
+        objects_field: the Detections field of the objects (default
+            ``"detections"`` when ``annotations`` are given; for a dataset
+            source, a field it has, to analyse its objects without importing).
         **embed_kwargs: passed to :func:`brain.embeddings.embed_paths`
             (``model``, ``image_size``, ``batch_size``, ``num_workers``, ``device``).
 
@@ -216,20 +284,32 @@ def analyze(
     clock = _Clock()
     start = time.perf_counter()
     notes: list[str] = []
+    if annotations is not None and objects_field is None:
+        objects_field = sources.DEFAULT_OBJECTS_FIELD
     with clock.stage("import"):
         if isinstance(source, SampleCollection):
             samples = source
+            if annotations is not None:
+                paths = samples.values("filepath")
+                # the folder the annotations' relative file names start from
+                root = os.path.commonpath([os.path.dirname(p) for p in paths] or ["."])
+                ann = sources.read_annotations(annotations, root, objects_field)
+                notes += ann.notes + sources.attach_annotations(samples, ann)
             found = {t for t in samples.distinct("tags") if sources.split_name(t)}
             found_splits = sorted(found, key=sources.split_order)
         else:
-            samples, rep = sources.load_source(source, name, labels, label_field, overwrite,
-                                               extract_dir)  # fmt: skip
+            samples, rep = sources.load_source(
+                source, name, labels, label_field, overwrite, extract_dir, annotations,
+                objects_field or sources.DEFAULT_OBJECTS_FIELD,
+            )  # fmt: skip
             notes += rep.notes
             found_splits = rep.splits
         splits = list(splits) if splits is not None else found_splits
     n = len(samples)
-    has_labels = label_field in samples.dataset.get_field_schema() and any(
-        v is not None for v in samples.values(label_field)
+    has_labels = (
+        label_field != objects_field  # the boxes' labels are checked per object
+        and label_field in samples.dataset.get_field_schema()
+        and any(v is not None for v in samples.values(label_field))
     )
     with clock.stage("metadata"):
         from dataset_core.metadata import compute_metadata
@@ -272,9 +352,13 @@ def analyze(
             counts["leaks"] = len(lk.leaks)
     with clock.stage("visualization"):
         method = _visualize(samples, visualization, nb)
+    if objects_field is not None:
+        counts.update(_analyze_objects(samples, objects_field, lower_threshold, clock,
+                                       embed_kwargs))  # fmt: skip
     largest = int(comp.sizes[0]) if len(comp.sizes) else 0
     summary = notes + summary_lines(SummaryInput(n, counts, lower_threshold, cc_threshold,
-                                                 largest, splits, has_labels, method))  # fmt: skip
+                                                 largest, splits, has_labels, method,
+                                                 objects_field))  # fmt: skip
     report_path = None
     if report_dir:
         with clock.stage("report"):

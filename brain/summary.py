@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .duplicate_classes import EMBEDDING_NEIGHBOUR_SIMILARITY
+from .neighbors import EMBEDDING_ONLY_DISTANCE
 
 #: the quality flags as the summary names them, in its order
 FLAG_WORDS = (
@@ -33,6 +34,8 @@ class SummaryInput:
     splits: list[str]
     has_labels: bool
     visualization: str | None
+    #: the Detections field whose objects were analysed, if any
+    objects_field: str | None = None
 
 
 def pct(count: int, n: int) -> str:
@@ -75,4 +78,34 @@ def summary_lines(s: SummaryInput) -> list[str]:
                  + " images")  # fmt: skip
     if s.visualization:
         lines.append(f"2-D map: {s.visualization} (brain run 'visualization')")
+    if s.objects_field is not None:
+        lines += object_lines(counts, s.objects_field, s.lower_threshold)
+    return lines
+
+
+def object_lines(counts: dict[str, int], field: str, lower_threshold: float) -> list[str]:
+    """The lines of the object analyses of ``field`` (:mod:`brain.objects`)."""
+    from .crops import DEFAULT_MIN_SIZE  # here: brain.crops imports the embedding stack
+
+    c, n = counts, counts.get("objects", 0)
+    first = f"Found {n} objects in {field!r}"
+    if c.get("objects_skipped") or c.get("objects_unreadable"):
+        first += (
+            f"; skipped {c.get('objects_skipped', 0)} objects smaller than {DEFAULT_MIN_SIZE} px"
+        )
+        if c.get("objects_unreadable"):
+            first += f" and {c['objects_unreadable']} that could not be cut out"
+    lines = [first]
+    if "object_duplicates" in c:
+        lines.append(f"Found {c['object_duplicates']} duplicate objects in "
+                     f"{c['object_duplicate_groups']} groups (embedding distance < "
+                     f"{EMBEDDING_ONLY_DISTANCE:g}; objects get no pixel check), "
+                     f"{pct(c['object_duplicates'], n)}")  # fmt: skip
+    if "object_outliers" in c:
+        lines.append(f"Found {c['object_outliers']} object outliers (lowest "
+                     f"{lower_threshold * 100:g} %), {pct(c['object_outliers'], n)}")  # fmt: skip
+    if "object_label_issues" in c:
+        lines.append(f"Found {c['object_label_issues']} objects whose label their nearest "
+                     f"objects disagree with, {c['object_confusing_pairs']} near-duplicate "
+                     "object pairs with different labels")  # fmt: skip
     return lines

@@ -130,6 +130,7 @@ def _analyze(args: argparse.Namespace) -> None:
             lower_threshold=args.outlier_fraction, cc_threshold=args.cc_threshold,
             visualization=None if args.visualization == "none" else args.visualization,
             num_images=args.num_images, extract_dir=args.extract_dir,
+            annotations=args.annotations, objects_field=args.objects_field,
             image_size=args.image_size)  # fmt: skip
 
 
@@ -232,6 +233,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--report", metavar="DIR", help="write the HTML galleries here")
     p.add_argument("--label-field", default="ground_truth")
+    p.add_argument(
+        "--annotations",
+        metavar="PATH",
+        help="boxes to analyse as objects too: a COCO .json, a YOLOv5 folder (data.yaml) "
+        "or a fastdup annotations .csv (filename,col_x,row_y,width,height,label)",
+    )
+    p.add_argument(
+        "--objects-field",
+        default=None,
+        help="the Detections field the boxes go into (default: detections)",
+    )
     p.add_argument("--outlier-fraction", type=float, default=0.05, help="tag this fraction")
     p.add_argument("--cc-threshold", type=float, default=0.96, help="clusters' similarity")
     p.add_argument(

@@ -2,9 +2,10 @@
 
 Each gallery is a function ``create_<name>_gallery(samples, save_path, ...)``
 that works on a dataset or view and writes one page into ``save_path``;
-:func:`create_report` writes them all with an index. Options (``num_images``,
-``label_field``, ``slice``, ``lazy_load``, ``max_width``) are described in
-:mod:`brain.reports.common`.
+:func:`create_report` writes them all with an index, and the object galleries
+(:mod:`brain.reports.objects`) of fields whose objects were analysed. Options
+(``num_images``, ``label_field``, ``slice``, ``lazy_load``, ``max_width``) are
+described in :mod:`brain.reports.common`.
 
 Example:
     >>> from brain import reports
@@ -22,6 +23,11 @@ from .groups import (
     create_leaks_gallery,
 )
 from .index import create_report
+from .objects import (
+    create_object_duplicates_gallery,
+    create_object_label_issues_gallery,
+    create_object_outliers_gallery,
+)
 from .stats import (
     create_aspect_ratio_gallery,
     create_outliers_gallery,
@@ -36,6 +42,9 @@ __all__ = [
     "create_duplicates_gallery",
     "create_label_issues_gallery",
     "create_leaks_gallery",
+    "create_object_duplicates_gallery",
+    "create_object_label_issues_gallery",
+    "create_object_outliers_gallery",
     "create_outliers_gallery",
     "create_quality_gallery",
     "create_report",

@@ -47,6 +47,11 @@ svg{background:#fff;margin:10px 0 10px 24px;border-radius:8px;vertical-align:top
 table.summary th{padding:6px 14px;text-align:left;font-size:13px;border-bottom:1px solid #ddd}
 .swatch{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
 .skipped{margin:10px 24px;color:#8a5a00} .caption{margin:10px 24px;color:#4a5468}
+.card svg.in-context{width:var(--w);height:var(--w);margin:0;background:#eceef2;
+  border-radius:4px;display:block}
+svg.in-context rect.box{fill:none;stroke:#ff2d55;stroke-width:2px}
+.card svg.crop{width:calc(var(--w) / 3);height:calc(var(--w) / 3);margin:4px 0 0;
+  background:#eceef2;border-radius:4px;float:right}
 """
 
 
@@ -70,6 +75,8 @@ class Thumbnails:
     size: int = DEFAULT_THUMB_SIZE
     _cache: dict[str, str | None] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    #: path -> (width, height) of its thumbnail, for drawing boxes onto it
+    sizes: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     def src(self, path: str) -> str | None:
         """The ``src`` attribute for ``path``'s thumbnail; None when it cannot be read."""
@@ -83,6 +90,7 @@ class Thumbnails:
         try:
             img = load_image(path, self.size)
             img.thumbnail((self.size, self.size))
+            self.sizes[path] = img.size
             buf = io.BytesIO()
             img.save(buf, format="JPEG", quality=THUMB_QUALITY)
         except Exception as e:  # noqa: BLE001 - the card shows the image as unreadable

@@ -2,7 +2,8 @@
 
 The index shows the summary, the pictures of :mod:`brain.reports.overview`
 (duplicate classes, the largest groups, histograms, the 2-D map) and the list
-of galleries.
+of galleries, with the object galleries (:mod:`brain.reports.objects`) of
+every field whose objects were analysed, each with its count.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .groups import (
     create_label_issues_gallery,
     create_leaks_gallery,
 )
+from .objects import OBJECT_GALLERIES, object_fields
 from .stats import create_aspect_ratio_gallery, create_outliers_gallery, create_quality_gallery
 
 #: (title, what it shows, gallery function), in the order of the index page
@@ -87,6 +89,7 @@ def create_report(
         name = os.path.basename(path)
         items.append(f'<tr><td><a href="{html.esc(name)}">{html.esc(title)}</a></td>'
                      f"<td>{html.esc(what)}</td></tr>")  # fmt: skip
+    items += _object_items(samples, save_path, opts)
     lines = "".join(f"<tr><td colspan=2>{html.esc(line)}</td></tr>" for line in summary)
     body = (
         ('<h2>Summary</h2><table class="summary">' + lines + "</table>" if lines else "")
@@ -98,6 +101,25 @@ def create_report(
     intro = f"Dataset health of {html.esc(samples.describe())} ({len(samples)} samples)."
     out = html.page("Dataset health report", intro, body, nav=())
     return html.write(os.path.abspath(save_path), "index.html", out)
+
+
+def _object_items(samples: SampleCollection, save_path: str, opts: dict[str, Any]) -> list[str]:
+    """The index rows of the object galleries, with what each counts."""
+    items = []
+    for field in object_fields(samples):
+        for kind, title, what, fn in OBJECT_GALLERIES:
+            shown = f"{title} ({field})"
+            attrs = f' data-gallery="{html.esc(kind)}" data-field="{html.esc(field)}"'
+            try:
+                path, count = fn(samples, save_path, field, **opts)
+            except ReportError as e:
+                items.append(f"<tr{attrs}><td>{html.esc(shown)}</td><td>not computed: "
+                             f"{html.esc(e)}</td></tr>")  # fmt: skip
+                continue
+            items.append(f'<tr{attrs}><td><a href="{html.esc(os.path.basename(path))}">'
+                         f'{html.esc(shown)}</a></td><td><span class="count">'
+                         f"{html.esc(count)}</span>: {html.esc(what)}</td></tr>")  # fmt: skip
+    return items
 
 
 def _pictures(samples: SampleCollection, save_path: str, opts: dict[str, Any]) -> str:

@@ -200,3 +200,48 @@ def test_index_says_which_pictures_it_skipped_and_why(photos, tmp_path, page):
     fields = page.eval_on_selector_all("svg.histogram", "s => s.map(e => e.dataset.field)")
     assert fields == ["brightness", "blur", "file_size", "pixel_area"]
     assert page.locator("a", has_text="Image quality").count() == 1  # the galleries still listed
+
+
+def test_object_galleries_draw_each_box_on_its_image(database, tmp_path, page):
+    """The object galleries on their own (brain/reports/objects.py): the planted scenes
+    of tests/brain/object_data.py analysed with patches_field=, a slice, a missing run."""
+    import dataset_core as dc
+    from tests.brain.object_data import DUPLICATE, NOISE, build_scenes, scene_samples
+
+    root = tmp_path / "scenes"
+    root.mkdir()
+    ds = dc.Dataset("scenes")
+    ds.add_samples(scene_samples(root, build_scenes(root)))
+    gt = "ground_truth"
+    with pytest.raises(reports.ReportError, match="needs the run 'ground_truth_outliers'"):
+        reports.create_object_outliers_gallery(ds, str(tmp_path / "r"), gt)
+    brain.find_approximate_duplicates(ds, patches_field=gt, progress=False)
+    brain.compute_outliers(ds, patches_field=gt, lower_threshold=0.05)
+    names = {i: n for ids, ns in zip(*ds.values([f"{gt}.detections.id",
+                                                 f"{gt}.detections.name"]), strict=True)
+             for i, n in zip(ids, ns, strict=True)}  # fmt: skip
+    index = reports.create_report(ds, str(tmp_path / "r"), label_field=None)
+    _open(page, index)
+    script = "rs => rs.map(r => [r.dataset.gallery, r.querySelector('.count')?.textContent])"
+    rows = page.eval_on_selector_all("tr[data-gallery]", script)
+    assert rows == [
+        ["object-duplicates", "2 objects in 1 groups"],
+        ["object-outliers", "1 object outliers of 17 scored"],
+        ["object-label-issues", None],
+    ]  # the last one was not computed: no count
+    assert "not computed" in page.inner_text('tr[data-gallery="object-label-issues"]')
+    page.click("text=Object outliers (ground_truth)")
+    first = page.locator(".card.object").first
+    assert names[first.get_attribute("data-label-id")] == NOISE
+    # the box lies on the thumbnail, where the noise was pasted (the left third)
+    box = first.locator("rect.box").bounding_box()
+    pic = first.locator("svg.in-context").bounding_box()
+    assert pic["x"] <= box["x"] < box["x"] + box["width"] <= pic["x"] + pic["width"] / 3 + 1
+    assert first.locator("svg.in-context image").evaluate("i => i.getBBox().width") > 0
+    # slice by the objects' labels
+    path = reports.create_object_duplicates_gallery(ds, str(tmp_path / "s"), gt, slice="rocket")
+    _open(page, path)
+    got = page.eval_on_selector_all(".card.object", "cs => cs.map(c => c.dataset.labelId)")
+    assert sorted(names[i] for i in got) == sorted(["rocket_1", DUPLICATE])
+    path = reports.create_object_duplicates_gallery(ds, str(tmp_path / "s"), gt, slice="cat")
+    assert "No duplicate objects" in Path(path).read_text()
