@@ -148,30 +148,16 @@ def page_docs(
 PRELIST_DELAY_S = 1.0
 
 
-def _list_soon(view: DatasetView, refresh: int, delay: float | None = None) -> None:
-    """List the ids of the stage-less ``view`` in the background, after ``delay``
-    seconds (default :data:`PRELIST_DELAY_S`), if the dataset is big enough for
-    pages past SKIP_LIMIT (filtered views are listed on their first deep page:
-    each filter would cost a scan otherwise)."""
+def _list_soon(view: DatasetView, refresh: int) -> None:
+    """List the ids of the stage-less ``view`` in the background, soon, if the
+    dataset is big enough for pages past SKIP_LIMIT (filtered views are listed
+    on their first deep page: each filter would cost a scan otherwise)."""
     if view.dataset.estimated_count() <= SKIP_LIMIT:
         return
     key = _key(view, refresh)
     with _lock:
         known = key in _indexes
     if key is not None and not known:
-        wait = PRELIST_DELAY_S if delay is None else delay
-        timer = threading.Timer(wait, _index_for, args=(view, key))
+        timer = threading.Timer(PRELIST_DELAY_S, _index_for, args=(view, key))
         timer.daemon = True
         timer.start()
-
-
-def list_shown(dataset: str, refresh: int) -> None:
-    """List the ids of dataset ``dataset`` now, in the background: the server shows
-    it (a session or ``dsc app launch`` chose it), so a scrollbar drag in the first
-    seconds finds them listed (~4 s of mongod per 1,000,000 samples here)."""
-    from .context import get_dataset
-
-    try:
-        _list_soon(get_dataset(dataset).view(), refresh, delay=0.0)
-    except Exception:  # noqa: BLE001 - the grid's own requests say what is wrong
-        pass
