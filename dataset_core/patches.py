@@ -39,7 +39,7 @@ from .fields import Field
 from .sample import Sample, utcnow
 from .singletons import LiveSamples
 from .stages import ViewStage
-from .stages.labels import label_list_path
+from .stages.to_patches import PATCH_LISTS, ToPatches, patches_field
 from .view import DatasetView
 
 if TYPE_CHECKING:
@@ -166,6 +166,15 @@ class PatchesView(DatasetView):
     def _describe(self) -> str:
         return f"the patches of {self.patches_field!r} of {self.source_collection.describe()}"
 
+    def to_dict(self) -> dict[str, Any]:
+        """``{"dataset": source name, "stages": [...]}``: the source's stages, then
+        ``ToPatches(field)``, then this view's own, so that
+        ``DatasetView.from_dict(source_dataset, d)`` makes these patches again."""
+        source = self.source_collection.view().to_dict()
+        own = [s.to_dict() for s in self._stages]
+        stage = ToPatches(self.patches_field).to_dict()
+        return {"dataset": source["dataset"], "stages": [*source["stages"], stage, *own]}
+
     def save(self, fields: Any = None) -> None:
         """Write the patches as the view shows them, then their labels back to the source."""
         ids = self._shown_ids()
@@ -259,14 +268,8 @@ def make_patches(collection: SampleCollection, field: str) -> PatchesView:
         >>> patches.first().ground_truth  # one Detection
     """
     source = collection._dataset
-    name, list_field = label_list_path(source, field)
-    if list_field is None or list_field == "classifications":
-        raise ViewError(
-            f"to_patches works on Detections, Polylines or Keypoints fields; {field!r} is "
-            f"{source._schema[field]}"
-        )
-    element_type = {"detections": "Detection", "polylines": "Polyline", "keypoints": "Keypoint"}
-    label = Field("embedded", element_type[list_field])
+    name, list_field = patches_field(source, field)
+    label = Field("embedded", PATCH_LISTS[list_field])
     ds = _new_patches_dataset(_PatchesDataset, source, {name: label})
     ds._field, ds._list_field = name, list_field
     coll = ds._sample_coll()

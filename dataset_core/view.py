@@ -298,5 +298,5 @@ class DatasetView(SampleCollection):
                 stage = ViewStage.from_dict(sd)
             except ViewError as e:
                 raise ViewError(f"stages[{i}]: {e}") from None
-            view = view._add_stage(stage)
+            view = stage.load_view(view)
         return view

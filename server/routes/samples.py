@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dataset_core.errors import SampleNotFoundError
+from dataset_core.patches import PatchesView
 
 from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
 from ..pages import page_docs
@@ -60,10 +61,11 @@ def page(body: PageRequest, request: Request) -> Response:
     # one more than asked tells whether a next page exists
     docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
     more = len(docs) > body.limit
+    field = view.patches_field if isinstance(view, PatchesView) else None
     samples = []
     for d in docs[: body.limit]:
         out = sample_json(d)
-        out["aspect"] = aspect(d.get("metadata"))
+        out["aspect"] = aspect(d.get("metadata"), d.get(field) if field else None)
         samples.append(out)
     return json_response({
         "samples": samples,
@@ -72,14 +74,22 @@ def page(body: PageRequest, request: Request) -> Response:
     })  # fmt: skip
 
 
-def aspect(metadata: Any) -> float | None:
-    """Width / height from a sample's ``metadata``, or None where it is not known."""
+def aspect(metadata: Any, label: Any = None) -> float | None:
+    """Width / height from a sample's ``metadata`` (of the box of ``label``, a patch's
+    object, when it has one), or None where it is not known."""
     if not isinstance(metadata, dict):
         return None
     w, h = metadata.get("width"), metadata.get("height")
-    if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
-        return round(w / h, 4)
-    return None
+    if not (isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0):
+        return None
+    box = label.get("bounding_box") if isinstance(label, dict) else None
+    if isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box):
+        # the crop's own shape, clipped to the image as the crop is
+        bw = min(box[0] + box[2], 1) - max(box[0], 0)
+        bh = min(box[1] + box[3], 1) - max(box[1], 0)
+        if bw > 0 and bh > 0:
+            return round(w * bw / (h * bh), 4)
+    return round(w / h, 4)
 
 
 @router.post("/api/count")
