@@ -9,7 +9,7 @@ import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
 import { Review } from "./review.js";
 import { Sidebar } from "./sidebar.js";
-import { groupField, select, withSort } from "./stages.js";
+import { groupField, ownStart, patchesField, select, withPatches, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
 import { TagPopover } from "./tags.js";
 import { Viewbar } from "./viewbar.js";
@@ -91,7 +91,8 @@ function renderCount() {
   const el = $("#count");
   el.dataset.count = count;
   el.dataset.selected = n;
-  el.textContent = `${thousands(count)} samples${n ? ` · ${thousands(n)} selected` : ""}`;
+  const what = patchesField(state().view) ? "patches" : "samples";
+  el.textContent = `${thousands(count)} ${what}${n ? ` · ${thousands(n)} selected` : ""}`;
   const t = $("#tag-target");
   t.textContent = n ? `(${n} selected)` : `(all ${thousands(count)} in view)`;
 }
@@ -140,11 +141,20 @@ function renderPickers() {
   if (!info) return;
   const sv = $("#saved-view-select");
   sv.innerHTML = `<option value="">(none)</option>` + info.saved_views.map((n) => `<option ${n === s.view_name ? "selected" : ""}>${esc(n)}</option>`).join("");
-  const sort = state().view.find((x) => x._cls === "SortBy");
+  const sort = state().view.slice(ownStart(state().view)).find((x) => x._cls === "SortBy");
   const sortField = sort && typeof sort.kwargs.field_or_expr === "string" ? sort.kwargs.field_or_expr : "";
-  $("#sort-field").innerHTML = `<option value="">(view order)</option>` + fieldPaths(info.schema).map((p) => `<option ${p === sortField ? "selected" : ""}>${esc(p)}</option>`).join("");
+  const patches = patchesField(state().view);
+  // in patches mode the sort picker offers the object's own fields
+  const paths = patches ? ["filepath", `${patches}.label`, `${patches}.confidence`] : fieldPaths(info.schema);
+  $("#sort-field").innerHTML = `<option value="">(view order)</option>` + paths.map((p) => `<option ${p === sortField ? "selected" : ""}>${esc(p)}</option>`).join("");
   $("#sort-reverse").checked = !!(sort && sort.kwargs.reverse);
+  const lists = Object.entries(info.schema).filter(([, f]) => f.ftype === "embedded" && PATCH_TYPES.includes(f.document_type)).map(([k]) => k);
+  $("#patches-field").hidden = !lists.length && !patches;
+  $("#boxes-toggle").hidden = !Object.values(info.schema).some((f) => f.document_type === "Detections");
+  $("#patches-field").innerHTML = `<option value="">Images</option>` + lists.map((k) => `<option value="${esc(k)}" ${k === patches ? "selected" : ""}>Patches: ${esc(k)}</option>`).join("");
 }
+// the label list types a patches view can be made of (ToPatches)
+const PATCH_TYPES = ["Detections", "Polylines", "Keypoints"];
 
 async function refreshDatasets() {
   const list = await api.datasets();
@@ -175,7 +185,7 @@ async function loadView(keepScroll) {
     if ($("#message").className === "error") message("");  // what failed before works now
     count = c.count;
     renderCount();
-    const source = { dataset, view, count, groups: groups && groups.groups };
+    const source = { dataset, view, count, groups: groups && groups.groups, patches: patchesField(view) };
     if (keepScroll && !groups) grid.reload(count, page0.samples);
     else grid.setSource(source, page0.samples);
     part = "sidebar";
@@ -286,6 +296,11 @@ function sortChanged() {
   client.update({ view: withSort(state().view, $("#sort-field").value, $("#sort-reverse").checked) });
 }
 $("#sort-field").onchange = sortChanged;
+$("#patches-field").onchange = (ev) => {
+  client.update({ view: withPatches(state().view, ev.target.value || null) }, { quiet: true })
+    .catch((err) => { message(err.message, "error"); renderPickers(); });
+};
+$("#show-boxes").onchange = (ev) => $("#grid").classList.toggle("no-boxes", !ev.target.checked);
 $("#sort-reverse").onchange = sortChanged;
 $("#tile-size").oninput = (ev) => grid.setTileSize(Number(ev.target.value));
 
