@@ -176,3 +176,14 @@ def test_to_patches_stage_is_a_value_object(ds):
 def test_to_patches_stage_refuses_what_has_no_patches(ds, field, error, says):
     with pytest.raises(error, match=says):
         dc.DatasetView.from_dict(ds, [{"_cls": "ToPatches", "kwargs": {"field": field}}])
+
+
+def test_two_labels_with_one_id_make_one_patch(ds):
+    # a label copied onto another sample keeps its id: the fast copy's duplicate-key
+    # error falls back to merging them, as to_patches always did
+    a, b = ds.values("gt")[:2]
+    sample = ds[ds.values("id")[1]]
+    sample.gt = dc.Detections(detections=[*b.detections, a.detections[0]])
+    sample.save()
+    patches = ds.to_patches("gt")
+    assert len(patches) == 3 and len(set(patches.values("id"))) == 3
