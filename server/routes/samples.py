@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from dataset_core.errors import SampleNotFoundError
 from dataset_core.patches import PatchesView
 
+from .. import patches
 from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
 from ..pages import page_docs
 
@@ -55,13 +56,17 @@ def page(body: PageRequest, request: Request) -> Response:
     Fields holding arrays (embeddings) are left out. Any offset costs about
     the same (see ``server/pages.py``).
     """
-    view = get_view(body.dataset, body.view)
-    projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
-    refresh = request.app.state.store.get("refresh")
     # one more than asked tells whether a next page exists
-    docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
+    docs = _early_page(body, body.limit + 1)
+    if docs is not None:
+        field = body.view[-1]["kwargs"]["field"]
+    else:
+        view = get_view(body.dataset, body.view)
+        projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
+        refresh = request.app.state.store.get("refresh")
+        docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
+        field = view.patches_field if isinstance(view, PatchesView) else None
     more = len(docs) > body.limit
-    field = view.patches_field if isinstance(view, PatchesView) else None
     samples = []
     for d in docs[: body.limit]:
         out = sample_json(d)
@@ -72,6 +77,13 @@ def page(body: PageRequest, request: Request) -> Response:
         "offset": body.offset,
         "next_offset": body.offset + body.limit if more else None,
     })  # fmt: skip
+
+
+def _early_page(body: PageRequest, limit: int) -> list[dict[str, Any]] | None:
+    """A page of a patches view read from its source while the patches are made."""
+    if not patches.ends_in_patches(body.view):
+        return None
+    return patches.early_page(get_dataset(body.dataset), body.view, body.offset, limit)
 
 
 def aspect(metadata: Any, label: Any = None) -> float | None:
@@ -99,6 +111,10 @@ def count(body: ViewRef) -> dict[str, int]:
     A view with no stages is counted from the collection's metadata: a full count
     scans every document (~0.9 s at 1,000,000 samples), and the grid waits for it.
     """
+    if patches.ends_in_patches(body.view):  # counted from the source while they are made
+        n = patches.early_count(get_dataset(body.dataset), body.view)
+        if n is not None:
+            return {"count": n}
     return {"count": get_view(body.dataset, body.view).estimated_count()}
 
 

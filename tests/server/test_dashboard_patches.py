@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -103,6 +104,29 @@ def test_patches_are_made_once_for_every_request_of_a_page(client, detected, sto
     assert list(patches_cache._cache.values()) == made and len(made) == 1
     store.bump_refresh()  # the data changed: made again on the next request
     assert not patches_cache._cache
+
+
+def test_the_first_page_and_count_do_not_wait_for_the_patches(client, detected, monkeypatch):
+    release, made = threading.Event(), dc.ToPatches.load_view
+
+    def slow(stage, collection):  # the patches of a big dataset, being made
+        release.wait(10)
+        return made(stage, collection)
+
+    monkeypatch.setattr(dc.ToPatches, "load_view", slow)
+    early = client.post("/api/samples", json=body(detected, [TO_PATCHES], limit=4)).json()
+    assert client.post("/api/count", json=body(detected, [TO_PATCHES])).json() == {
+        "count": N_OBJECTS
+    }
+    (build,) = patches_cache._cache.values()
+    assert not build.done.is_set()  # both answered from the source samples
+    release.set()
+    build.done.wait(10)
+    later = client.post("/api/samples", json=body(detected, [TO_PATCHES], limit=4)).json()
+    assert early == later and early["next_offset"] == 4  # the same patches, in their order
+    rest = client.post("/api/samples", json=body(detected, [TO_PATCHES], offset=4)).json()
+    ids = [s["id"] for s in early["samples"] + rest["samples"]]
+    assert ids == detected.to_patches("gt").values("id")
 
 
 @pytest.mark.parametrize("field, says", [
