@@ -95,9 +95,13 @@ def load_view(source: DatasetView, stage: ViewStage) -> DatasetView:
     return _build(source, stage).result()
 
 
-def _pending(dataset: Any, stages: list[dict[str, Any]]) -> tuple[DatasetView, str] | None:
+def pending(dataset: Any, stages: list[dict[str, Any]]) -> tuple[DatasetView, str] | None:
     """``(source view, field)`` when ``stages`` end in a ``ToPatches`` whose patches
-    are still being made (starting them if need be), else None."""
+    are still being made (starting them if need be), else None.
+
+    Raises:
+        ViewError, FieldNotFoundError: the stages are refused (as by ``get_view``).
+    """
     if not ends_in_patches(stages) or any(ends_in_patches(stages[:i]) for i in range(len(stages))):
         return None  # not a bare patches view (or one with two ToPatches: refused later)
     source = view_from_untrusted(dataset, stages[:-1])  # checked as any view from HTTP
@@ -115,14 +119,14 @@ def early_page(dataset: Any, stages: list[dict[str, Any]], offset: int,
                limit: int) -> list[dict[str, Any]] | None:  # fmt: skip
     """Documents of the patches view ``stages`` while its patches are being made
     (see :func:`dataset_core.patches.patch_docs`), or None: read the view itself."""
-    pending = _pending(dataset, stages)
-    return None if pending is None else patch_docs(*pending, offset, limit)
+    made = pending(dataset, stages)
+    return None if made is None else patch_docs(*made, offset, limit)
 
 
 def early_count(dataset: Any, stages: list[dict[str, Any]]) -> int | None:
     """The number of patches of ``stages`` while they are being made, or None."""
-    pending = _pending(dataset, stages)
-    return None if pending is None else count_patches(*pending)
+    made = pending(dataset, stages)
+    return None if made is None else count_patches(*made)
 
 
 def remember(patches: PatchesView) -> None:
