@@ -19,6 +19,7 @@ const client = new StateClient();
 let info = null;          // the dataset's description (schema, saved views, runs)
 let count = 0;            // samples in the current view
 let sidebarData = null;
+let sidebarMode;          // "dataset/patches field" of the fields the sidebar lists
 let lastClicked = null;   // index of the last tile ticked, for shift-click ranges
 let viewToken = 0;        // the latest view load; older ones drop their results
 let messageTimer = null;
@@ -167,6 +168,10 @@ async function loadView(keepScroll) {
   const { dataset, view } = current();
   if (!dataset) { count = 0; renderCount(); grid.setSource(null); setViewError(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   let part = "grid";  // which request failed: the grid's or the sidebar's
+  // into or out of patches mode the sidebar's fields are others (a patch's gt.label,
+  // not the image's gt.detections.label): the old ones take no clicks meanwhile
+  const modeChanged = sidebarMode !== undefined && sidebarMode !== `${dataset}/${patchesField(view)}`;
+  $("#sidebar").classList.toggle("stale", modeChanged);
   try {
     const gf = groupField(view);
     // on the first load the sidebar (the heaviest query) waits for the grid's
@@ -192,9 +197,12 @@ async function loadView(keepScroll) {
     const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
     sidebarData = data;
+    sidebarMode = `${dataset}/${patchesField(view)}`;
+    $("#sidebar").classList.remove("stale");
     sidebar.render(data, view, dataset);
   } catch (err) {
     if (token !== viewToken || err.offline) return;  // offline: the banner says it
+    $("#sidebar").classList.remove("stale");
     if (part === "sidebar") { showError($("#sidebar"), err); return; }
     // no tiles or counts of the last view under an error about this one
     count = 0; renderCount(); grid.setSource(null); setViewError(err);

@@ -275,6 +275,8 @@ def test_patches_mode_shows_one_cropped_tile_per_object_and_back(det_dash, det_s
 def test_in_patches_mode_the_sidebar_filters_by_label_and_by_object_fields(det_dash, det_session):
     det_dash.select_option("#patches-field", "gt")
     count_is(det_dash, N_OBJECTS)
+    # the sidebar of the patches (the image's gt takes no clicks until it is replaced)
+    det_dash.wait_for_selector("#sidebar:not(.stale) [data-field='gt.confidence']", timeout=WAIT_MS)
     det_dash.check("[data-field=gt] input[data-value='\"dog\"']", timeout=WAIT_MS)
     count_is(det_dash, 3)
     det_dash.wait_for_function("document.querySelectorAll('.tile[data-id]').length === 3")
