@@ -298,6 +298,8 @@ def test_session_shows_a_patches_view_from_python(det_dash, det_session, detecte
     assert det_dash.eval_on_selector("#patches-field", "e => e.value") == "gt"
     assert isinstance(det_session.view, type(detected.to_patches("gt")))
     assert sorted(det_session.view.values("gt.label")) == ["cat", "cat"]
+    # read again, it is the same patches (the dashboard's), not 6 labels copied anew
+    assert det_session.view.dataset is det_session.view.dataset
 
 
 def test_a_patch_opens_in_the_sample_view_on_its_image_with_its_object(det_dash, detected):
