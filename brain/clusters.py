@@ -25,7 +25,7 @@ from dataset_core.collection import SampleCollection
 from ._algos import neardup
 from .errors import BrainError
 from .fields import write_field
-from .neighbors import Neighbors, get_neighbors
+from .neighbors import IMAGE_BRAIN_KEY, Neighbors, get_neighbors
 
 #: fastdup's default ``ccthreshold``
 DEFAULT_THRESHOLD = 0.96
@@ -111,8 +111,9 @@ def kmeans_labels(embeddings: np.ndarray, k: int = DEFAULT_KMEANS_K, seed: int =
 
 def compute_clusters(
     samples: SampleCollection, method: str = "components", threshold: float = DEFAULT_THRESHOLD,
-    k: int = DEFAULT_KMEANS_K, cluster_field: str | None = None, brain_key: str = "sim",
-    neighbors: Neighbors | None = None, seed: int = 0, **similarity_kwargs: Any,
+    k: int = DEFAULT_KMEANS_K, cluster_field: str | None = None, brain_key: str | None = None,
+    neighbors: Neighbors | None = None, seed: int = 0, patches_field: str | None = None,
+    **similarity_kwargs: Any,
 ) -> ClusterResults:  # fmt: skip
     """Write a cluster id on every sample and save the run ``cluster_field``.
 
@@ -123,9 +124,14 @@ def compute_clusters(
         k: kmeans: how many clusters (100; fewer when there are fewer samples).
         cluster_field: where ids go; default ``"component_id"`` or ``"kmeans_cluster"``.
             Samples without a cluster get None.
-        brain_key: the similarity run of the embeddings (computed when missing).
+        brain_key: the similarity run of the embeddings (computed when
+            missing); default ``"sim"``, with ``patches_field`` ``"<field>_sim"``.
         neighbors: a shared :class:`~brain.neighbors.Neighbors` to reuse.
         seed: kmeans: the random seed.
+        patches_field: cluster the objects of this Detections field instead
+            (:mod:`brain.objects`): ids go into each label
+            (``ground_truth.detections[i].component_id``), the run is saved as
+            ``"<field>_<cluster_field>"`` and result ids are label ids.
 
     Returns:
         A :class:`ClusterResults`.
@@ -144,6 +150,12 @@ def compute_clusters(
     if k < 1:
         raise BrainError(f"k must be at least 1; got {k}")
     field_name = cluster_field or ("component_id" if method == "components" else "kmeans_cluster")
+    if patches_field is not None:
+        from .objects import object_clusters
+
+        return object_clusters(samples, patches_field, method, threshold, k, field_name,
+                               brain_key, neighbors, seed, **similarity_kwargs)  # fmt: skip
+    brain_key = brain_key or IMAGE_BRAIN_KEY
     nb = get_neighbors(samples, brain_key, k=COMPONENT_K, neighbors=neighbors,
                        **similarity_kwargs)  # fmt: skip
     if method == "components":

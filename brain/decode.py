@@ -189,6 +189,7 @@ class Batch:
     failures: list[tuple[int, str]]
     features: np.ndarray | None = None  # (B, D) when a worker ran the model
     hashes: list[tuple[int, str]] = field(default_factory=list)  # (index, sha1) when hashing
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (index, why) left out
 
     def pin_memory(self) -> Batch:
         """Page-locked images for fast, asynchronous copies to a GPU."""

@@ -135,19 +135,40 @@ def find_exact_duplicates(
 
 
 def find_approximate_duplicates(
-    samples: SampleCollection, brain_key: str = "sim", thresh: float | None = None,
+    samples: SampleCollection, brain_key: str | None = None, thresh: float | None = None,
     fraction: float | None = None, verify: bool | None = None, save_views: bool = True,
-    **similarity_kwargs: Any,
+    patches_field: str | None = None, **similarity_kwargs: Any,
 ) -> SimilarityIndex:  # fmt: skip
-    """Find near-duplicates with similarity index ``brain_key`` (computed if missing).
+    """Find near-duplicates with similarity index ``brain_key`` (default ``"sim"``;
+    computed if missing).
 
     Writes ``approx_dup_group_id`` (the representative's id) on every sample of
     a group and None elsewhere, and saves ``approx_dup_view`` (groups one after
     another) and ``approx_dup_groups_view`` (grouped by that field).
 
+    With ``patches_field`` (a Detections field) the near-duplicate *objects*
+    are found among its crops (:mod:`brain.objects`; object runs keep no
+    thumbnails, so pairs within ``thresh``, default 0.1, cosine distance):
+    each object of a group gets ``approx_dup_group_id`` (its group's first
+    object's label id) in its label, the view ``"<field>_approx_dup_view"``
+    shows only those objects (not saved from a patches view, whose dataset is
+    temporary: filter its patches instead), and the run ``"<field>_duplicates"`` records
+    the groups; the index's rows and ``neighbors_map`` are label ids.
+    ``brain_key`` then defaults to ``"<field>_sim"``.
+
     Returns:
         The index, with ``neighbors_map`` filled.
+
+    Example:
+        >>> index = find_approximate_duplicates(dataset, patches_field="ground_truth")
+        >>> dataset.load_saved_view("ground_truth_approx_dup_view")
     """
+    if patches_field is not None:
+        from .objects import object_duplicates
+
+        return object_duplicates(samples, patches_field, brain_key, thresh, fraction, verify,
+                                 save_views, **similarity_kwargs)  # fmt: skip
+    brain_key = brain_key or "sim"
     index = similarity_for(samples, brain_key, **similarity_kwargs)
     index.find_duplicates(thresh=thresh, fraction=fraction, verify=verify)
     groups = index.group_labels()

@@ -107,6 +107,8 @@ class EmbeddingResult:
             None for files that could not be read; empty otherwise.
         image_size: the input side the model was fed.
         precision: what the model ran in (``"float32"``, ``"bfloat16"``...).
+        skipped: for :func:`brain.crops.embed_crops`, row -> why that object
+            was left out on purpose (smaller than ``min_size``); its row is NaN.
     """
 
     embeddings: np.ndarray
@@ -118,6 +120,7 @@ class EmbeddingResult:
     file_hashes: list[str | None] = field(default_factory=list)
     image_size: int = 0
     precision: str = ""
+    skipped: dict[int, str] = field(default_factory=dict)
 
 
 def _num_cores() -> int:
@@ -307,95 +310,12 @@ def embed_paths(
     )  # fmt: skip
 
 
-def embed_crops(
-    paths: Sequence[str],
-    boxes: Sequence[Sequence[Sequence[float]]],
-    model: str | Any | None = None,
-    batch_size: int | None = None,
-    device: str | torch.device | None = None,
-    image_size: int | None = None,
-    precision: str | None = None,
-    progress: bool = True,
-) -> EmbeddingResult:
-    """Embed boxes cut out of image files: each file decoded once, in this process.
+def embed_crops(paths: Sequence[str], boxes: Sequence[Sequence[Sequence[float]]],
+                **kwargs: Any) -> EmbeddingResult:  # fmt: skip
+    """Embed boxes cut out of image files; see :func:`brain.crops.embed_crops`."""
+    from .crops import embed_crops as _embed_crops
 
-    Args:
-        paths: image files.
-        boxes: per file, its boxes as ``[x, y, width, height]`` relative to the
-            image (``Detection.bounding_box``); rows come out file by file, box
-            by box.
-        model, batch_size, device, image_size, precision: as for :func:`embed_paths`.
-        progress: show a progress bar with crops/s.
-
-    Returns:
-        An :class:`EmbeddingResult` with one row per box; ``failures`` maps the
-        rows of a file that cannot be read (or of an empty box) to the reason.
-
-    Example:
-        >>> res = embed_crops(["a.jpg"], [[[0.1, 0.1, 0.5, 0.5]]])
-        >>> res.embeddings.shape
-        (1, 1280)
-    """
-    import torch
-
-    from dataset_core.progress import progress_bar
-
-    from .decode import _describe_error, load_image, square_pixels
-
-    start = time.perf_counter()
-    dev = resolve_device(device)
-    net = _resolve_model(model, image_size, dev, precision)
-    n = sum(len(b) for b in boxes)
-    batch_size = batch_size or (DEFAULT_GPU_BATCH_SIZE if dev.type == "cuda" else
-                                DEFAULT_CPU_BATCH_SIZE)  # fmt: skip
-    embeddings = np.full((n, net.dim), np.nan, dtype=np.float32)
-    ok = np.zeros(n, dtype=bool)
-    failures: dict[int, str] = {}
-    pending: list[tuple[int, np.ndarray]] = []
-
-    def flush() -> None:
-        if pending:
-            rows = np.asarray([r for r, _ in pending])
-            embeddings[rows] = _embed_batch(
-                net, torch.from_numpy(np.stack([p for _, p in pending]))
-            )
-            ok[rows] = True
-            pending.clear()
-
-    bar = progress_bar(total=n, desc="crop embeddings", unit="crop",
-                       **({} if progress else {"disable": True}))  # fmt: skip
-    row = 0
-    with bar:
-        for path, file_boxes in zip(paths, boxes, strict=True):
-            if not file_boxes:
-                continue
-            try:
-                img = load_image(path)
-            except Exception as e:  # noqa: BLE001 - reported per row, never raised
-                reason = _describe_error(path, e)
-                failures.update((row + j, reason) for j in range(len(file_boxes)))
-                row += len(file_boxes)
-                bar.update(len(file_boxes))
-                continue
-            w, h = img.size
-            for x, y, bw, bh in file_boxes:
-                left, top = max(0, round(x * w)), max(0, round(y * h))
-                right, bottom = min(w, round((x + bw) * w)), min(h, round((y + bh) * h))
-                if right <= left or bottom <= top:
-                    failures[row] = f"empty box {[x, y, bw, bh]} in {path}"
-                else:
-                    crop = img.crop((left, top, right, bottom))
-                    pending.append((row, square_pixels(crop, net.image_size)))
-                    if len(pending) >= batch_size:
-                        flush()
-                row += 1
-                bar.update(1)
-        flush()
-    seconds = time.perf_counter() - start
-    return EmbeddingResult(
-        embeddings, ok, failures, {}, seconds, n / seconds if seconds > 0 else 0.0, [],
-        net.image_size, net.precision,
-    )  # fmt: skip
+    return _embed_crops(paths, boxes, **kwargs)
 
 
 # -- datasets ----------------------------------------------------------------------

@@ -29,8 +29,9 @@ from dataset_core.collection import SampleCollection
 
 from ._algos import neardup
 from .classify import neighbor_votes, read_labels
+from .errors import BrainError
 from .fields import write_field
-from .neighbors import Neighbors, duplicate_pairs, get_neighbors
+from .neighbors import IMAGE_BRAIN_KEY, Neighbors, duplicate_pairs, get_neighbors
 
 #: neighbours that vote on each label: more than the shared graph's default
 #: 10, since a wrong label among a few same-class neighbours ranks better
@@ -97,10 +98,11 @@ def _confusing_pairs(
 
 
 def compute_label_issues(
-    samples: SampleCollection, label_field: str = "ground_truth", k: int = LABEL_ISSUE_K,
+    samples: SampleCollection, label_field: str | None = None, k: int = LABEL_ISSUE_K,
     score_field: str = "label_issue_score", suggestion_field: str = "suggested_label",
-    tag: str | None = "label_issue", brain_key: str = "sim", neighbors: Neighbors | None = None,
-    pairs: neardup.DuplicatePairs | None = None, **similarity_kwargs: Any,
+    tag: str | None = "label_issue", brain_key: str | None = None,
+    neighbors: Neighbors | None = None, pairs: neardup.DuplicatePairs | None = None,
+    patches_field: str | None = None, **similarity_kwargs: Any,
 ) -> LabelIssueResults:  # fmt: skip
     """Score every labelled sample for a likely label mistake.
 
@@ -111,15 +113,26 @@ def compute_label_issues(
 
     Args:
         samples: a dataset or view.
-        label_field: the Classification (or string) field of the labels.
+        label_field: the Classification (or string) field of the labels
+            (default ``"ground_truth"``; with ``patches_field``, that field).
         k: neighbours that vote (default 20).
         score_field: where scores go.
         suggestion_field: where suggested labels go.
         tag: the tag of flagged samples; None to tag nothing.
-        brain_key: the similarity run of the embeddings (computed when missing).
+        brain_key: the similarity run of the embeddings (computed when
+            missing); default ``"sim"``, with ``patches_field`` ``"<field>_sim"``.
         neighbors: a shared :class:`~brain.neighbors.Neighbors` to reuse.
         pairs: near-duplicate pairs found already (rows of ``neighbors``), so
             the confusing pairs need no second search.
+        patches_field: check the class of every object of this Detections
+            field against its nearest objects' (:mod:`brain.objects`): scores
+            and suggestions go into each label
+            (``ground_truth.detections[i].label_issue_score``), flagged objects
+            get the *label* tag ``tag``, the run is saved as
+            ``"<field>_label_issues"`` and result ids are label ids.
+
+    Raises:
+        BrainError: ``label_field`` names another field than ``patches_field``.
 
     Returns:
         A :class:`LabelIssueResults`.
@@ -128,6 +141,18 @@ def compute_label_issues(
         >>> res = brain.compute_label_issues(dataset, label_field="ground_truth")
         >>> dataset.sort_by("label_issue_score", reverse=True).limit(20)
     """
+    if patches_field is not None:
+        if label_field not in (None, patches_field):
+            raise BrainError(
+                f"With patches_field={patches_field!r} the objects' own labels are checked; "
+                f"label_field={label_field!r} must be left out (or be {patches_field!r})"
+            )
+        from .objects import object_label_issues
+
+        return object_label_issues(samples, patches_field, k, score_field, suggestion_field,
+                                   tag, brain_key, neighbors, **similarity_kwargs)  # fmt: skip
+    label_field = label_field or "ground_truth"
+    brain_key = brain_key or IMAGE_BRAIN_KEY
     labels = read_labels(samples, label_field)
     nb = get_neighbors(samples, brain_key, k=k, neighbors=neighbors, **similarity_kwargs)
     scores, suggested = label_issue_scores(nb, labels, k)

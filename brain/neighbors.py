@@ -28,6 +28,8 @@ DEFAULT_K = 10
 #: without thumbnails to check pixels, pairs at most this far apart (cosine
 #: distance) count as near-duplicates: fastdup's default threshold, similarity 0.9
 EMBEDDING_ONLY_DISTANCE = 0.1
+#: the similarity run of the images that the analyses use when given no brain_key
+IMAGE_BRAIN_KEY = "sim"
 
 
 @dataclass
@@ -95,7 +97,7 @@ def from_arrays(
 
 
 def get_neighbors(
-    samples: SampleCollection, brain_key: str = "sim", k: int = DEFAULT_K,
+    samples: SampleCollection, brain_key: str | None = IMAGE_BRAIN_KEY, k: int = DEFAULT_K,
     neighbors: Neighbors | None = None, **similarity_kwargs: Any,
 ) -> Neighbors:  # fmt: skip
     """The embeddings and kNN graph of ``samples``.
@@ -103,7 +105,8 @@ def get_neighbors(
     Args:
         samples: a dataset or view.
         brain_key: the similarity run to take embeddings from; computed (with
-            ``similarity_kwargs``) when the dataset has none of that key.
+            ``similarity_kwargs``) when the dataset has none of that key;
+            None: ``"sim"``.
         k: neighbours per sample.
         neighbors: a :class:`Neighbors` computed earlier; used as is when it
             covers exactly these samples with at least ``k`` neighbours, and
@@ -114,15 +117,29 @@ def get_neighbors(
         run does not know (added since) get NaN embeddings and no neighbours.
     """
     ids = samples.values("id")
-    if neighbors is not None:
-        if neighbors.sample_ids == ids and neighbors.k >= min(k, max(len(ids) - 1, 1)):
-            return neighbors
-        rows = [neighbors.row(i) for i in ids]
-        if all(r is not None for r in rows):
-            return neighbors.subset(np.asarray(rows), k)
+    if neighbors is not None and (found := reuse(neighbors, ids, k)) is not None:
+        return found
     from .similarity import similarity_for
 
-    index = similarity_for(samples, brain_key, **similarity_kwargs)
+    brain_key = brain_key or IMAGE_BRAIN_KEY
+    return from_index(similarity_for(samples, brain_key, **similarity_kwargs), ids, k, brain_key)
+
+
+def reuse(neighbors: Neighbors, ids: list[str], k: int) -> Neighbors | None:
+    """``neighbors`` for the rows ``ids``: as is when it has exactly them (with at
+    least ``k`` neighbours), restricted to them when it has more, else None."""
+    if neighbors.sample_ids == ids and neighbors.k >= min(k, max(len(ids) - 1, 1)):
+        return neighbors
+    rows = [neighbors.row(i) for i in ids]
+    if all(r is not None for r in rows):
+        return neighbors.subset(np.asarray(rows), k)
+    return None
+
+
+def from_index(index: Any, ids: list[str], k: int, brain_key: str | None) -> Neighbors:
+    """The rows ``ids`` of a :class:`~brain.similarity.SimilarityIndex`, with their graph:
+    the run's saved graph when its rows are exactly ``ids``, else one kNN search.
+    Ids the run does not know get NaN embeddings and no neighbours."""
     if index.sample_ids == ids:  # the run's own rows: its saved graph serves as is
         graph = index.knn_graph(_clip_k(k, len(ids)))
         return Neighbors(list(ids), index.embeddings, graph, index.thumbs, brain_key)

@@ -94,14 +94,19 @@ def patch_embeddings(samples: SampleCollection, field: str, label_ids: list[str]
 
 
 def crop_boxes(samples: SampleCollection, field: str) -> tuple[list[str], list[list[Any]]]:
-    """``(filepaths, boxes per file)`` of the labels of a Detections field, row order."""
+    """``(filepaths, boxes per file)`` of the labels of a Detections field, row order.
+
+    A patches view gives one path per object (its image's, repeated):
+    :func:`brain.crops.embed_crops` groups them, so each image is decoded once."""
     schema = samples.get_field_schema()
-    if getattr(schema.get(field), "document_type", None) != "Detections":
+    patches = is_patches_of(samples, field)  # one Detection per patch
+    if getattr(schema.get(field), "document_type", None) != ("Detection" if patches else
+                                                             "Detections"):  # fmt: skip
         raise BrainError(
             f"Embedding crops needs boxes: {field!r} is not a Detections field; pass "
             "embeddings= (one row per label) for other label types"
         )
-    if is_patches_of(samples, field):
+    if patches:
         paths, boxes = samples.values(["filepath", f"{field}.bounding_box"])
         return paths, [[b] for b in boxes]
     paths, boxes = samples.values(["filepath", f"{field}.detections.bounding_box"])

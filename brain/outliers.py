@@ -21,7 +21,7 @@ from dataset_core.collection import SampleCollection
 
 from .errors import BrainError
 from .fields import write_field
-from .neighbors import Neighbors, get_neighbors
+from .neighbors import IMAGE_BRAIN_KEY, Neighbors, get_neighbors
 
 #: neighbours averaged per score: enough that a pair of odd copies still
 #: stands out, few enough that a small cluster's members are not outliers
@@ -55,9 +55,10 @@ def outlier_scores(neighbors: Neighbors, k: int = OUTLIER_K) -> np.ndarray:
 def compute_outliers(
     samples: SampleCollection, lower_threshold: float = DEFAULT_LOWER_THRESHOLD,
     k: int = OUTLIER_K, score_field: str = "outlier_score", tag: str | None = "outlier",
-    brain_key: str = "sim", neighbors: Neighbors | None = None, **similarity_kwargs: Any,
+    brain_key: str | None = None, neighbors: Neighbors | None = None,
+    patches_field: str | None = None, **similarity_kwargs: Any,
 ) -> OutlierResults:  # fmt: skip
-    """Score every sample by its distance to its neighbours and tag the farthest.
+    """Score every sample (or object) by its distance to its neighbours; tag the farthest.
 
     Args:
         samples: a dataset or view.
@@ -67,8 +68,14 @@ def compute_outliers(
         score_field: where scores go (higher = more outlying).
         tag: the tag of outliers (removed from the other samples first); None:
             no tags.
-        brain_key: the similarity run of the embeddings (computed when missing).
+        brain_key: the similarity run of the embeddings (computed when
+            missing); default ``"sim"``, with ``patches_field`` ``"<field>_sim"``.
         neighbors: a shared :class:`~brain.neighbors.Neighbors` to reuse.
+        patches_field: score the objects of this Detections field instead
+            (:mod:`brain.objects`): scores go into each label
+            (``ground_truth.detections[i].outlier_score``), the farthest
+            objects get the *label* tag ``tag``, and the run is saved as
+            ``"<field>_outliers"``; result ids are label ids.
 
     Returns:
         An :class:`OutlierResults`; the run is saved as ``outliers``.
@@ -84,6 +91,12 @@ def compute_outliers(
         raise BrainError(
             f"lower_threshold is the fraction of samples to tag, in [0, 1); got {lower_threshold}"
         )
+    if patches_field is not None:
+        from .objects import object_outliers
+
+        return object_outliers(samples, patches_field, lower_threshold, k, score_field, tag,
+                               brain_key, neighbors, **similarity_kwargs)  # fmt: skip
+    brain_key = brain_key or IMAGE_BRAIN_KEY
     nb = get_neighbors(samples, brain_key, k=k, neighbors=neighbors, **similarity_kwargs)
     scores = outlier_scores(nb, k)
     valid = np.flatnonzero(~np.isnan(scores))

@@ -368,7 +368,8 @@ def compute_similarity(
             images (object similarity, see :mod:`brain.object_similarity`):
             ``embeddings`` then has one row per label, or is
             ``{sample_id: (labels of the sample, D)}``; without it the crop of
-            each ``Detections`` box is embedded.
+            each ``Detections`` box is embedded, each image decoded once (see
+            :mod:`brain.crops`; objects under 8 px are skipped and counted).
 
     Returns:
         The :class:`SimilarityIndex`, already saved.
@@ -379,8 +380,8 @@ def compute_similarity(
     """
     if patches_field is not None:
         return _compute_object_similarity(samples, patches_field, brain_key, metric, model,
-                                          embeddings, batch_size, device, progress,
-                                          image_size, precision)  # fmt: skip
+                                          embeddings, batch_size, num_workers, device,
+                                          progress, image_size, precision)  # fmt: skip
     project = {"filepath": 1, **({hash_field: 1} if hash_field else {})}
     docs = samples.aggregate([{"$project": project}])  # one pass for all three
     oids = [d["_id"] for d in docs]
@@ -428,26 +429,31 @@ def compute_similarity(
 
 def _compute_object_similarity(
     samples: SampleCollection, field: str, brain_key: str, metric: str, model: Any,
-    embeddings: Any, batch_size: int | None, device: str | None, progress: bool,
-    image_size: int | None, precision: str | None,
+    embeddings: Any, batch_size: int | None, num_workers: int | None, device: str | None,
+    progress: bool, image_size: int | None, precision: str | None,
 ) -> SimilarityIndex:  # fmt: skip
     """compute_similarity(patches_field=field): one row per label of ``field``."""
     label_ids, owners = object_similarity.label_rows(samples, field)
     config: dict[str, Any] = {"metric": metric, "patches_field": field}
     if embeddings is None:
-        from .embeddings import embed_crops
+        from .crops import DEFAULT_MARGIN, DEFAULT_MIN_SIZE, embed_crops
 
         paths, boxes = object_similarity.crop_boxes(samples, field)
         res = embed_crops(
-            paths, boxes, model=model, batch_size=batch_size, device=device,
-            image_size=image_size, precision=precision, progress=progress,
+            paths, boxes, model=model, batch_size=batch_size, num_workers=num_workers,
+            device=device, image_size=image_size, precision=precision, progress=progress,
         )  # fmt: skip
         if res.failures:
             eg = "; ".join(list(res.failures.values())[:3])
             print(f"Skipped {len(res.failures)} objects that could not be cut out ({eg}); "
                   "they get no embedding")  # fmt: skip
+        if res.skipped:
+            eg = "; ".join(list(res.skipped.values())[:3])
+            print(f"Skipped {len(res.skipped)} of {len(label_ids)} objects smaller than "
+                  f"{DEFAULT_MIN_SIZE} px ({eg}); they get no embedding")  # fmt: skip
         emb = res.embeddings
-        config.update(image_size=res.image_size, precision=res.precision)
+        config.update(image_size=res.image_size, precision=res.precision, margin=DEFAULT_MARGIN,
+                      min_size=DEFAULT_MIN_SIZE, skipped=len(res.skipped))  # fmt: skip
         if model is None:
             from .models import DEFAULT_MODEL
 

@@ -62,9 +62,9 @@ def compute_uniqueness(
     samples: SampleCollection, uniqueness_field: str = "uniqueness", model: Any = None,
     embeddings: Any = None, brain_key: str | None = None, batch_size: int | None = None,
     num_workers: int | None = None, device: str | None = None, progress: bool = True,
-    neighbors: Neighbors | None = None,
+    neighbors: Neighbors | None = None, patches_field: str | None = None,
 ) -> np.ndarray:  # fmt: skip
-    """Write ``uniqueness`` (see the module docstring) on every sample.
+    """Write ``uniqueness`` (see the module docstring) on every sample, or every object.
 
     Embeddings come from, in order: ``neighbors`` (a shared
     :class:`~brain.neighbors.Neighbors`: its embeddings and kNN graph are used
@@ -74,13 +74,33 @@ def compute_uniqueness(
     model (default EfficientNet-Lite0, offline). The call is recorded as brain
     run ``uniqueness_field``. Samples whose image cannot be read get None.
 
+    With ``patches_field`` (a Detections field), every *object* of that field
+    is scored against the other objects (of all images), from their crops'
+    embeddings (:mod:`brain.objects`): the score goes into the label
+    (``ground_truth.detections[i].uniqueness``), ``embeddings`` is one row per
+    object (or ``{sample_id: (objects, D)}``), ``brain_key`` an object
+    similarity run (default ``"<field>_sim"``, computed once and shared by the
+    other object analyses), and the run is recorded as
+    ``"<field>_<uniqueness_field>"``. FiftyOne's ``roi_field`` instead scores
+    whole images by their regions; this project has no ``roi_field``.
+
     Returns:
-        The scores, aligned with ``samples``.
+        The scores, aligned with ``samples`` (with ``patches_field``: with its
+        objects, sample by sample).
 
     Example:
         >>> compute_uniqueness(dataset)
         >>> rank = dataset.sort_by("uniqueness", reverse=True)
+        >>> compute_uniqueness(dataset, patches_field="ground_truth")
+        >>> dataset.to_patches("ground_truth").sort_by("ground_truth.uniqueness")
     """
+    if patches_field is not None:
+        from .objects import object_uniqueness
+
+        kwargs = {k: v for k, v in (("model", model), ("batch_size", batch_size),
+                  ("num_workers", num_workers), ("device", device)) if v is not None}  # fmt: skip
+        return object_uniqueness(samples, patches_field, uniqueness_field, embeddings, brain_key,
+                                 neighbors, progress=progress, **kwargs)  # fmt: skip
     ids = samples.values("id")
     if neighbors is not None:
         nb = get_neighbors(samples, brain_key or "sim", k=len(NEIGHBOR_WEIGHTS),

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import errors
+from . import errors, pages
 from .context import deleted_ids
 from .limits import Limits
 from .operators import Job, JobRunner, Outcome
@@ -68,6 +69,16 @@ def create_app(store: StateStore | None = None, security: Security | None = None
             store.bump_refresh(gone=deleted_ids(store.snapshot()))
 
     app.state.jobs = JobRunner(job_done)
+    shown: list[str | None] = [None]
+
+    def list_shown_ids(state: dict[str, Any]) -> None:  # runs under the store's lock: quick
+        if state["dataset"] and not state["view"] and state["dataset"] != shown[0]:
+            threading.Thread(target=pages.list_shown, args=(state["dataset"], state["refresh"]),
+                             daemon=True, name="list-shown").start()  # fmt: skip
+        shown[0] = state["dataset"]
+
+    store.subscribe(list_shown_ids)
+    list_shown_ids(store.snapshot())
     errors.install(app)
     for router in ROUTERS:
         app.include_router(router)

@@ -82,6 +82,16 @@ export class Grid {
     this.schedule();
   }
 
+  // the view's count, known after its first page came (same view: its pages stay,
+  // its tiles move to their places in the longer layout)
+  setCount(count) {
+    if (!this.source || this.source.count === count) return;
+    this.source = { ...this.source, count };
+    this.buildBlocks();
+    this.dirty = true;
+    this.schedule();
+  }
+
   setTileSize(px) { this.size = px; this.dirty = true; this.schedule(); }
 
   setSelected(ids) {
@@ -337,7 +347,9 @@ export class Grid {
     const src = patch && sample.sample_id
       ? api.crop(this.source.dataset, sample.sample_id, sample.id)
       : api.thumb(this.source.dataset, sample.id);
-    t.innerHTML = `<img loading="lazy" decoding="async" alt="" src="${src}">` +
+    // no loading="lazy": tiles exist only near the viewport, and lazy loading only
+    // put off each fetch until the next layout (tens of ms after a scrollbar jump)
+    t.innerHTML = `<img decoding="async" alt="" src="${src}">` +
       `<span class="check" role="checkbox" aria-checked="${this.selected.has(sample.id)}">✓</span>` +
       `<div class="badges">${badges.join("")}</div>`;
     if (!patch) drawBoxes(t, sample);

@@ -18,6 +18,7 @@ const $ = (sel) => document.querySelector(sel);
 const client = new StateClient();
 let info = null;          // the dataset's description (schema, saved views, runs)
 let count = 0;            // samples in the current view
+let counted = true;       // false while a filter's count is on its way (with its sidebar)
 let sidebarData = null;
 let sidebarMode;          // "dataset/patches field" of the fields the sidebar lists
 let lastClicked = null;   // index of the last tile ticked, for shift-click ranges
@@ -90,12 +91,13 @@ const thousands = (n) => String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 function renderCount() {
   const n = state().selected.length;
   const el = $("#count");
-  el.dataset.count = count;
+  el.dataset.count = counted ? count : "";
   el.dataset.selected = n;
+  const total = counted ? thousands(count) : "counting…";
   const what = patchesField(state().view) ? "patches" : "samples";
-  el.textContent = `${thousands(count)} ${what}${n ? ` · ${thousands(n)} selected` : ""}`;
+  el.textContent = `${total} ${what}${n ? ` · ${thousands(n)} selected` : ""}`;
   const t = $("#tag-target");
-  t.textContent = n ? `(${n} selected)` : `(all ${thousands(count)} in view)`;
+  t.textContent = n ? `(${n} selected)` : `(all ${total} in view)`;
 }
 
 // the fields a stage form or the map's colour-by can name: the sidebar's, and metadata's numbers
@@ -163,10 +165,17 @@ async function refreshDatasets() {
   $("#dataset-select").innerHTML = `<option value="">(choose)</option>` + list.map((d) => `<option value="${esc(d.name)}" ${d.name === s.dataset ? "selected" : ""}>${esc(d.name)} (${d.count})</option>`).join("");
 }
 
+function setCount(n) {  // the view's count, known after its first page
+  counted = true;
+  count = n;
+  renderCount();
+  grid.setCount(n);
+}
+
 async function loadView(keepScroll) {
   const token = ++viewToken;
   const { dataset, view } = current();
-  if (!dataset) { count = 0; renderCount(); grid.setSource(null); setViewError(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
+  if (!dataset) { count = 0; counted = true; renderCount(); grid.setSource(null); setViewError(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   let part = "grid";  // which request failed: the grid's or the sidebar's
   // into or out of patches mode the sidebar's fields are others (a patch's gt.label,
   // not the image's gt.detections.label): the old ones take no clicks meanwhile
@@ -180,15 +189,23 @@ async function loadView(keepScroll) {
     const later = sidebarData !== null;
     const side = later ? api.sidebar(dataset, view) : null;
     if (side) side.catch(() => {});  // awaited below, unless the grid fails first
+    // a filter's count comes with its sidebar: one scan of the view, not two on
+    // the same cores; the first page's tiles show meanwhile, the rest once counted
+    // (not the bare patches of a field: the server counts them from their images at
+    // once, while the sidebar waits for the patches to be made)
+    const barePatches = view.length > 0 && view[view.length - 1]._cls === "ToPatches";
+    const withSidebar = side && view.length > 0 && !gf && !keepScroll && !barePatches;
     const [c, groups, page0] = await Promise.all([
-      api.count(dataset, view),
+      withSidebar ? Promise.resolve(null) : api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
       api.page(dataset, view, 0, PAGE),
     ]);
     if (token !== viewToken) return;
     setViewError(null);
     if ($("#message").className === "error") message("");  // what failed before works now
-    count = c.count;
+    const short = page0.samples.length < PAGE;  // a short first page is the whole view
+    counted = !!c || short;
+    count = c ? c.count : page0.samples.length;
     renderCount();
     const source = { dataset, view, count, groups: groups && groups.groups, patches: patchesField(view) };
     if (keepScroll && !groups) grid.reload(count, page0.samples);
@@ -196,6 +213,7 @@ async function loadView(keepScroll) {
     part = "sidebar";
     const data = await (side || api.sidebar(dataset, view));
     if (token !== viewToken) return;
+    if (!counted) setCount(data.count);
     sidebarData = data;
     sidebarMode = `${dataset}/${patchesField(view)}`;
     $("#sidebar").classList.remove("stale");
@@ -203,9 +221,13 @@ async function loadView(keepScroll) {
   } catch (err) {
     if (token !== viewToken || err.offline) return;  // offline: the banner says it
     $("#sidebar").classList.remove("stale");
-    if (part === "sidebar") { showError($("#sidebar"), err); return; }
+    if (part === "sidebar") {
+      showError($("#sidebar"), err);
+      if (!counted) api.count(dataset, view).then((c) => token === viewToken && setCount(c.count)).catch(() => {});
+      return;
+    }
     // no tiles or counts of the last view under an error about this one
-    count = 0; renderCount(); grid.setSource(null); setViewError(err);
+    count = 0; counted = true; renderCount(); grid.setSource(null); setViewError(err);
     $("#sidebar").innerHTML = '<p class="more">No counts: this view cannot be shown (see the grid).</p>';
   }
 }

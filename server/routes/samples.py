@@ -16,6 +16,7 @@ from dataset_core.patches import PatchesView
 from .. import patches
 from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
 from ..pages import page_docs
+from .media import vouch_filepaths
 
 router = APIRouter(tags=["samples"])
 
@@ -59,14 +60,17 @@ def page(body: PageRequest, request: Request) -> Response:
     # one more than asked tells whether a next page exists
     docs = _early_page(body, body.limit + 1)
     if docs is not None:
-        field = body.view[-1]["kwargs"]["field"]
+        field, samples_of_dataset = body.view[-1]["kwargs"]["field"], False
     else:
         view = get_view(body.dataset, body.view)
         projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
         refresh = request.app.state.store.get("refresh")
         docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
         field = view.patches_field if isinstance(view, PatchesView) else None
+        samples_of_dataset = view.dataset.name == body.dataset
     more = len(docs) > body.limit
+    if samples_of_dataset:  # not patches: their ids are their labels'
+        vouch_filepaths(body.dataset, docs[: body.limit])
     samples = []
     for d in docs[: body.limit]:
         out = sample_json(d)

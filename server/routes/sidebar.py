@@ -248,6 +248,10 @@ def summarise(view: dc.DatasetView, refresh: int = 0) -> dict[str, Any]:
         out = _summarise_view(view, refresh)
         _cache_summary(view.dataset, refresh, out)
         totals = out
+    elif (cached := _cached_summary(view.dataset, refresh)) is not None:
+        # a field the dataset never sets is empty in every view: not asked again
+        empty = {f["path"] for f in cached["fields"] if not f.get("count")}
+        out, totals = _summarise_view(view, refresh, skip=empty), cached
     else:
         with ThreadPoolExecutor(max_workers=1) as pool:
             whole = pool.submit(dataset_summary, view.dataset, refresh)
@@ -286,21 +290,28 @@ def _cache_summary(dataset: dc.Dataset, refresh: int, summary: dict[str, Any]) -
 def dataset_summary(dataset: dc.Dataset, refresh: int) -> dict[str, Any]:
     """The sidebar of the whole ``dataset`` (count, each field's count, distinct and
     top values), cached until the sample count or the refresh counter changes."""
-    key = _summary_key(dataset, refresh)
-    with _ranges_lock:
-        hit = _summaries.get(key)
+    hit = _cached_summary(dataset, refresh)
     if hit is not None:
         return hit
     return _cache_summary(dataset, refresh, _summarise_view(dc.DatasetView(dataset, []), refresh))
 
 
-def _summarise_view(view: dc.DatasetView, refresh: int) -> dict[str, Any]:
+def _cached_summary(dataset: dc.Dataset, refresh: int) -> dict[str, Any] | None:
+    with _ranges_lock:
+        return _summaries.get(_summary_key(dataset, refresh))
+
+
+def _summarise_view(
+    view: dc.DatasetView, refresh: int, skip: frozenset[str] | set[str] = frozenset()
+) -> dict[str, Any]:
     """The view's own numbers: ``{"count": n, "fields": [...]}`` (see module doc).
 
     One ``$facet`` over the view computes everything; numeric histograms bin
     between the dataset's ranges (:func:`dataset_ranges`). A categorical field
     the view filters lists its values as if unfiltered, so a second value can be
-    ticked: that query runs beside the facet, in another thread.
+    ticked: that query runs beside the facet, in another thread. Fields whose
+    path is in ``skip`` (set on no sample of the dataset) are answered as empty
+    without a query: a dataset without metadata or tags pays nothing for them.
     """
     schema = view.dataset.get_field_schema(flat=True)
     fields = sidebar_fields(schema, object_attributes(view.dataset, schema))
@@ -310,6 +321,8 @@ def _summarise_view(view: dc.DatasetView, refresh: int) -> dict[str, Any]:
     facet: dict[str, Any] = {"count": [{"$count": "n"}]}
     hists: dict[int, HistogramValues] = {}
     for i, f in enumerate(fields):
+        if f["path"] in skip:
+            continue
         if f["kind"] in CATEGORICAL:
             facet[f"t{i}"] = _top_branch(f)
         if f["kind"] == "number":
@@ -327,7 +340,7 @@ def _summarise_view(view: dc.DatasetView, refresh: int) -> dict[str, Any]:
             scalar[f"set{i}"] = _is_set(f["path"])
     facet["scalar"] = [{"$group": scalar}]
     filtered = [(i, _filter_stage(view, f)) for i, f in enumerate(fields)
-                if f["kind"] in CATEGORICAL]  # fmt: skip
+                if f["kind"] in CATEGORICAL and f["path"] not in skip]  # fmt: skip
     filtered = [(i, j) for i, j in filtered if j is not None]
     with ThreadPoolExecutor(max_workers=1 + len(filtered)) as pool:
         own = {i: pool.submit(_values_without_own_filter, view, fields[i], j, refresh)
@@ -337,6 +350,9 @@ def _summarise_view(view: dc.DatasetView, refresh: int) -> dict[str, Any]:
     count = doc["count"][0]["n"] if doc["count"] else 0
     sc = doc["scalar"][0] if doc["scalar"] else {}
     for i, f in enumerate(fields):
+        if f["path"] in skip:
+            _empty(f)
+            continue
         if f"set{i}" in sc:
             f["count"] = sc[f"set{i}"]
         if f"t{i}" in doc:
@@ -356,6 +372,18 @@ def _summarise_view(view: dc.DatasetView, refresh: int) -> dict[str, Any]:
                 f["histogram"] = {"counts": counts, "edges": [jsonable(e) for e in edges]}
         f.pop("unwind", None)
     return {"count": count, "fields": fields}
+
+
+def _empty(f: dict[str, Any]) -> None:
+    """Fill field ``f`` as :func:`_summarise_view` does for a field no sample sets."""
+    f["count"] = 0
+    if f["kind"] in CATEGORICAL:
+        f["distinct"], f["values"] = 0, []
+    elif f["kind"] == "bool":
+        f["values"] = [[True, 0], [False, 0]]
+    elif f["kind"] == "number":
+        f["bounds"] = f["range"] = [None, None]
+    f.pop("unwind", None)
 
 
 class ValuesRequest(ViewRef):

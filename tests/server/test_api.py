@@ -9,6 +9,7 @@ import pytest
 
 import dataset_core as dc
 from dataset_core import F
+from tests.conftest import write_image
 from tests.server.conftest import BASE_URL
 
 
@@ -66,6 +67,31 @@ def test_sidebar_counts_agree_with_aggregations(client, labelled):
     assert hist["edges"] == pytest.approx(edges.tolist())
 
 
+def test_a_filtered_sidebar_answers_fields_no_sample_sets_as_empty(client, labelled, tmp_path):
+    # with the dataset's summary cached, a field that no sample sets is not asked
+    # again for each filter: its answer must be what the query would have given
+    labelled.add_sample_field("note", dc.StringField)
+    labelled.add_sample_field("weight", dc.FloatField)
+    stage = {"_cls": "Match", "kwargs": {"filter": {"ground_truth.label": {"$in": ["dog"]}}}}
+    whole = client.post("/api/sidebar", json={"dataset": "labelled", "view": []}).json()
+    side = client.post("/api/sidebar", json={"dataset": "labelled", "view": [stage]}).json()
+    fields = {f["name"]: f for f in side["fields"]}
+    assert side["count"] == 5 and side["total"] == 14
+    assert {k: fields["note"][k] for k in ("count", "total", "values", "distinct")} == {
+        "count": 0, "total": 0, "values": [], "distinct": 0}  # fmt: skip
+    assert fields["weight"]["count"] == 0 and fields["weight"]["bounds"] == [None, None]
+    assert "histogram" not in fields["weight"]
+    assert dict(map(tuple, fields["ground_truth"]["values"])) == {"cat": 7, "dog": 5, "mountain": 2}
+    # once a sample sets it, a change of the dataset's count brings it back
+    new = write_image(tmp_path / "new.jpg", seed=99)
+    labelled.add_sample(dc.Sample(filepath=str(new), note="x", weight=2.0,
+                                  ground_truth=dc.Classification(label="dog")))  # fmt: skip
+    side = client.post("/api/sidebar", json={"dataset": "labelled", "view": [stage]}).json()
+    fields = {f["name"]: f for f in side["fields"]}
+    assert fields["note"]["values"] == [["x", 1]] and fields["weight"]["bounds"] == [2.0, 2.0]
+    assert whole["count"] == 14
+
+
 def test_a_filter_stage_from_the_sidebar_gives_the_match_count(client, labelled):
     stage = {"_cls": "Match", "kwargs": {"filter": {"ground_truth.label": {"$in": ["dog"]}}}}
     res = client.post("/api/count", json={"dataset": "labelled", "view": [stage]}).json()
@@ -97,13 +123,35 @@ def test_saved_views_round_trip(client, labelled):
 
 
 def test_thumbnails_are_small_cached_and_cacheable(client, labelled, tmp_path):
-    sid = labelled.first().id
-    r = client.get(f"/thumb/labelled/{sid}")
+    from io import BytesIO
+
+    from PIL import Image
+
+    big = dc.Sample(filepath=str(write_image(tmp_path / "big.jpg", size=(900, 600), seed=5)))
+    labelled.add_sample(big)
+    assert Path(big.filepath).stat().st_size > 64 << 10  # past PASSTHROUGH_BYTES
+    r = client.get(f"/thumb/labelled/{big.id}")
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     assert "max-age" in r.headers["cache-control"] and r.headers.get("etag")
+    assert Image.open(BytesIO(r.content)).size == (256, 171)
     assert len(list((tmp_path / "home" / "thumbnails").rglob("*.jpg"))) == 1
-    again = client.get(f"/thumb/labelled/{sid}", headers={"If-None-Match": r.headers["etag"]})
+    again = client.get(f"/thumb/labelled/{big.id}", headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
+    # a source already small is its own thumbnail: its bytes, no copy on disk
+    small = labelled.first()
+    r = client.get(f"/thumb/labelled/{small.id}")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
+    assert r.content == Path(small.filepath).read_bytes()
+    assert len(list((tmp_path / "home" / "thumbnails").rglob("*.jpg"))) == 1
+    again = client.get(f"/thumb/labelled/{small.id}", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    # ...unless it changes: a new ETag
+    Image.new("RGB", (40, 30), (200, 10, 10)).save(small.filepath, "PNG")
+    changed = client.get(
+        f"/thumb/labelled/{small.id}", headers={"If-None-Match": r.headers["etag"]}
+    )
+    assert changed.status_code == 200 and changed.headers["content-type"] == "image/png"
+    assert changed.headers["etag"] != r.headers["etag"]
 
 
 def test_media_serves_only_the_datasets_own_files(client, labelled, tmp_path):
@@ -221,3 +269,17 @@ def test_health_operators_write_what_they_say(client, labelled):
                                     json=body(labelled)).json()["id"])  # fmt: skip
     assert job["status"] == "done", job["error"]
     assert "quality_issues" in labelled.get_field_schema()
+
+
+def test_a_pages_samples_vouch_for_their_thumbnails_only_in_their_dataset(client, labelled,
+                                                                         tmp_path):  # fmt: skip
+    # the grid's pages let their thumbnails skip a query each: never across datasets
+    other = dc.Dataset("other")
+    other.add_sample(dc.Sample(filepath=str(write_image(tmp_path / "o.jpg", seed=7))))
+    page = client.post("/api/samples", json=body(labelled, limit=20)).json()["samples"]
+    for s in page:
+        assert client.get(f"/thumb/labelled/{s['id']}").status_code == 200
+    assert client.get(f"/thumb/other/{page[0]['id']}").status_code == 404
+    assert client.get(f"/media/other/{page[0]['id']}").status_code == 404
+    oid = other.first().id
+    assert client.get(f"/thumb/labelled/{oid}").status_code == 404

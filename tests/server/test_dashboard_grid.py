@@ -238,3 +238,47 @@ def test_grid_on_the_demo_photos_and_its_screenshot(page, database, tmp_path, mo
             shutil.copy(shot, target)
     finally:
         session.close()
+
+
+@pytest.fixture
+def many(database, tmp_path):
+    """260 images: 180 "a" then 80 "b" (more than a page of each)."""
+    root = tmp_path / "many"
+    paths = [str(write_image(root / f"{i:03d}.png", size=(8, 6), seed=i)) for i in range(260)]
+    ds = dc.Dataset.from_images(paths, name="many")
+    ds.set_values("ground_truth", [dc.Classification(label="a" if i < 180 else "b")
+                                   for i in range(260)])  # fmt: skip
+    return ds
+
+
+def test_a_filter_longer_than_a_page_is_counted_and_laid_out_to_its_end(page, many, tmp_path,
+                                                                        monkeypatch):  # fmt: skip
+    # the filter's count comes with its sidebar, after the first page: the grid
+    # must grow to the whole view once it is known, and the count say the total
+    from dataset_core.config import config
+
+    monkeypatch.setattr(config, "home", tmp_path / "home")
+    s = dc.launch_app(many, port=0)
+    try:
+        page.goto(s.url)
+        page.wait_for_selector("#sidebar-count")
+        page.check("[data-field=ground_truth] input[data-value='\"a\"']")
+        page.wait_for_function("document.querySelector('#count').dataset.count === '180'")
+        assert page.text_content("#count").startswith("180 samples")
+        assert page.text_content("#sidebar-count").startswith("180 of 260")
+        page.evaluate("() => { const g = document.querySelector('#grid');"
+                      " g.scrollTop = g.scrollHeight; }")  # fmt: skip
+        page.wait_for_function(
+            "[...document.querySelectorAll('.tile[data-id]')].some(t => t.dataset.index === '179')"
+        )
+        shown = page.evaluate(
+            "[...document.querySelectorAll('.tile[data-id]')].map(t => +t.dataset.index)"
+        )
+        assert max(shown) == 179
+        ids = set(many.match({"ground_truth.label": "a"}).values("id"))
+        tiles = page.evaluate(
+            "[...document.querySelectorAll('.tile[data-id]')].map(t => t.dataset.id)"
+        )
+        assert set(tiles) <= ids
+    finally:
+        s.close()

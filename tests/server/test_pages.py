@@ -99,3 +99,36 @@ def test_a_half_listed_index_answers_what_it_covers(labelled):
             else:
                 assert offset + limit > index.size
     assert not index.covers(index.size, 1)
+
+
+def test_the_first_page_of_a_big_dataset_lists_its_index_soon(labelled, monkeypatch):
+    # a scrollbar drag seconds after the grid opens finds the ids listed already
+    monkeypatch.setattr(pages, "PRELIST_DELAY_S", 0.05)
+    view = get_view("labelled", [])
+    key = pages._key(view, 0)
+    pages.page_docs(view, 0, 3, {"_rand": 0}, 0)
+    deadline = time.monotonic() + 10
+    while key not in pages._indexes or not pages._indexes[key].done:
+        assert time.monotonic() < deadline, "the index was not listed within 10 s"
+        time.sleep(0.01)
+    assert pages._indexes[key].size == len(view)
+    # a filtered view waits for its first deep page: each filter would cost a scan
+    cat = {"_cls": "Match", "kwargs": {"filter": {"ground_truth.label": "cat"}}}
+    cats = get_view("labelled", [cat])
+    pages.page_docs(cats, 0, 3, {"_rand": 0}, 0)
+    time.sleep(0.3)
+    assert pages._key(cats, 0) not in pages._indexes
+
+
+def test_a_dataset_the_server_shows_is_listed_before_any_page(labelled, monkeypatch):
+    from server import StateStore, create_app
+
+    store = StateStore()
+    create_app(store)
+    store.apply({"dataset": "labelled"})
+    key = pages._key(get_view("labelled", []), 0)
+    deadline = time.monotonic() + 10
+    while key not in pages._indexes or not pages._indexes[key].done:
+        assert time.monotonic() < deadline, "the index was not listed within 10 s"
+        time.sleep(0.01)
+    assert pages._indexes[key].size == len(labelled)
