@@ -139,8 +139,9 @@ def browser_figures(ds, n_patches: int) -> dict[str, float]:
             # the predicates are evaluated strings, which the app's CSP refuses
             ctx = b.new_context(viewport={"width": 1400, "height": 900}, bypass_csp=True)
             page = ctx.new_page()
-            page.goto(session.url)
-            page.wait_for_selector(".tile[data-id] img")
+            with page.expect_response("**/api/sidebar", timeout=60_000) as side:
+                page.goto(session.url)  # the images' grid, and their sidebar after it
+            side.value.finished()
             for label, keep in [("cold", False), ("crops_cached", False),
                                 ("patches_cached", True)]:  # fmt: skip
                 if not keep:
