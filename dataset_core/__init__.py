@@ -117,6 +117,7 @@ from .stages import (
     Skip,
     SortBy,
     Take,
+    ToPatches,
     ViewStage,
 )
 from .view import DatasetView
@@ -251,6 +252,7 @@ __all__ = [
     "StringField",
     "Sum",
     "Take",
+    "ToPatches",
     "Quantiles",
     "Values",
     "VectorField",

@@ -276,8 +276,10 @@ class DatasetView(SampleCollection):
     def from_dict(cls, dataset: Dataset, d: Any) -> DatasetView:
         """Rebuild a view of ``dataset`` from :meth:`to_dict` output or a list of stage dicts.
 
-        Each stage is validated against the view built so far, as when chaining.
-        The ``"dataset"`` entry is informational: the stages apply to ``dataset``.
+        Each stage is validated against the view built so far, as when chaining;
+        a ``ToPatches`` makes the patches of the view so far, and the stages after
+        it apply to them (``patches.to_dict()`` round-trips). The ``"dataset"``
+        entry is informational: the stages apply to ``dataset``.
 
         Raises:
             ViewError: a malformed view or stage dict.
@@ -298,5 +300,5 @@ class DatasetView(SampleCollection):
                 stage = ViewStage.from_dict(sd)
             except ViewError as e:
                 raise ViewError(f"stages[{i}]: {e}") from None
-            view = view._add_stage(stage)
+            view = stage.load_view(view)
         return view

@@ -11,8 +11,11 @@ from bson import Binary, ObjectId
 from fastapi.responses import Response
 
 import dataset_core as dc
+from dataset_core.patches import PatchesView
 from dataset_core.stages import view_from_untrusted
 from dataset_core.view import DatasetView
+
+from . import patches
 
 #: schema types the grid never needs (embeddings): left out of sample pages
 _HEAVY_FTYPES = ("array", "vector")
@@ -35,7 +38,7 @@ def get_view(name: str, stages: list[dict[str, Any]] | None) -> DatasetView:
         DatasetNotFoundError: no such dataset.
         ViewError, FieldNotFoundError: a malformed or refused stage (400).
     """
-    return view_from_untrusted(get_dataset(name), list(stages or []))
+    return view_from_untrusted(get_dataset(name), list(stages or []), patches.load_view)
 
 
 def shown_view(view: DatasetView) -> DatasetView:
@@ -48,7 +51,12 @@ def shown_view(view: DatasetView) -> DatasetView:
             message, or one that browsers may not send (a raw query or ``Mongo``).
     """
     view.validate()
-    view_from_untrusted(view.dataset, view.to_dict()["stages"])
+    d = view.to_dict()
+    if isinstance(view, PatchesView) and d["dataset"] != view.dataset_name:
+        patches.remember(view)  # the browser's pages read these patches, not new ones
+        view_from_untrusted(get_dataset(d["dataset"]), d["stages"], patches.load_view)
+    else:
+        view_from_untrusted(view.dataset, d["stages"])
     return view
 
 

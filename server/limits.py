@@ -30,7 +30,7 @@ APP_CSP = (
 )
 #: media and thumbnails: never a document that runs anything
 MEDIA_CSP = "sandbox; default-src 'none'"
-_MEDIA_PREFIXES = ("/media/", "/thumb/", "/api/media")
+_MEDIA_PREFIXES = ("/media/", "/thumb/", "/crop/", "/api/media")
 
 
 class BodyTooLarge(Exception):

@@ -43,7 +43,7 @@ LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
 #: addresses that listen on every interface
 WILDCARD_ADDRESSES = ("0.0.0.0", "::", "")
 #: routes under these prefixes hold data; everything else is the app's public files
-DATA_PREFIXES = ("/api/", "/ws/", "/media/", "/thumb/")
+DATA_PREFIXES = ("/api/", "/ws/", "/media/", "/thumb/", "/crop/")
 #: answered without a token (a second launch asks whether a port is ours)
 PUBLIC_DATA_PATHS = ("/api/health",)
 

@@ -78,14 +78,15 @@ class Session:
     @property
     def view(self) -> DatasetView | None:
         """The view shown (with any filters added in the browser), or None for the
-        whole dataset."""
-        from dataset_core.view import DatasetView
+        whole dataset. A patches view is the one the dashboard shows (made once: see
+        ``server/patches.py``), not a copy made anew at each read."""
+        from .context import get_view
 
-        dataset = self.dataset
+        name = self._store.get("dataset")
         stages = self._store.get("view")
-        if dataset is None or not stages:
+        if name is None or not stages:
             return None
-        return DatasetView.from_dict(dataset, stages)
+        return get_view(name, stages)
 
     @view.setter
     def view(self, view: DatasetView | Dataset | None) -> None:

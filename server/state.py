@@ -23,6 +23,8 @@ from typing import Any
 
 from dataset_core.errors import DatasetCoreError
 
+from . import patches
+
 #: the keys of the state, and their value when nothing is shown
 EMPTY_STATE: dict[str, Any] = {
     "dataset": None,  # dataset name
@@ -138,6 +140,7 @@ class StateStore:
                 that are no longer there).
         """
         gone = set(gone)
+        patches.clear()  # made of the data as it was
         with self._lock:
             if gone:
                 self._state["selected"] = [i for i in self._state["selected"] if i not in gone]

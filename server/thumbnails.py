@@ -1,4 +1,4 @@
-"""Thumbnails made on demand and cached on disk.
+"""Thumbnails (and thumbnails of crops: a patch's object) made on demand and cached on disk.
 
 A thumbnail is a JPEG whose longer side is at most ``MAX_THUMBNAIL_SIZE``,
 keyed by the source's path, size and modification time, so an edited image
@@ -42,16 +42,20 @@ PASSTHROUGH_BYTES = 64 << 10
 #: ...if it is in one of these formats (by its bytes), which every browser draws
 PASSTHROUGH_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
+Box = tuple[float, float, float, float]
+"""A crop: ``(x, y, width, height)`` relative to the image, as a bounding box."""
+
 _make_lock = threading.Lock()
 _decode_slots = threading.BoundedSemaphore(DECODE_SLOTS)
 
 
-def _decode_pixels(filepath: str, size: int) -> int:
-    """How many pixels decoding ``filepath`` for a ``size`` thumbnail would hold."""
+def _decode_pixels(filepath: str, size: int | None) -> int:
+    """How many pixels decoding ``filepath`` for a ``size`` thumbnail (None: whole)
+    would hold."""
     from PIL import Image
 
     with Image.open(filepath) as img:  # reads the header only
-        if img.format == "JPEG":
+        if img.format == "JPEG" and size is not None:
             img.draft("RGB", (size, size))
         return img.size[0] * img.size[1]
 
@@ -67,8 +71,9 @@ def cache_dir() -> Path:
     return config.home / "thumbnails"
 
 
-def cache_path(filepath: str, size: int) -> Path:
-    """The cached thumbnail of ``filepath`` at ``size``, whether or not it exists yet.
+def cache_path(filepath: str, size: int, box: Box | None = None) -> Path:
+    """The cached thumbnail of ``filepath`` (of its crop to ``box``) at ``size``,
+    whether or not it exists yet.
 
     Raises:
         ThumbnailError: the source file is missing.
@@ -77,31 +82,49 @@ def cache_path(filepath: str, size: int) -> Path:
         st = os.stat(filepath)
     except OSError as e:
         raise ThumbnailError(f"Image {filepath} cannot be read: {e.strerror}") from None
-    key = f"{filepath}\0{st.st_size}\0{st.st_mtime_ns}\0{size}".encode()
+    crop = "" if box is None else "\0" + ",".join(repr(float(v)) for v in box)
+    key = f"{filepath}\0{st.st_size}\0{st.st_mtime_ns}\0{size}{crop}".encode()
     digest = hashlib.sha1(key).hexdigest()
     return cache_dir() / digest[:_FANOUT_CHARS] / f"{digest}.jpg"
 
 
-def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> Path:
-    """The path of a cached thumbnail of ``filepath``, made now if missing.
+def _crop_rect(box: Box, width: int, height: int) -> tuple[int, int, int, int]:
+    """``box`` (relative ``[x, y, w, h]``) as a pixel rectangle inside the image, at
+    least one pixel each way (a box off the image or of zero size still crops)."""
+    x, y, w, h = (min(1.0, max(0.0, float(v))) for v in box)
+    left = min(round(x * width), width - 1)
+    top = min(round(y * height), height - 1)
+    right = max(left + 1, min(width, round((x + w) * width)))
+    bottom = max(top + 1, min(height, round((y + h) * height)))
+    return left, top, right, bottom
+
+
+def thumbnail(filepath: str, size: int = MAX_THUMBNAIL_SIZE, box: Box | None = None) -> Path:
+    """The path of a cached thumbnail of ``filepath``, made now if missing; with
+    ``box`` (relative ``[x, y, w, h]``, as a Detection's ``bounding_box``), of that
+    crop of it. A crop is decoded at full size (a small object drafted to 1/8 would
+    be a few pixels).
 
     Raises:
         ThumbnailError: the source cannot be decoded.
     """
     size = max(16, min(int(size), MAX_THUMBNAIL_SIZE))
-    path = cache_path(filepath, size)
+    path = cache_path(filepath, size, box)
     if path.exists():
         return path
     from PIL import Image
 
     from brain.decode import RESIZE_REDUCING_GAP, load_image  # upright RGB, JPEGs drafted
 
+    draft = size if box is None else None
     try:
-        if _decode_pixels(filepath, size) > MAX_DECODE_PIXELS:
+        if _decode_pixels(filepath, draft) > MAX_DECODE_PIXELS:
             img = Image.new("RGB", (size, size), PLACEHOLDER_RGB)
         else:
             with _decode_slots:
-                img = load_image(filepath, draft_size=size)
+                img = load_image(filepath, draft_size=draft)
+                if box is not None:
+                    img = img.crop(_crop_rect(box, *img.size))
                 img.thumbnail((size, size), Image.Resampling.BILINEAR,
                               reducing_gap=RESIZE_REDUCING_GAP)  # fmt: skip
     except Exception as e:  # noqa: BLE001 - any decoder failure is the same to a viewer
@@ -132,16 +155,17 @@ class CachedThumbnail:
         return (st.st_size, st.st_mtime_ns) == self.source_stat
 
 
-def load(filepath: str, size: int = MAX_THUMBNAIL_SIZE) -> CachedThumbnail:
-    """The thumbnail of ``filepath`` as bytes (made and cached on disk if missing).
+def load(filepath: str, size: int = MAX_THUMBNAIL_SIZE, box: Box | None = None) -> CachedThumbnail:
+    """The thumbnail of ``filepath`` (of its crop to ``box``) as bytes, made and
+    cached on disk if missing.
 
     Raises:
         ThumbnailError: the source is missing or cannot be decoded.
     """
-    small = _passthrough(filepath, size)
+    small = _passthrough(filepath, size) if box is None else None
     if small is not None:
         return small
-    path = thumbnail(filepath, size)  # raises for a missing source
+    path = thumbnail(filepath, size, box)  # raises for a missing source
     st = os.stat(filepath)
     return CachedThumbnail(path.read_bytes(), f'"{path.stem}"', filepath,
                            (st.st_size, st.st_mtime_ns))  # fmt: skip

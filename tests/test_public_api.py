@@ -43,6 +43,8 @@ DATASET_CORE = [
     "GeoLocation",
     # issue 13: FiftyOne's TemporalDetection (a plain label) and GeoLocations
     "GeoLocations", "TemporalDetection",
+    # issue 15: FiftyOne's ToPatches stage (patches views as stages)
+    "ToPatches",
 ]  # fmt: skip
 #: what every dataset and view offers (FiftyOne's names), runs API included
 COLLECTION = [

@@ -71,4 +71,5 @@ export const api = {
   mapPoints: (dataset, view, key, field) => post("/api/visualization", { dataset, view, key, field }),
   thumb: (dataset, id) => withToken(`/thumb/${enc(dataset)}/${enc(id)}`),
   media: (dataset, id) => withToken(`/media/${enc(dataset)}/${enc(id)}`),
+  crop: (dataset, sampleId, labelId) => withToken(`/crop/${enc(dataset)}/${enc(sampleId)}/${enc(labelId)}`),
 };

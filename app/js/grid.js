@@ -14,6 +14,7 @@
 
 import { api } from "./api.js";
 import { Estimates, justify } from "./layout.js";
+import { colorOf } from "./modal_draw.js";
 
 export const PAGE = 100;  // samples per request, and per layout block
 const GAP = 6;            // px between tiles
@@ -336,16 +337,22 @@ export class Grid {
     t.classList.toggle("fitted", sample.aspect != null);
     const badges = [];
     for (const tag of sample.tags || []) badges.push(`<span class="badge tag">${esc(tag)}</span>`);
+    // a patch's object is the tile (its crop): its label is a badge, not a box
+    const patch = this.source.patches ? sample[this.source.patches] : null;
     for (const [key, v] of Object.entries(sample)) {
-      if (v && typeof v === "object" && v._cls === "Classification" && v.label != null) {
+      if (v && typeof v === "object" && (v._cls === "Classification" || v === patch) && v.label != null) {
         badges.push(`<span class="badge" title="${esc(key)}">${esc(v.label)}</span>`);
       }
     }
+    const src = patch && sample.sample_id
+      ? api.crop(this.source.dataset, sample.sample_id, sample.id)
+      : api.thumb(this.source.dataset, sample.id);
     // no loading="lazy": tiles exist only near the viewport, and lazy loading only
     // put off each fetch until the next layout (tens of ms after a scrollbar jump)
-    t.innerHTML = `<img decoding="async" alt="" src="${api.thumb(this.source.dataset, sample.id)}">` +
+    t.innerHTML = `<img decoding="async" alt="" src="${src}">` +
       `<span class="check" role="checkbox" aria-checked="${this.selected.has(sample.id)}">✓</span>` +
       `<div class="badges">${badges.join("")}</div>`;
+    if (!patch) drawBoxes(t, sample);
   }
 
   addPage(p, samples) {
@@ -384,6 +391,56 @@ export class Grid {
       this.h.onOpen(index, this.sampleAt(index));
     }
   }
+}
+
+// The boxes of a sample's Detections fields over its tile: one .boxes layer per field
+// (data-field, so the toolbar's option and per-field rules can hide it), each box a
+// div placed in percent of the image, its label written in it. Built through the DOM
+// and CSSOM: the page's CSP refuses style attributes in markup.
+function drawBoxes(t, sample) {
+  const img = t.querySelector("img");
+  for (const [key, v] of Object.entries(sample)) {
+    if (!v || typeof v !== "object" || v._cls !== "Detections" || !Array.isArray(v.detections)) continue;
+    const layer = document.createElement("div");
+    layer.className = "boxes";
+    layer.dataset.field = key;
+    for (const d of v.detections) {
+      const b = d && d.bounding_box;
+      if (!Array.isArray(b) || b.length !== 4 || !b.every(Number.isFinite)) continue;
+      const box = document.createElement("div");
+      box.className = "box";
+      const st = box.style;
+      st.left = `${b[0] * 100}%`; st.top = `${b[1] * 100}%`;
+      st.width = `${b[2] * 100}%`; st.height = `${b[3] * 100}%`;
+      st.borderColor = colorOf(d.label ?? key);
+      if (d.label != null) {
+        const name = document.createElement("span");
+        name.className = "box-label";
+        name.textContent = String(d.label);
+        name.style.backgroundColor = st.borderColor;
+        box.appendChild(name);
+      }
+      layer.appendChild(box);
+    }
+    if (!layer.childElementCount) continue;
+    t.insertBefore(layer, img.nextSibling);
+    // a tile without the image's shape letterboxes it (object-fit: contain): the
+    // layer then covers the image's own rectangle, known once the thumbnail is in
+    if (!t.classList.contains("fitted")) {
+      const fit = () => fitLayer(layer, img);
+      if (img.complete && img.naturalWidth) fit(); else img.addEventListener("load", fit, { once: true });
+    }
+  }
+}
+
+function fitLayer(layer, img) {
+  const a = img.naturalWidth / img.naturalHeight;
+  const W = img.clientWidth, H = img.clientHeight;
+  if (!(a > 0) || !W || !H) return;
+  const w = Math.min(W, H * a), h = Math.min(H, W / a);
+  const st = layer.style;
+  st.left = `${((W - w) / 2 / W) * 100}%`; st.right = st.left;
+  st.top = `${((H - h) / 2 / H) * 100}%`; st.bottom = st.top;
 }
 
 // a sample's width / height (from its metadata, sent by the server), 1 where unknown;

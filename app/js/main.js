@@ -9,7 +9,7 @@ import { OperatorsPanel } from "./operators.js";
 import { PlotsPanel } from "./plots.js";
 import { Review } from "./review.js";
 import { Sidebar } from "./sidebar.js";
-import { groupField, select, withSort } from "./stages.js";
+import { groupField, ownStart, patchesField, select, withPatches, withSort } from "./stages.js";
 import { StateClient } from "./state.js";
 import { TagPopover } from "./tags.js";
 import { Viewbar } from "./viewbar.js";
@@ -20,6 +20,7 @@ let info = null;          // the dataset's description (schema, saved views, run
 let count = 0;            // samples in the current view
 let counted = true;       // false while a filter's count is on its way (with its sidebar)
 let sidebarData = null;
+let sidebarMode;          // "dataset/patches field" of the fields the sidebar lists
 let lastClicked = null;   // index of the last tile ticked, for shift-click ranges
 let viewToken = 0;        // the latest view load; older ones drop their results
 let messageTimer = null;
@@ -93,7 +94,8 @@ function renderCount() {
   el.dataset.count = counted ? count : "";
   el.dataset.selected = n;
   const total = counted ? thousands(count) : "counting…";
-  el.textContent = `${total} samples${n ? ` · ${thousands(n)} selected` : ""}`;
+  const what = patchesField(state().view) ? "patches" : "samples";
+  el.textContent = `${total} ${what}${n ? ` · ${thousands(n)} selected` : ""}`;
   const t = $("#tag-target");
   t.textContent = n ? `(${n} selected)` : `(all ${total} in view)`;
 }
@@ -142,11 +144,20 @@ function renderPickers() {
   if (!info) return;
   const sv = $("#saved-view-select");
   sv.innerHTML = `<option value="">(none)</option>` + info.saved_views.map((n) => `<option ${n === s.view_name ? "selected" : ""}>${esc(n)}</option>`).join("");
-  const sort = state().view.find((x) => x._cls === "SortBy");
+  const sort = state().view.slice(ownStart(state().view)).find((x) => x._cls === "SortBy");
   const sortField = sort && typeof sort.kwargs.field_or_expr === "string" ? sort.kwargs.field_or_expr : "";
-  $("#sort-field").innerHTML = `<option value="">(view order)</option>` + fieldPaths(info.schema).map((p) => `<option ${p === sortField ? "selected" : ""}>${esc(p)}</option>`).join("");
+  const patches = patchesField(state().view);
+  // in patches mode the sort picker offers the object's own fields
+  const paths = patches ? ["filepath", `${patches}.label`, `${patches}.confidence`] : fieldPaths(info.schema);
+  $("#sort-field").innerHTML = `<option value="">(view order)</option>` + paths.map((p) => `<option ${p === sortField ? "selected" : ""}>${esc(p)}</option>`).join("");
   $("#sort-reverse").checked = !!(sort && sort.kwargs.reverse);
+  const lists = Object.entries(info.schema).filter(([, f]) => f.ftype === "embedded" && PATCH_TYPES.includes(f.document_type)).map(([k]) => k);
+  $("#patches-field").hidden = !lists.length && !patches;
+  $("#boxes-toggle").hidden = !Object.values(info.schema).some((f) => f.document_type === "Detections");
+  $("#patches-field").innerHTML = `<option value="">Images</option>` + lists.map((k) => `<option value="${esc(k)}" ${k === patches ? "selected" : ""}>Patches: ${esc(k)}</option>`).join("");
 }
+// the label list types a patches view can be made of (ToPatches)
+const PATCH_TYPES = ["Detections", "Polylines", "Keypoints"];
 
 async function refreshDatasets() {
   const list = await api.datasets();
@@ -166,6 +177,10 @@ async function loadView(keepScroll) {
   const { dataset, view } = current();
   if (!dataset) { count = 0; counted = true; renderCount(); grid.setSource(null); setViewError(null); $("#sidebar").innerHTML = '<p class="more">Choose a dataset above.</p>'; return; }
   let part = "grid";  // which request failed: the grid's or the sidebar's
+  // into or out of patches mode the sidebar's fields are others (a patch's gt.label,
+  // not the image's gt.detections.label): the old ones take no clicks meanwhile
+  const modeChanged = sidebarMode !== undefined && sidebarMode !== `${dataset}/${patchesField(view)}`;
+  $("#sidebar").classList.toggle("stale", modeChanged);
   try {
     const gf = groupField(view);
     // on the first load the sidebar (the heaviest query) waits for the grid's
@@ -176,7 +191,10 @@ async function loadView(keepScroll) {
     if (side) side.catch(() => {});  // awaited below, unless the grid fails first
     // a filter's count comes with its sidebar: one scan of the view, not two on
     // the same cores; the first page's tiles show meanwhile, the rest once counted
-    const withSidebar = side && view.length > 0 && !gf && !keepScroll;
+    // (not the bare patches of a field: the server counts them from their images at
+    // once, while the sidebar waits for the patches to be made)
+    const barePatches = view.length > 0 && view[view.length - 1]._cls === "ToPatches";
+    const withSidebar = side && view.length > 0 && !gf && !keepScroll && !barePatches;
     const [c, groups, page0] = await Promise.all([
       withSidebar ? Promise.resolve(null) : api.count(dataset, view),
       gf ? api.groups(dataset, view, gf) : Promise.resolve(null),
@@ -189,7 +207,7 @@ async function loadView(keepScroll) {
     counted = !!c || short;
     count = c ? c.count : page0.samples.length;
     renderCount();
-    const source = { dataset, view, count, groups: groups && groups.groups };
+    const source = { dataset, view, count, groups: groups && groups.groups, patches: patchesField(view) };
     if (keepScroll && !groups) grid.reload(count, page0.samples);
     else grid.setSource(source, page0.samples);
     part = "sidebar";
@@ -197,9 +215,12 @@ async function loadView(keepScroll) {
     if (token !== viewToken) return;
     if (!counted) setCount(data.count);
     sidebarData = data;
+    sidebarMode = `${dataset}/${patchesField(view)}`;
+    $("#sidebar").classList.remove("stale");
     sidebar.render(data, view, dataset);
   } catch (err) {
     if (token !== viewToken || err.offline) return;  // offline: the banner says it
+    $("#sidebar").classList.remove("stale");
     if (part === "sidebar") {
       showError($("#sidebar"), err);
       if (!counted) api.count(dataset, view).then((c) => token === viewToken && setCount(c.count)).catch(() => {});
@@ -305,6 +326,11 @@ function sortChanged() {
   client.update({ view: withSort(state().view, $("#sort-field").value, $("#sort-reverse").checked) });
 }
 $("#sort-field").onchange = sortChanged;
+$("#patches-field").onchange = (ev) => {
+  client.update({ view: withPatches(state().view, ev.target.value || null) }, { quiet: true })
+    .catch((err) => { message(err.message, "error"); renderPickers(); });
+};
+$("#show-boxes").onchange = (ev) => $("#grid").classList.toggle("no-boxes", !ev.target.checked);
 $("#sort-reverse").onchange = sortChanged;
 $("#tile-size").oninput = (ev) => grid.setTileSize(Number(ev.target.value));
 

@@ -11,6 +11,7 @@
 import { api } from "./api.js";
 import { badgesHtml, measureTags, overlaySvg, scaleTags } from "./modal_draw.js";
 import { fieldsHtml } from "./modal_fields.js";
+import { patchesField, select } from "./stages.js";
 import { ZoomPan } from "./zoom.js";
 
 const ID_PAGE = 500;       // ids per request when the grid has not loaded that far
@@ -125,7 +126,14 @@ export class Modal {
 
   async fetchSample(id) {
     const token = ++this.loads;
-    const sample = await api.sample(this.dataset, id);
+    // a patch is no sample of the dataset: it is read through its view (the image and
+    // its one object, drawn on it)
+    const { view } = this.h.view();
+    let sample;
+    if (patchesField(view)) {
+      sample = (await api.page(this.dataset, [...view, select([id])], 0, 1)).samples[0];
+      if (!sample) throw new Error(`No patch ${id} in this view`);
+    } else sample = await api.sample(this.dataset, id);
     return token === this.loads ? sample : null;
   }
 
@@ -169,7 +177,8 @@ export class Modal {
     this.wanted = sample.id;
     this.el.dataset.id = sample.id;
     const fig = this.fig;
-    fig.innerHTML = `<img alt="" draggable="false" src="${api.media(this.dataset, sample.id)}">`;
+    const mediaId = patchesField(this.h.view().view) && sample.sample_id ? sample.sample_id : sample.id;
+    fig.innerHTML = `<img alt="" draggable="false" src="${api.media(this.dataset, mediaId)}">`;
     const img = fig.firstElementChild;
     const m = sample.metadata;
     let drawn = null;

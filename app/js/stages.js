@@ -5,9 +5,33 @@ export const matchTags = (tags) => ({ _cls: "MatchTags", kwargs: { tags, bool: t
 export const sortBy = (field, reverse) => ({ _cls: "SortBy", kwargs: { field_or_expr: field, reverse } });
 export const select = (ids) => ({ _cls: "Select", kwargs: { sample_ids: ids, ordered: false } });
 
-// The stage that filters `path` (a Match on that one key, or MatchTags for tags).
+export const toPatches = (field) => ({ _cls: "ToPatches", kwargs: { field } });
+
+// Where the stages of what the grid shows start: after a ToPatches (the stages before
+// it made the images the patches come from), else 0.
+export function ownStart(stages) {
+  const i = stages.findIndex((s) => s._cls === "ToPatches");
+  return i + 1;
+}
+
+// The label field whose patches the view shows, or null.
+export function patchesField(stages) {
+  const s = stages.find((x) => x._cls === "ToPatches");
+  return s ? s.kwargs.field : null;
+}
+
+// The view with the patches of `field` (null: the images the patches were made of).
+export function withPatches(stages, field) {
+  const before = stages.slice(0, Math.max(0, ownStart(stages) - 1));
+  return field ? [...before, toPatches(field)] : before;
+}
+
+// The stage that filters `path` (a Match on that one key, or MatchTags for tags),
+// among the stages of what the grid shows.
 export function filterIndex(stages, path) {
-  return stages.findIndex((s) => {
+  const start = ownStart(stages);
+  return stages.findIndex((s, i) => {
+    if (i < start) return false;
     if (path === "tags" && s._cls === "MatchTags") return s.kwargs.bool !== false && !s.kwargs.all;
     if (s._cls !== "Match") return false;
     const f = s.kwargs.filter;
@@ -23,7 +47,8 @@ export function withFilter(stages, path, stage) {
     if (stage) out[i] = stage; else out.splice(i, 1);
   } else if (stage) {
     // filters go before any sort/limit so they narrow the whole view
-    const j = out.findIndex((s) => ["SortBy", "Limit", "Skip", "Take", "GroupBy"].includes(s._cls));
+    const start = ownStart(out);
+    const j = out.findIndex((s, k) => k >= start && ["SortBy", "Limit", "Skip", "Take", "GroupBy"].includes(s._cls));
     out.splice(j < 0 ? out.length : j, 0, stage);
   }
   return out;
@@ -42,7 +67,8 @@ export function filterValues(stages, path) {
 }
 
 export function withSort(stages, field, reverse) {
-  const out = stages.filter((s) => s._cls !== "SortBy");
+  const start = ownStart(stages);
+  const out = stages.filter((s, i) => i < start || s._cls !== "SortBy");
   if (field) out.push(sortBy(field, reverse));
   return out;
 }
@@ -161,6 +187,7 @@ export function describe(s) {
     case "Skip": text = `skip(${k.skip})`; break;
     case "Take": text = `take(${k.size}${k.seed != null ? ", seed=" + k.seed : ""})`; break;
     case "Shuffle": text = `shuffle(${k.seed != null ? "seed=" + k.seed : ""})`; break;
+    case "ToPatches": text = `to_patches(${pyValue(k.field)})`; break;
     case "Exists": text = `exists(${pyValue(k.field)}${k.bool === false ? ", False" : ""})`; break;
     default: {
       const args = Object.entries(k).filter(([, v]) => v != null).map(([n, v]) => `${n}=${typeof v === "object" ? short(v) : pyValue(v)}`);

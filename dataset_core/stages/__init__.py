@@ -15,7 +15,7 @@ plain strings. Scratch fields that stages add and remove start with ``_dc_``.
 
 Modules: :mod:`.base` (the base class, argument checks), :mod:`.filtering`,
 :mod:`.ordering`, :mod:`.shaping`, :mod:`.labels`, :mod:`.set_field`, :mod:`.rewrites`
-(the stages),
+(the stages), :mod:`.to_patches` (``ToPatches``, a stage that makes a new collection),
 :mod:`.idsets` (id lists too big to inline), :mod:`.match_query` (``$expr`` to
 index-friendly queries), :mod:`.untrusted` (views from HTTP: allow-lists of stages
 and operators).
@@ -31,6 +31,7 @@ from .ordering import GroupBy, Limit, Shuffle, Skip, SortBy, Take
 from .rewrites import FilterField, LimitLabels, MapLabels
 from .set_field import SetField
 from .shaping import ExcludeFields, Mongo, SelectFields
+from .to_patches import ToPatches
 from .untrusted import view_from_untrusted
 
 __all__ = [
@@ -56,6 +57,7 @@ __all__ = [
     "Skip",
     "SortBy",
     "Take",
+    "ToPatches",
     "ViewStage",
     "dropped_after",
     "view_from_untrusted",

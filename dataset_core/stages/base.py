@@ -44,6 +44,9 @@ class ViewStage:
 
     __slots__ = ()
     _registry: ClassVar[dict[str, type[ViewStage]]] = {}
+    #: whether the stage makes a new collection (:meth:`load_view`) instead of
+    #: steps over its input (``ToPatches``)
+    has_view: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -65,6 +68,11 @@ class ViewStage:
                 a big selection start from its ids instead of every sample.
         """
         raise NotImplementedError
+
+    def load_view(self, collection: SampleCollection) -> Any:
+        """``collection`` through this stage: a new view with it appended (a stage
+        that :attr:`has_view` returns the collection it makes instead)."""
+        return collection._add_stage(self)
 
     def validate(self, collection: SampleCollection) -> None:
         """Check the stage against the collection it is added to.

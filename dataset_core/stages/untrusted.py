@@ -22,21 +22,27 @@ instead, which
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ViewError
 from ..fields import DEFAULT_FIELDS
 from . import idsets
+from .base import ViewStage
 
 if TYPE_CHECKING:
     from ..dataset import Dataset
     from ..view import DatasetView
+
+#: how a stage that makes a collection (``ToPatches``) is applied: ``(view, stage) -> view``
+LoadView = Callable[["DatasetView", ViewStage], "DatasetView"]
 
 #: stages a view from HTTP may use
 SAFE_STAGES = frozenset({
     "Match", "MatchTags", "Exists", "Select", "Exclude", "SortBy", "Limit", "Skip", "Take",
     "Shuffle", "GroupBy", "SelectFields", "ExcludeFields", "FilterLabels", "SelectLabels",
     "ExcludeLabels", "MatchLabels", "SetField", "FilterField", "LimitLabels", "MapLabels",
+    "ToPatches",
 })  # fmt: skip
 #: deepest nesting of lists and dicts in a view from HTTP
 MAX_DEPTH = 32
@@ -79,8 +85,14 @@ FIELD_FILTER_OPERATORS = frozenset({"$in", "$nin", "$eq", "$ne", "$gt", "$gte", 
 WRITE_STEPS = frozenset({"$out", "$merge"})
 
 
-def view_from_untrusted(dataset: Dataset, stages: Any) -> DatasetView:
+def view_from_untrusted(dataset: Dataset, stages: Any,
+                        load_view: LoadView | None = None) -> DatasetView:  # fmt: skip
     """The view of ``dataset`` through ``stages`` (stage dicts from HTTP), checked.
+
+    One ``ToPatches`` may appear: the stages before it are checked on ``dataset``,
+    the patches are made (by ``load_view(view so far, stage)``: the server's
+    cache; by default ``stage.load_view(view)``), and the stages after it are
+    checked on the patches.
 
     Raises:
         ViewError: a stage, argument or operator a view from outside may not use;
@@ -103,16 +115,45 @@ def view_from_untrusted(dataset: Dataset, stages: Any) -> DatasetView:
             _check_match_filter(sd["kwargs"].get("filter"), i)
         if name == "SetField" and isinstance(sd.get("kwargs"), dict):
             _check_set_field(sd["kwargs"], i)
-    view = DatasetView.from_dict(dataset, stages)
+    cuts = [i for i, sd in enumerate(stages)
+            if isinstance(sd, dict) and sd.get("_cls") == "ToPatches"]  # fmt: skip
+    if len(cuts) > 1:
+        raise ViewError(f"stages[{cuts[1]}]: a view from the dashboard has one ToPatches at most")
+    cut = cuts[0] if cuts else len(stages)
+    view = DatasetView.from_dict(dataset, stages[:cut])
+    _check_compiled(view, 0)
+    if cut == len(stages):
+        return view
+    try:
+        stage = ViewStage.from_dict(stages[cut])
+    except ViewError as e:
+        raise ViewError(f"stages[{cut}]: {e}") from None
+    stage.validate(view)
+    view = (load_view or _load_view)(view, stage)
+    for i, sd in enumerate(stages[cut + 1 :], cut + 1):
+        try:
+            view = view._add_stage(ViewStage.from_dict(sd))
+        except ViewError as e:
+            raise ViewError(f"stages[{i}]: {e}") from None
+    _check_compiled(view, cut + 1)
+    return view
+
+
+def _load_view(view: DatasetView, stage: ViewStage) -> DatasetView:
+    return stage.load_view(view)
+
+
+def _check_compiled(view: DatasetView, first: int) -> None:
+    """Check the steps of each of ``view``'s own stages (numbered from ``first``)."""
+    dataset = view.dataset
     steps: list[dict[str, Any]] = []
-    for i, stage in enumerate(view.stages):
+    for i, stage in enumerate(view.stages, first):
         compiled = stage.to_pipeline(dataset, first=not steps)
         try:
             check_pipeline(compiled, dataset._sample_coll().name)
         except ViewError as e:
             raise ViewError(f"stages[{i}] ({type(stage).__name__}): {e}") from None
         steps += compiled
-    return view
 
 
 def _check_set_field(kwargs: dict[str, Any], i: int) -> None:

@@ -1,7 +1,8 @@
 """Images and thumbnails, only of files that samples of the dataset reference.
 
 Files are addressed by sample id (``/media/<dataset>/<id>``,
-``/thumb/<dataset>/<id>``), so a URL can never name a path of its own; the
+``/thumb/<dataset>/<id>``, and ``/crop/<dataset>/<id>/<label id>`` for the box of
+one of its labels), so a URL can never name a path of its own; the
 ``/api/media?dataset=&filepath=`` form (for links users paste) serves a path
 only when a sample of that dataset has exactly that filepath.
 """
@@ -198,6 +199,64 @@ async def thumb(
     if item.etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(item.data, media_type=item.media_type, headers=headers)
+
+
+#: label types a crop can be cut from: boxes, alone (a patch) or in a list
+_BOXES = {"Detections": "detections", "Detection": None}
+
+
+def label_box(dataset: str, sample_id: str, label_id: str) -> tuple[str, tuple[float, ...]]:
+    """``(filepath, bounding box)`` of label ``label_id`` of sample ``sample_id``.
+
+    Raises:
+        SampleNotFoundError: a malformed id, no such sample, or no box with that
+            id in its Detections fields (404).
+    """
+    for what, value in (("sample", sample_id), ("label", label_id)):
+        if not ObjectId.is_valid(value) or len(value) != 24:
+            raise SampleNotFoundError(f"{value!r:.40} is not a {what} id (24 hex digits)")
+    schema = _collection(dataset).get_field_schema()
+    fields = {k: _BOXES[f.document_type] for k, f in schema.items()
+              if f.ftype == "embedded" and f.document_type in _BOXES}  # fmt: skip
+    doc = _find_one(dataset, {"sample_id": sample_id}, {"filepath": 1, **dict.fromkeys(fields, 1)})
+    if doc is None:
+        raise SampleNotFoundError(f"No sample {sample_id} in dataset {dataset!r}")
+    oid = ObjectId(label_id)
+    for name, list_field in fields.items():
+        value = doc.get(name) or {}
+        labels = (value.get(list_field) or []) if list_field else [value]
+        for label in labels:
+            if not isinstance(label, dict) or label.get("_id") != oid:
+                continue
+            box = label.get("bounding_box")
+            if isinstance(box, list) and len(box) == 4:
+                return doc["filepath"], tuple(float(v) for v in box)
+    raise SampleNotFoundError(
+        f"Sample {sample_id} of dataset {dataset!r} has no box with id {label_id}; "
+        f"its box fields: {sorted(fields)}"
+    )
+
+
+def _load_crop(dataset: str, sample_id: str, label_id: str, size: int) -> CachedThumbnail:
+    filepath, box = label_box(dataset, sample_id, label_id)
+    return load_thumbnail(filepath, size, box)  # type: ignore[arg-type]
+
+
+@router.get("/crop/{dataset}/{sample_id}/{label_id}")
+async def crop(
+    dataset: str, sample_id: str, label_id: str, request: Request,
+    size: int = Query(MAX_THUMBNAIL_SIZE, ge=16, le=MAX_THUMBNAIL_SIZE),
+) -> Response:  # fmt: skip
+    """A JPEG thumbnail of one object's box (a patch's tile), cached as thumbnails are."""
+    key = (config.database_name, dataset, sample_id, label_id, size)
+    item = _memory.get(key)
+    if item is None:
+        item = await run_in_threadpool(_load_crop, dataset, sample_id, label_id, size)
+        _memory.put(key, item)
+    headers = {"ETag": item.etag, "Cache-Control": THUMB_CACHE_CONTROL}
+    if item.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(item.data, media_type="image/jpeg", headers=headers)
 
 
 @router.get("/api/media")

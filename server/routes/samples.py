@@ -11,7 +11,9 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from dataset_core.errors import SampleNotFoundError
+from dataset_core.patches import PatchesView
 
+from .. import patches
 from ..context import get_dataset, get_view, heavy_fields, json_response, jsonable, sample_json
 from ..pages import page_docs
 from .media import vouch_filepaths
@@ -55,18 +57,24 @@ def page(body: PageRequest, request: Request) -> Response:
     Fields holding arrays (embeddings) are left out. Any offset costs about
     the same (see ``server/pages.py``).
     """
-    view = get_view(body.dataset, body.view)
-    projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
-    refresh = request.app.state.store.get("refresh")
     # one more than asked tells whether a next page exists
-    docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
+    docs = _early_page(body, body.limit + 1)
+    if docs is not None:
+        field, samples_of_dataset = body.view[-1]["kwargs"]["field"], False
+    else:
+        view = get_view(body.dataset, body.view)
+        projection = {k: 0 for k in [*heavy_fields(view.dataset), "_rand"]}
+        refresh = request.app.state.store.get("refresh")
+        docs = page_docs(view, body.offset, body.limit + 1, projection, refresh)
+        field = view.patches_field if isinstance(view, PatchesView) else None
+        samples_of_dataset = view.dataset.name == body.dataset
     more = len(docs) > body.limit
-    if view.dataset.name == body.dataset:  # the documents are the dataset's samples
+    if samples_of_dataset:  # not patches: their ids are their labels'
         vouch_filepaths(body.dataset, docs[: body.limit])
     samples = []
     for d in docs[: body.limit]:
         out = sample_json(d)
-        out["aspect"] = aspect(d.get("metadata"))
+        out["aspect"] = aspect(d.get("metadata"), d.get(field) if field else None)
         samples.append(out)
     return json_response({
         "samples": samples,
@@ -75,14 +83,29 @@ def page(body: PageRequest, request: Request) -> Response:
     })  # fmt: skip
 
 
-def aspect(metadata: Any) -> float | None:
-    """Width / height from a sample's ``metadata``, or None where it is not known."""
+def _early_page(body: PageRequest, limit: int) -> list[dict[str, Any]] | None:
+    """A page of a patches view read from its source while the patches are made."""
+    if not patches.ends_in_patches(body.view):
+        return None
+    return patches.early_page(get_dataset(body.dataset), body.view, body.offset, limit)
+
+
+def aspect(metadata: Any, label: Any = None) -> float | None:
+    """Width / height from a sample's ``metadata`` (of the box of ``label``, a patch's
+    object, when it has one), or None where it is not known."""
     if not isinstance(metadata, dict):
         return None
     w, h = metadata.get("width"), metadata.get("height")
-    if isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0:
-        return round(w / h, 4)
-    return None
+    if not (isinstance(w, (int, float)) and isinstance(h, (int, float)) and w > 0 and h > 0):
+        return None
+    box = label.get("bounding_box") if isinstance(label, dict) else None
+    if isinstance(box, list) and len(box) == 4 and all(isinstance(v, (int, float)) for v in box):
+        # the crop's own shape, clipped to the image as the crop is
+        bw = min(box[0] + box[2], 1) - max(box[0], 0)
+        bh = min(box[1] + box[3], 1) - max(box[1], 0)
+        if bw > 0 and bh > 0:
+            return round(w * bw / (h * bh), 4)
+    return round(w / h, 4)
 
 
 @router.post("/api/count")
@@ -92,6 +115,10 @@ def count(body: ViewRef) -> dict[str, int]:
     A view with no stages is counted from the collection's metadata: a full count
     scans every document (~0.9 s at 1,000,000 samples), and the grid waits for it.
     """
+    if patches.ends_in_patches(body.view):  # counted from the source while they are made
+        n = patches.early_count(get_dataset(body.dataset), body.view)
+        if n is not None:
+            return {"count": n}
     return {"count": get_view(body.dataset, body.view).estimated_count()}
 
 

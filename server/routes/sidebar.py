@@ -52,17 +52,56 @@ SKIPPED = frozenset({"id", "filepath", "metadata", "created_at", "last_modified_
 LIST_LABELS = {"Detections": "detections"}
 #: the sidebar's sections, in this order; each field names its own
 GROUPS = ("tags", "metadata", "labels", "primitives")
+#: single labels that are objects: their number and bool attributes are listed too
+OBJECT_LABELS = frozenset({"Detection", "Polyline", "Keypoint"})
+#: labels read to find those attributes: enough for every attribute a dataset's
+#: labels share, cheap at any size (one indexed scan of the first documents)
+ATTRIBUTE_SAMPLES = 1000
+#: BSON types of numbers (``$type``'s names), and of the integers among them
+_NUMBER_TYPES = ("double", "int", "long", "decimal")
+_INT_TYPES = frozenset({"int", "long"})
 #: the kinds whose values are listed (and searched)
 CATEGORICAL = ("tags", "label", "string")
 _KINDS = {"string": "string", "int": "number", "float": "number", "bool": "bool"}
 
 
-def sidebar_fields(schema: dict[str, Field]) -> list[dict[str, Any]]:
+def object_attributes(dataset: dc.Dataset, schema: dict[str, Field]) -> dict[str, list[Any]]:
+    """Field -> ``[(attribute, kind, integer), ...]``: the number and bool attributes
+    of each single object label field (a patches view's ``Detection``), as its first
+    :data:`ATTRIBUTE_SAMPLES` labels have them (declared or not: COCO's ``area``,
+    ``iscrowd``), so the sidebar can filter objects by them."""
+    out: dict[str, list[Any]] = {}
+    for name, f in schema.items():
+        if "." in name or f.ftype != "embedded" or f.document_type not in OBJECT_LABELS:
+            continue
+        docs = dataset.aggregate([
+            {"$limit": ATTRIBUTE_SAMPLES},
+            {"$project": {"kv": {"$objectToArray": {"$ifNull": [f"${name}", {}]}}}},
+            {"$unwind": "$kv"},
+            {"$match": {"kv.k": {"$nin": ["_id", "_cls"]},  # a query's $type sees into lists
+                        "$expr": {"$in": [{"$type": "$kv.v"}, [*_NUMBER_TYPES, "bool"]]}}},
+            {"$group": {"_id": "$kv.k", "types": {"$addToSet": {"$type": "$kv.v"}}}},
+            {"$sort": {"_id": 1}},
+        ])  # fmt: skip
+        for d in docs:
+            types = set(d["types"])
+            if types == {"bool"}:
+                out.setdefault(name, []).append((d["_id"], "bool", False))
+            elif "bool" not in types:
+                out.setdefault(name, []).append((d["_id"], "number", types <= _INT_TYPES))
+    return out
+
+
+def sidebar_fields(
+    schema: dict[str, Field], attributes: dict[str, list[Any]] | None = None
+) -> list[dict[str, Any]]:
     """The fields the sidebar shows: name, kind (tags/label/string/number/bool), path,
     group (one of :data:`GROUPS`), and ``integer`` for int fields.
 
     ``schema`` is the flat schema (``get_field_schema(flat=True)``): the image
-    metadata's own fields (``metadata.width``...) come from it.
+    metadata's own fields (``metadata.width``...) come from it. ``attributes``
+    (:func:`object_attributes`) adds each object label's number and bool
+    attributes, after its label (``ground_truth.confidence``).
     """
     out: list[dict[str, Any]] = [
         {"name": "tags", "kind": "tags", "path": "tags", "unwind": "tags", "group": "tags"}
@@ -84,6 +123,10 @@ def sidebar_fields(schema: dict[str, Field]) -> list[dict[str, Any]]:
         elif f.ftype == "embedded" and f.document_type not in ("ImageMetadata", None):
             out.append({"name": name, "kind": "label", "path": f"{name}.label", "unwind": None,
                         "group": "labels"})  # fmt: skip
+            for attr, kind, integer in (attributes or {}).get(name, []):
+                path = f"{name}.{attr}"
+                out.append({"name": path, "kind": kind, "path": path, "unwind": None,
+                            "group": "labels", "integer": integer})  # fmt: skip
         elif f.ftype in _KINDS:
             out.append({"name": name, "kind": _KINDS[f.ftype], "path": name, "unwind": None,
                         "group": "primitives", "integer": f.ftype == "int"})  # fmt: skip
@@ -270,7 +313,8 @@ def _summarise_view(
     path is in ``skip`` (set on no sample of the dataset) are answered as empty
     without a query: a dataset without metadata or tags pays nothing for them.
     """
-    fields = sidebar_fields(view.dataset.get_field_schema(flat=True))
+    schema = view.dataset.get_field_schema(flat=True)
+    fields = sidebar_fields(schema, object_attributes(view.dataset, schema))
     numeric = [f["path"] for f in fields if f["kind"] == "number"]
     ranges = dataset_ranges(view.dataset, numeric, refresh)
     scalar: dict[str, Any] = {"_id": None}

@@ -32,7 +32,8 @@ from dataset_core.config import config
 from dataset_core.errors import DatasetCoreError
 from dataset_core.stages import dropped_after
 
-from ..context import get_view
+from .. import patches
+from ..context import get_dataset, get_view
 from ..errors import database_failure
 from ..state import StateError, StateStore
 
@@ -62,6 +63,12 @@ def validate_changes(store: StateStore, changes: dict[str, Any]) -> None:
                 raise StateError("A view needs a dataset; set 'dataset' too")
             return
         stages = changes.get("view", store.get("view") if "dataset" not in changes else [])
+        made = (
+            patches.pending(get_dataset(name), stages) if patches.ends_in_patches(stages) else None
+        )
+        if made is not None:  # the patches are being made from a source that works
+            made[0].validate()
+            return
         get_view(name, stages).validate()
 
 

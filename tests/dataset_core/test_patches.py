@@ -132,3 +132,58 @@ def test_untagging_through_a_view_that_selects_the_tag_reaches_the_source(ds):
     patches.select_labels(tags="check").untag_labels("check")
     assert patches.count_label_tags() == {}
     assert ds.count_label_tags("gt") == {}
+
+
+# -- the ToPatches stage ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("make, stages", [
+    (lambda ds: ds.to_patches("gt"), [{"_cls": "ToPatches", "kwargs": {"field": "gt"}}]),
+    (lambda ds: ds.to_patches("gt").sort_by("gt.confidence"),
+     [{"_cls": "ToPatches", "kwargs": {"field": "gt"}},
+      {"_cls": "SortBy", "kwargs": {"field_or_expr": "gt.confidence", "reverse": False}}]),
+    (lambda ds: ds.match(F("filepath").ends_with("a.jpg")).to_patches("gt"),
+     [{"_cls": "Match", "kwargs": {"filter": {"$expr": {"$regexMatch": {
+         "input": "$filepath", "regex": "a\\.jpg$", "options": None}}}}},
+      {"_cls": "ToPatches", "kwargs": {"field": "gt"}}]),
+])  # fmt: skip
+def test_patches_views_round_trip_as_stages(ds, make, stages):
+    patches = make(ds)
+    d = patches.to_dict()
+    assert d["dataset"] == "patches"
+    assert [s["_cls"] for s in d["stages"]] == [s["_cls"] for s in stages]
+    again = dc.DatasetView.from_dict(ds, d)
+    assert isinstance(again, type(patches)) and again.to_dict() == d
+    assert again.values("id") == patches.values("id")
+    assert again.values("gt.label") == patches.values("gt.label")
+
+
+def test_to_patches_stage_is_a_value_object(ds):
+    stage = dc.ToPatches("gt")
+    assert repr(stage) == "ToPatches('gt')" and stage == dc.ToPatches("gt")
+    assert dc.ViewStage.from_dict(stage.to_dict()) == stage
+    assert stage.load_view(ds).values("id") == ds.to_patches("gt").values("id")
+    with pytest.raises(dc.ViewError, match="not steps of a pipeline"):
+        stage.to_pipeline(ds)
+
+
+@pytest.mark.parametrize("field, error, says", [
+    ("nope", dc.FieldNotFoundError, "Field 'nope' not found"),
+    ("filepath", dc.ViewError, "not a label field"),
+    ("", dc.ViewError, "must be a field name"),
+    (3, dc.ViewError, "must be a field name"),
+])  # fmt: skip
+def test_to_patches_stage_refuses_what_has_no_patches(ds, field, error, says):
+    with pytest.raises(error, match=says):
+        dc.DatasetView.from_dict(ds, [{"_cls": "ToPatches", "kwargs": {"field": field}}])
+
+
+def test_two_labels_with_one_id_make_one_patch(ds):
+    # a label copied onto another sample keeps its id: the fast copy's duplicate-key
+    # error falls back to merging them, as to_patches always did
+    a, b = ds.values("gt")[:2]
+    sample = ds[ds.values("id")[1]]
+    sample.gt = dc.Detections(detections=[*b.detections, a.detections[0]])
+    sample.save()
+    patches = ds.to_patches("gt")
+    assert len(patches) == 3 and len(set(patches.values("id"))) == 3
