@@ -265,6 +265,8 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
             box = clipper.clip([x / width, y / height, w / width, h / height], where)
         except TypeError:
             raise malformed(source, where, f"bbox {ann['bbox']!r} is not 4 numbers") from None
+        if box is None:  # entirely outside the image: counted and dropped
+            continue
         label = _name(names, ann.get("category_id"))
         attrs = _extra(ann, extra_attrs)
         if include_id:

@@ -128,12 +128,14 @@ def parse_fastdup(dataset_dir: str | None, data_path: str | None, labels_path: s
             width, height = sizes[image]
             box = clipper.clip([x / width, y / height, w / width, h / height],
                                f"{os.path.basename(labels_file)} line {n}")  # fmt: skip
-            conf = (row.get("confidence") or "").strip()
             dets, tags = by_image.setdefault(image, ([], set()))
-            dets.append(Detection(label=row["label"] or None, bounding_box=box,
-                                  confidence=float(conf) if conf else None))  # fmt: skip
             if (row.get("split") or "").strip():
                 tags.add(row["split"].strip())
+            if box is None:  # entirely outside the image: counted and dropped
+                continue
+            conf = (row.get("confidence") or "").strip()
+            dets.append(Detection(label=row["label"] or None, bounding_box=box,
+                                  confidence=float(conf) if conf else None))  # fmt: skip
     samples = [Sample(p, tags=sorted(tags), **{field: Detections(detections=dets)})
                for p, (dets, tags) in by_image.items()]  # fmt: skip
     if include_all_data:

@@ -112,6 +112,8 @@ def read_voc(path: str, image: str | None, clipper: Clipper, data_dir: str | Non
                                          f"({x1}, {y1})")  # fmt: skip
         rel = [x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height]
         bounding_box = clipper.clip(rel, f"{os.path.basename(path)} {where}")
+        if bounding_box is None:  # entirely outside the image: counted and dropped
+            continue
         attrs: dict[str, Any] = {}
         confidence = None
         for child in el:

@@ -205,6 +205,8 @@ def read_yolo(path: str, classes: list[str] | None, clipper: Clipper) -> Detecti
             xc, yc, w, h = values[1:5]
             box = clipper.clip([xc - w / 2, yc - h / 2, w, h], f"{os.path.basename(path)} "
                                                                f"line {n}")  # fmt: skip
+            if box is None:  # entirely outside the image: counted and dropped
+                continue
             label = classes[target] if classes is not None else str(target)
             dets.append(Detection(label=label, bounding_box=box,
                                   confidence=values[5] if len(values) == 6 else None))  # fmt: skip

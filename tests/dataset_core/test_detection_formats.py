@@ -432,3 +432,47 @@ def test_fastdup_annotations_csv_errors_name_the_line(database, tmp_path, text, 
     (root / "annotations.csv").write_text(text)
     with pytest.raises(fo.MediaError, match=r"annotations\.csv', " + match):
         fo.Dataset.from_dir(str(root), fo.types.FastdupAnnotationsDataset, name="fdbad")
+
+
+def test_boxes_entirely_outside_the_image_are_dropped_and_counted_apart(database, tmp_path,
+                                                                        capsys):  # fmt: skip
+    root = tmp_path / "out"
+    write_image(root / "data" / "a.jpg", size=(40, 20))
+    (root / "obj.names").write_text("cat\n")
+    # inside; reaching out (clipped); wholly right of the image; wholly above it
+    (root / "data" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n0 0.9 0.5 0.4 0.2\n"
+                                         "0 1.5 0.5 0.2 0.2\n0 0.5 -0.5 0.2 0.2\n")  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), fo.types.YOLOv4Dataset, name="outside")
+    assert [d.bounding_box for d in ds.first().ground_truth.detections] == [
+        pytest.approx([0.4, 0.4, 0.2, 0.2]), pytest.approx([0.7, 0.4, 0.3, 0.2])]  # fmt: skip
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert out[0].startswith("Clipped 1 boxes of ")
+    assert "; and 2 boxes entirely outside their image, which were dropped (e.g. " \
+           "['a.txt line 3', 'a.txt line 4'])" in out[0]  # fmt: skip
+    coco = tmp_path / "coco"
+    write_image(coco / "data" / "a.jpg", size=(40, 20))
+    (coco / "labels.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 20}],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [50, 1, 5, 5]},
+                        {"id": 8, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
+    }))  # fmt: skip
+    back = fo.Dataset.from_dir(str(coco), fo.types.COCODetectionDataset, name="coco-outside",
+                               label_types="detections")  # fmt: skip
+    assert back.count("ground_truth.detections") == 1
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("Found 1 boxes of ") and line.endswith(
+        "entirely outside their image, which were dropped (e.g. ['annotation 7 of image 1'])"
+    )
+    voc = tmp_path / "voc"
+    write_image(voc / "data" / "a.jpg", size=(40, 20))
+    (voc / "labels").mkdir()
+    (voc / "labels" / "a.xml").write_text(
+        "<annotation><size><width>40</width><height>20</height></size><object><name>cat"
+        "</name><bndbox><xmin>41</xmin><ymin>1</ymin><xmax>45</xmax><ymax>4</ymax></bndbox>"
+        "</object></annotation>"
+    )
+    back = fo.Dataset.from_dir(str(voc), fo.types.VOCDetectionDataset, name="voc-outside")
+    assert back.count("ground_truth.detections") == 0
+    assert "1 boxes of " in capsys.readouterr().out
