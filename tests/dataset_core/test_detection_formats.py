@@ -476,3 +476,96 @@ def test_boxes_entirely_outside_the_image_are_dropped_and_counted_apart(database
     back = fo.Dataset.from_dir(str(voc), fo.types.VOCDetectionDataset, name="voc-outside")
     assert back.count("ground_truth.detections") == 0
     assert "1 boxes of " in capsys.readouterr().out
+
+
+def _coco_file(root, content):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "labels.json").write_text(json.dumps(content))
+
+
+def test_coco_ids_survive_export_and_import_with_fiftyones_options(database, tmp_path):
+    root = tmp_path / "ids"
+    for name in ("a.jpg", "b.jpg"):
+        write_image(root / "data" / name, size=(40, 20))
+    _coco_file(root, {
+        "images": [{"id": 17, "file_name": "a.jpg", "width": 40, "height": 20},
+                   {"id": 42, "file_name": "b.jpg", "width": 40, "height": 20}],
+        "categories": [{"id": 3, "name": "cat"}, {"id": 7, "name": "dog"}],
+        "annotations": [
+            {"id": 1001, "image_id": 17, "category_id": 3, "bbox": [1.5, 2, 10, 5]},
+            {"id": 1002, "image_id": 17, "category_id": 7, "bbox": [20, 4.25, 8, 8]},
+            {"id": 2001, "image_id": 42, "category_id": 3, "bbox": [0, 0, 40, 20]},
+        ],
+    })  # fmt: skip
+    kind = fo.types.COCODetectionDataset
+    opts = {"label_types": "detections", "label_field": "gt", "include_id": True,
+            "include_annotation_id": True}  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), kind, name="ids", **opts)
+    by_file = {os.path.basename(s.filepath): s for s in ds}
+    assert (by_file["a.jpg"].coco_id, by_file["b.jpg"].coco_id) == (17, 42)
+    assert [d.coco_id for d in by_file["a.jpg"].gt.detections] == [1001, 1002]
+
+    out = tmp_path / "out"
+    ds.export(export_dir=str(out), dataset_type=kind, label_field="gt", coco_id="coco_id",
+              annotation_id="coco_id")  # fmt: skip
+    content = json.loads((out / "labels.json").read_text())
+    assert {im["file_name"]: im["id"] for im in content["images"]} == {"a.jpg": 17, "b.jpg": 42}
+    assert [(a["id"], a["image_id"]) for a in content["annotations"]] == [
+        (1001, 17), (1002, 17), (2001, 42)]  # fmt: skip
+    assert all("coco_id" not in a for a in content["annotations"])  # the id, not an attribute
+    back = fo.Dataset.from_dir(str(out), kind, name="ids-back", **opts)
+    assert sorted(back.values("coco_id")) == [17, 42]
+    assert sorted(back.distinct("gt.detections.coco_id")) == [1001, 1002, 2001]
+    _same_objects(_objects(back, "gt"), _objects(ds, "gt"))
+
+    # FiftyOne's default: ids numbered from 1; a sample or object without an id
+    # gets the next after the largest kept one
+    ds.export(export_dir=str(tmp_path / "plain"), dataset_type=kind, label_field="gt")
+    plain = json.loads((tmp_path / "plain" / "labels.json").read_text())
+    assert [im["id"] for im in plain["images"]] == [1, 2]
+    assert [a["id"] for a in plain["annotations"]] == [1, 2, 3]
+    extra = fo.Sample(str(write_image(tmp_path / "c.jpg", size=(40, 20))),
+                      gt=fo.Detections(detections=[fo.Detection(label="dog",
+                                                                bounding_box=BOX_A)]))  # fmt: skip
+    ds.add_sample(extra)
+    ds.export(export_dir=str(tmp_path / "more"), dataset_type=kind, label_field="gt",
+              coco_id="coco_id", annotation_id="coco_id")  # fmt: skip
+    more = json.loads((tmp_path / "more" / "labels.json").read_text())
+    assert [im["id"] for im in more["images"]] == [17, 42, 43]
+    assert [a["id"] for a in more["annotations"]] == [1001, 1002, 2001, 2002]
+    ds.set_values("coco_id", [17, 17, 5])
+    with pytest.raises(fo.ExportError, match="COCO id 17 is held by both '.*a.jpg' and "):
+        ds.export(export_dir=str(tmp_path / "dup"), dataset_type=kind, label_field="gt",
+                  coco_id="coco_id")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", [fo.types.COCODetectionDataset, fo.types.VOCDetectionDataset])
+def test_coco_and_voc_splits_are_folders_that_come_back_as_tags(boxes, tmp_path, kind):
+    out = tmp_path / "splits"
+    ids = boxes.values("id")
+    boxes.select(ids[:2]).tag_samples("train")
+    boxes.select(ids[2:]).tag_samples("val")
+    for split in ("train", "val"):
+        boxes.match_tags(split).export(export_dir=str(out), dataset_type=kind, split=split,
+                                       label_field="predictions")  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["train", "val"]
+    assert (out / "train" / "data" / "a.jpg").is_file()
+    extra = {"label_types": "detections"} if kind is fo.types.COCODetectionDataset else {}
+    both = fo.Dataset.from_dir(str(out), kind, include_all_data=True, label_field="predictions",
+                               name="both", **extra)  # fmt: skip
+    assert both.count_sample_tags() == {"train": 2, "val": 1}
+    _same_objects(_objects(both), _objects(boxes))
+    train = fo.Dataset.from_dir(str(out), kind, split="train", name="train", **extra)
+    assert len(train) == 2 and train.count_sample_tags() == {}
+    assert all(p.startswith(str(out / "train")) for p in train.values("filepath"))
+    listed = fo.Dataset.from_dir(str(out), kind, split=["val"], include_all_data=True,
+                                 name="listed", **extra)  # fmt: skip
+    assert listed.count_sample_tags() == {"val": 1}
+    with pytest.raises(fo.MediaError, match=r"has no split \['test'\]; its splits: "
+                                            r"\['train', 'val'\]"):  # fmt: skip
+        fo.Dataset.from_dir(str(out), kind, split=["train", "test"], name="t", **extra)
+    with pytest.raises(fo.ExportError, match="exists and is not empty"):  # a split twice
+        boxes.match_tags("val").export(export_dir=str(out), dataset_type=kind, split="val",
+                                       label_field="predictions")  # fmt: skip
+    with pytest.raises(fo.ExportError, match="split='a/b': a .* export writes one split"):
+        boxes.export(export_dir=str(tmp_path / "x"), dataset_type=kind, split="a/b")
