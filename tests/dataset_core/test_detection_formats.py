@@ -569,3 +569,36 @@ def test_coco_and_voc_splits_are_folders_that_come_back_as_tags(boxes, tmp_path,
                                        label_field="predictions")  # fmt: skip
     with pytest.raises(fo.ExportError, match="split='a/b': a .* export writes one split"):
         boxes.export(export_dir=str(tmp_path / "x"), dataset_type=kind, split="a/b")
+
+
+def test_fastdup_annotations_dataframe_is_read_as_fastdups_run_takes_it(boxes, images, tmp_path,
+                                                                        capsys):  # fmt: skip
+    pd = pytest.importorskip("pandas")
+    kind = fo.types.FastdupAnnotationsDataset
+    ids = boxes.values("id")
+    boxes.select(ids[0]).tag_samples("train")
+    boxes.export(labels_path=str(tmp_path / "a.csv"), dataset_type=kind, splits=["train"],
+                 label_field="predictions")  # fmt: skip
+    df = pd.read_csv(tmp_path / "a.csv")  # numpy floats, NaN for the empty cells
+    assert df["confidence"].isna().any()
+    ds = fo.Dataset.from_dir(dataset_type=kind, data_path=str(images), labels_path=df,
+                             label_field="predictions", name="frame")  # fmt: skip
+    _same_objects(_objects(ds), {k: v for k, v in _objects(boxes).items() if k != "c.jpg"})
+    assert ds.count_sample_tags() == {"train": 1}
+    # fastdup's own frame: absolute filenames, no split or confidence columns
+    frame = pd.DataFrame({"filename": [str(images / "a.jpg"), str(images / "b.jpg")],
+                          "col_x": [1, 50], "row_y": [2, 2], "width": [10, 5], "height": [5, 5],
+                          "label": ["cat", "dog"]})  # fmt: skip
+    capsys.readouterr()
+    fd = fo.Dataset(name="fd-frame")
+    fd.add_dir(dataset_type=kind, labels_path=frame)
+    assert fd.count("ground_truth.detections") == 1  # b's box starts right of its 32 px
+    assert "Found 1 boxes of the annotations DataFrame entirely outside" in capsys.readouterr().out
+    bad = frame.assign(row_y=[2, "two"])
+    with pytest.raises(fo.MediaError, match=r"^Malformed annotations DataFrame, row 1: the box "
+                                            r"\{'col_x': '50', 'row_y': 'two'"):  # fmt: skip
+        fo.Dataset.from_dir(dataset_type=kind, labels_path=bad, name="bad-frame")
+    with pytest.raises(fo.MediaError, match=r"^Malformed annotations DataFrame, its columns: "
+                                            r"lacks columns \['col_x'"):  # fmt: skip
+        fo.Dataset.from_dir(dataset_type=kind, labels_path=frame.drop(columns=["col_x"]),
+                            name="bad-frame")  # fmt: skip
