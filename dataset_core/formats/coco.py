@@ -32,11 +32,15 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+from bson import ObjectId
+
 from ..errors import ExportError, MediaError
 from ..exporters import Exporter, ExportReport, Layout, UniqueNames, pick_label_field, write_media
+from ..fields import validate_field_name
 from ..importers import Parsed
 from ..labels import Detection, Detections, Polyline, Polylines
 from ..sample import Sample
+from ..values import to_mongo
 from .boxes import Clipper, image_size, malformed, read_size
 from .paths import ImageIndex, read_json, report_missing, resolve, sample_key, write_json_atomically
 from .splits import SplitExportMixin, read_splits, split_names
@@ -251,6 +255,8 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
         fields = {label_types: label_field or "ground_truth"}
     else:
         fields = {t: f"{label_field}_{t}" if label_field else t for t in types}
+    for name in fields.values():  # the samples are built as documents, past Sample's checks
+        validate_field_name(name)
     labels_file = resolve(dataset_dir, labels_path, LABELS_FILE)
     content = read_json(labels_file, "COCO labels file")
     assert labels_file is not None
@@ -266,24 +272,28 @@ def parse_coco(dataset_dir: str | None, data_path: str | None, labels_path: str 
         if path is None:
             missing.append(image.get("file_name"))
             continue
-        seen.add(os.path.abspath(path))
+        path = os.path.abspath(path)
+        seen.add(path)
         anns = by_image.get(image.get("id"), [])
         labels: dict[str, Any] = dict.fromkeys(fields.values())
         if include_id:
-            labels[ID_FIELD] = image.get("id")
+            labels[ID_FIELD] = to_mongo(image.get("id"))
         if anns:
             width, height = image.get("width"), image.get("height")
             if not width or not height:
                 width, height = read_size(path, labels_file)
             for kind, field in fields.items():
                 if kind == "detections":
-                    labels[field] = to_detections(anns, names, width, height, extra_attrs,
-                                                  clipper, include_annotation_id,
-                                                  source=labels_file)  # fmt: skip
+                    labels[field] = detections_doc(anns, names, width, height, extra_attrs,
+                                                   clipper, include_annotation_id,
+                                                   source=labels_file)  # fmt: skip
                 else:
                     labels[field] = to_polylines(anns, names, width, height, extra_attrs, rle,
-                                                 include_annotation_id)  # fmt: skip
-        samples.append(Sample(path, **labels))
+                                                 include_annotation_id).to_dict()  # fmt: skip
+        # the stored document itself (as Sample(path, **labels) would hold it): no label
+        # objects to build and encode for each of a large file's boxes
+        doc = {"filepath": path, "tags": [], "metadata": None, **labels}
+        samples.append(Sample._from_doc(doc, None))
     if include_all_data:
         samples.extend(Sample(p) for p in index.paths if os.path.abspath(p) not in seen)
     report_missing([str(m) for m in missing], labels_file, index.data_dir)
@@ -345,6 +355,43 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
                   include_id: bool = False, source: str = "COCO") -> Detections:  # fmt: skip
     """The Detections of one image's annotations (those with a ``bbox``);
     ``include_id`` keeps each annotation's id as ``coco_id``."""
+    doc = detections_doc(anns, names, width, height, extra_attrs, clipper, include_id, source)
+    return Detections.from_dict(doc)
+
+
+#: what a COCO attribute may be for :func:`_detection_doc` to store it as it is
+_PLAIN = (str, int, float, bool, type(None))
+#: names a Detection checks (``mask``, ``index``...) or owns: such an attribute
+#: goes through the Detection constructor
+_DETECTION_NAMES = frozenset(Detection._checks) | {"_id", "id", "_cls", "tags"}
+
+
+def _detection_doc(label: Any, box: list[float], score: Any,
+                   attrs: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """The stored form of ``Detection(label=label, bounding_box=box, confidence=score,
+    **attrs)``, built as a dict when every value is plain (the import's hot path:
+    no label object, no second encoding), else through the Detection itself (which
+    checks and converts the rest, and raises what it raises)."""
+    plain = ((label is None or type(label) is str) and (score is None or type(score) is float)
+             and all(type(v) in _PLAIN and k not in _DETECTION_NAMES and k[:1] != "_"
+                     and "." not in k and "$" not in k for k, v in attrs.items()))  # fmt: skip
+    if not plain:
+        return Detection(label=label, bounding_box=box, confidence=score, **attrs).to_dict()
+    # the key order of Detection.to_dict(): a declared None is left out, a dynamic None kept
+    doc: dict[str, Any] = {"_cls": "Detection", "_id": ObjectId(), "tags": []}
+    if label is not None:
+        doc["label"] = label
+    doc["bounding_box"] = box
+    if score is not None:
+        doc["confidence"] = score
+    doc.update(attrs)
+    return doc
+
+
+def detections_doc(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
+                   height: float, extra_attrs: Any = True, clipper: Clipper | None = None,
+                   include_id: bool = False, source: str = "COCO") -> dict[str, Any]:  # fmt: skip
+    """:func:`to_detections` in its stored form (what ``Detections.to_dict()`` gives)."""
     clipper = clipper or Clipper()
     dets = []
     for ann in anns:
@@ -358,13 +405,15 @@ def to_detections(anns: list[dict[str, Any]], names: dict[Any, str], width: floa
             raise malformed(source, where, f"bbox {ann['bbox']!r} is not 4 numbers") from None
         if box is None:  # entirely outside the image: counted and dropped
             continue
+        if not (box[0] >= 0.0 and box[1] >= 0.0 and box[2] >= 0.0 and box[3] >= 0.0
+                and box[0] + box[2] <= 1.0 + 1e-6 and box[1] + box[3] <= 1.0 + 1e-6):  # fmt: skip
+            box = list(Detection(bounding_box=box).bounding_box)  # NaN...: its own error
         label = _name(names, ann.get("category_id"))
         attrs = _extra(ann, extra_attrs)
         if include_id:
             attrs[ID_FIELD] = ann.get("id")
-        dets.append(Detection(label=label, bounding_box=box, confidence=ann.get("score"),
-                              **attrs))  # fmt: skip
-    return Detections(detections=dets)
+        dets.append(_detection_doc(label, [float(v) for v in box], ann.get("score"), attrs))
+    return {"_cls": "Detections", "_id": ObjectId(), "tags": [], "detections": dets}
 
 
 def to_polylines(anns: list[dict[str, Any]], names: dict[Any, str], width: float,
@@ -402,14 +451,17 @@ def _name(names: dict[Any, str], category: Any) -> str | None:
 READERS = {"detections": to_detections, "segmentations": to_polylines}
 
 
+#: annotation keys never read as attributes
+_NOT_ATTRIBUTES = frozenset(COCO_KEYS) | frozenset(_RESERVED)
+
+
 def _extra(ann: dict[str, Any], extra_attrs: Any) -> dict[str, Any]:
     if extra_attrs is False or extra_attrs is None:
         return {}
-    attrs = {k: v for k, v in ann.items() if k not in COCO_KEYS}
+    # a file's "label" key (_RESERVED) must not clash with the label's own
+    attrs = {k: v for k, v in ann.items() if k not in _NOT_ATTRIBUTES}
     if ann.get("iscrowd"):
         attrs["iscrowd"] = ann["iscrowd"]
-    for key in _RESERVED:  # a file's "label" key must not clash with the label's own
-        attrs.pop(key, None)
     if extra_attrs is not True:
         wanted = {extra_attrs} if isinstance(extra_attrs, str) else set(extra_attrs)
         attrs = {k: v for k, v in attrs.items() if k in wanted}

@@ -602,3 +602,37 @@ def test_fastdup_annotations_dataframe_is_read_as_fastdups_run_takes_it(boxes, i
                                             r"lacks columns \['col_x'"):  # fmt: skip
         fo.Dataset.from_dir(dataset_type=kind, labels_path=frame.drop(columns=["col_x"]),
                             name="bad-frame")  # fmt: skip
+
+
+def test_coco_import_stores_the_labels_their_constructors_would(database, tmp_path):
+    """The importer builds stored documents directly (its speed); they must be the
+    ones ``Detection(...)`` gives, attributes, None scores and odd values included."""
+    root = tmp_path / "docs"
+    write_image(root / "data" / "a.jpg", size=(40, 20))
+    anns = [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 2, 8, 4], "score": 0.5,
+         "age": 3, "mood": "surly", "flag": True, "note": None},
+        {"id": 2, "image_id": 1, "category_id": 9, "bbox": [0, 0, 40, 20], "iscrowd": 1},
+        {"id": 3, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 1,
+         "index": 4, "extra": [1, 2]},
+    ]  # fmt: skip
+    _coco_file(root, {"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 20}],
+                      "categories": [{"id": 1, "name": "cat"}], "annotations": anns})  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), fo.types.COCODetectionDataset, name="docs",
+                             label_types="detections", include_annotation_id=True)  # fmt: skip
+    stored = ds._sample_coll().find_one()["ground_truth"]
+    want = fo.Detections(detections=[
+        fo.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], confidence=0.5, age=3,
+                     mood="surly", flag=True, note=None, coco_id=1),
+        fo.Detection(label="9", bounding_box=[0.0, 0.0, 1.0, 1.0], iscrowd=1, coco_id=2),
+        fo.Detection(label="cat", bounding_box=[0.025, 0.05, 0.05, 0.1], confidence=1,
+                     index=4, extra=[1, 2], coco_id=3),
+    ]).to_dict()  # fmt: skip
+    want["_id"] = stored["_id"]
+    for w, s in zip(want["detections"], stored["detections"], strict=True):
+        w["_id"] = s["_id"]
+    assert stored == want
+    assert list(stored["detections"][0]) == list(want["detections"][0])  # same key order
+    with pytest.raises(fo.DatasetCoreError, match="field name"):
+        fo.Dataset.from_dir(str(root), fo.types.COCODetectionDataset, name="badname",
+                            label_types="detections", label_field="a.b")  # fmt: skip
