@@ -132,3 +132,19 @@ def test_untagging_through_a_view_that_selects_the_tag_reaches_the_source(ds):
     patches.select_labels(tags="check").untag_labels("check")
     assert patches.count_label_tags() == {}
     assert ds.count_label_tags("gt") == {}
+
+
+def test_a_label_object_shared_by_two_samples_gives_one_patch(database, tmp_path):
+    """One Detection object added to two samples keeps one id in both: the
+    patches (filled by ``$out``, which refuses a repeated id) still come out, one
+    per id, as they did with ``$merge``."""
+    shared = dc.Detection(label="cat", bounding_box=[0.1, 0.1, 0.5, 0.5])
+    dataset = dc.Dataset("shared")
+    dataset.add_samples([
+        dc.Sample(tmp_path / "a.jpg", gt=dc.Detections(detections=[shared])),
+        dc.Sample(tmp_path / "b.jpg", gt=dc.Detections(detections=[
+            shared, dc.Detection(label="dog", bounding_box=[0.0, 0.0, 1.0, 1.0])])),
+    ])  # fmt: skip
+    patches = dataset.to_patches("gt")
+    assert sorted(patches.values("gt.label")) == ["cat", "dog"]
+    assert patches.list_indexes() == ["filepath", "id", "sample_id"]
