@@ -54,11 +54,14 @@ def read_size(image: str, labels_file: str) -> tuple[int, int]:
 
 
 def objects_of(label: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """The detection dicts of a stored Detections or Detection (None: no label)."""
+    """The object dicts of a stored Detections, Polylines, Detection or Polyline
+    (None: no label)."""
     if not label:
         return None
     if label.get("_cls") == "Detections":
         return list(label.get("detections") or [])
+    if label.get("_cls") == "Polylines":
+        return list(label.get("polylines") or [])
     return [label]
 
 

@@ -636,3 +636,45 @@ def test_coco_import_stores_the_labels_their_constructors_would(database, tmp_pa
     with pytest.raises(fo.DatasetCoreError, match="field name"):
         fo.Dataset.from_dir(str(root), fo.types.COCODetectionDataset, name="badname",
                             label_types="detections", label_field="a.b")  # fmt: skip
+
+
+def test_yolov8_segmentation_lines_are_closed_filled_polylines_both_ways(database, tmp_path,
+                                                                          capsys):  # fmt: skip
+    root = tmp_path / "seg"
+    for name in ("x.jpg", "y.jpg"):
+        write_image(root / "images" / "train" / name)
+    (root / "labels" / "train").mkdir(parents=True)
+    # a triangle and a box; a quadrilateral reaching out to x = 1.2
+    (root / "labels" / "train" / "x.txt").write_text("0 0.1 0.1 0.5 0.1 0.3 0.6\n"
+                                                     "1 0.5 0.5 0.2 0.2\n")  # fmt: skip
+    (root / "labels" / "train" / "y.txt").write_text("1 0.6 0.6 0.9 0.6 1.2 0.9 0.6 0.9\n")
+    (root / "data.yaml").write_text("train: images/train\nnames: [cat, dog]\n")
+    kind = fo.types.YOLOv5Dataset
+    ds = fo.Dataset.from_dir(str(root), kind, split="train", name="seg")
+    by_file = {os.path.basename(s.filepath): s.ground_truth.polylines for s in ds}
+    triangle, box = by_file["x.jpg"]
+    assert (triangle.label, triangle.closed, triangle.filled) == ("cat", True, True)
+    assert triangle.points == [[[0.1, 0.1], [0.5, 0.1], [0.3, 0.6]]]
+    assert box.label == "dog" and box.points[0] == [
+        pytest.approx(p) for p in ([0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6])]  # fmt: skip
+    assert by_file["y.jpg"][0].points[0][2] == [1.0, 0.9]
+    assert "Clipped 1 boxes of " in capsys.readouterr().out
+    as_boxes = fo.Dataset.from_dir(str(root), kind, split="train", name="seg-boxes",
+                                   label_type="detections")  # fmt: skip
+    dets = {os.path.basename(s.filepath): s.ground_truth.detections for s in as_boxes}
+    assert dets["x.jpg"][0].bounding_box == pytest.approx([0.1, 0.1, 0.4, 0.5])
+
+    out = tmp_path / "out"
+    ds.export(export_dir=str(out), dataset_type=kind, split="train")
+    assert (out / "labels" / "train" / "x.txt").read_text().splitlines()[0] == (
+        "0 0.1 0.1 0.5 0.1 0.3 0.6")  # fmt: skip
+    back = fo.Dataset.from_dir(str(out), kind, split="train", name="seg-back")
+    got = {os.path.basename(s.filepath): s.ground_truth.polylines for s in back}
+    for name, lines in by_file.items():
+        assert [p.label for p in got[name]] == [p.label for p in lines]
+        for g, w in zip(got[name], lines, strict=True):
+            assert [pytest.approx(p, rel=REL) for p in w.points[0]] == g.points[0]
+    (root / "labels" / "train" / "y.txt").write_text("1 0.6 0.6 0.9 0.6 1.2 0.9 0.6\n")
+    with pytest.raises(fo.MediaError, match=r"y\.txt', line 1: expected .* or a polygon "
+                                            r"'<class> <x1> <y1>"):  # fmt: skip
+        fo.Dataset.from_dir(str(root), kind, split="train", name="seg-bad")
