@@ -97,7 +97,7 @@ class COCODetectionExporter(SplitExportMixin, Exporter):
         names = UniqueNames(self.rel_dir, dedupe=True)
         jobs: dict[str, str] = {}
         images, annotations, rows = [], [], []
-        kept_ids = IdKeeper(self.opts["coco_id"], "coco_id", "sample")
+        kept_ids = IdKeeper(self.opts["coco_id"], "coco_id")
         project = {"$project": {"filepath": 1, "metadata": 1, "label": f"${self.label_field}"}}
         if self.opts["coco_id"]:
             self._check_id_field(self.opts["coco_id"])
@@ -123,7 +123,7 @@ class COCODetectionExporter(SplitExportMixin, Exporter):
         own = self.collection._dataset._field_classes(self.label_field)
         classes = self.opts["classes"] or own or seen
         category = {c: i + 1 for i, c in enumerate(classes)}
-        ann_ids = IdKeeper(self.opts["annotation_id"], "annotation_id", "label")
+        ann_ids = IdKeeper(self.opts["annotation_id"], "annotation_id")
         for image, label in rows:
             for obj in _objects(label):
                 ann = self._annotation(image, obj, category)
@@ -193,8 +193,8 @@ class IdKeeper:
         ExportError: a kept id that is not an integer, or one held twice.
     """
 
-    def __init__(self, field: str | None, option: str, holder: str) -> None:
-        self.field, self.option, self.holder = field, option, holder
+    def __init__(self, field: str | None, option: str) -> None:
+        self.field, self.option = field, option
         self.used: dict[int, str] = {}
 
     def take(self, value: Any, where: str) -> int | None:
