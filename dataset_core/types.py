@@ -79,13 +79,15 @@ class FiftyOneImageDetectionDataset(ImageDetectionDataset):
 
 
 class COCODetectionDataset(ImageDetectionDataset):
-    """``data/`` and a COCO ``labels.json`` of object boxes (detections only)."""
+    """``data/`` and a COCO ``labels.json`` of object boxes and polygons (``split=``:
+    ``<dir>/<split>/`` per split; ``include_id``/``coco_id=`` keep COCO ids)."""
 
     key = "coco-detection"
 
 
 class VOCDetectionDataset(ImageDetectionDataset):
-    """``data/`` and ``labels/``: one Pascal VOC XML file of pixel boxes per image."""
+    """``data/`` and ``labels/``: one Pascal VOC XML file of pixel boxes per image
+    (``split=``: ``<dir>/<split>/`` per split)."""
 
     key = "voc-detection"
 
@@ -103,14 +105,16 @@ class YOLOv4Dataset(ImageDetectionDataset):
 
 
 class YOLOv5Dataset(ImageDetectionDataset):
-    """``dataset.yaml`` and ``images/<split>/`` + ``labels/<split>/`` (YOLOv5/v8 layout)."""
+    """``dataset.yaml`` and ``images/<split>/`` + ``labels/<split>/`` (YOLOv5/v8 layout;
+    YOLOv8 segmentation lines as Polylines)."""
 
     key = "yolov5"
 
 
 class FastdupAnnotationsDataset(ImageDetectionDataset):
     """``data/`` and ``annotations.csv`` in fastdup's box columns (not a FiftyOne type):
-    ``filename,col_x,row_y,width,height,label[,split,confidence]``, a row per object."""
+    ``filename,col_x,row_y,width,height,label[,split,confidence]``, a row per object;
+    ``labels_path`` may be a pandas DataFrame in those columns (fastdup's annotations)."""
 
     key = "fastdup-annotations"
 

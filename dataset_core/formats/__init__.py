@@ -7,6 +7,7 @@ One module per format family, each with its exporter (a
 - :mod:`.labels_json`: ``FiftyOneImageClassificationDataset`` and
   ``FiftyOneImageDetectionDataset`` (``data/`` + ``labels.json``);
 - :mod:`.coco`: ``COCODetectionDataset`` (``data/`` + COCO ``labels.json``, boxes);
+- :mod:`.splits`: ``split=`` folders for COCO and VOC (``<export_dir>/<split>/``);
 - :mod:`.voc`: ``VOCDetectionDataset`` (``data/`` + ``labels/<key>.xml``);
 - :mod:`.kitti`: ``KITTIDetectionDataset`` (``data/`` + ``labels/<key>.txt``);
 - :mod:`.yolo`: ``YOLOv4Dataset`` and ``YOLOv5Dataset`` (darknet text files);

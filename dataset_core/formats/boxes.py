@@ -54,11 +54,14 @@ def read_size(image: str, labels_file: str) -> tuple[int, int]:
 
 
 def objects_of(label: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """The detection dicts of a stored Detections or Detection (None: no label)."""
+    """The object dicts of a stored Detections, Polylines, Detection or Polyline
+    (None: no label)."""
     if not label:
         return None
     if label.get("_cls") == "Detections":
         return list(label.get("detections") or [])
+    if label.get("_cls") == "Polylines":
+        return list(label.get("polylines") or [])
     return [label]
 
 
@@ -113,31 +116,51 @@ def malformed(path: str, entry: str, what: str) -> MediaError:
 
 class Clipper:
     """Clips relative boxes ``[x, y, w, h]`` to the image and counts the ones
-    that reached outside it (beyond :data:`CLIP_TOLERANCE`)."""
+    that reached outside it (beyond :data:`CLIP_TOLERANCE`).
+
+    A box that lies entirely outside the image has no area left once clipped:
+    :meth:`clip` returns None for it, and it is counted apart from the clipped
+    ones (the reader drops it; a zero-size box *inside* the image is the
+    file's own and is kept as it is).
+    """
 
     def __init__(self) -> None:
         self.count = 0
         self.examples: list[str] = []
+        self.dropped = 0
+        self.dropped_examples: list[str] = []
 
-    def clip(self, box: list[float], where: str) -> list[float]:
-        """``box`` clipped to ``[0, 1]``; ``where`` names it in the report."""
+    def clip(self, box: list[float], where: str) -> list[float] | None:
+        """``box`` clipped to ``[0, 1]``, or None when nothing of it is inside the
+        image; ``where`` names it in the report."""
         x, y, w, h = box
         if x >= 0 and y >= 0 and x + w <= 1 and y + h <= 1:  # the common case, cheaply
             return box
         x1, y1 = min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)
         x2, y2 = min(max(x + w, 0.0), 1.0), min(max(y + h, 0.0), 1.0)
         out = min(x, y) < -CLIP_TOLERANCE or max(x + w, y + h) > 1 + CLIP_TOLERANCE
-        if out:
-            self.count += 1
-            if len(self.examples) < SHOWN:
-                self.examples.append(where)
+        if not out:
+            return [x1, y1, x2 - x1, y2 - y1]
+        if (x2 - x1) * (y2 - y1) <= 0:
+            self.dropped += 1
+            if len(self.dropped_examples) < SHOWN:
+                self.dropped_examples.append(where)
+            return None
+        self.count += 1
+        if len(self.examples) < SHOWN:
+            self.examples.append(where)
         return [x1, y1, x2 - x1, y2 - y1]
 
     def report(self, source: str) -> None:
-        """Print one line if any box was clipped."""
+        """Print one line if any box was clipped or dropped."""
+        dropped = (f"{self.dropped} boxes entirely outside their image, which were dropped "
+                   f"(e.g. {self.dropped_examples})")  # fmt: skip
         if self.count:
-            print(f"Clipped {self.count} boxes of {source} that reached outside their image "
-                  f"(e.g. {self.examples})")  # fmt: skip
+            line = (f"Clipped {self.count} boxes of {source} that reached outside their image "
+                    f"(e.g. {self.examples})")  # fmt: skip
+            print(line + (f"; and {dropped}" if self.dropped else ""))
+        elif self.dropped:
+            print(f"Found {dropped.replace(' boxes', f' boxes of {source}', 1)}")
 
 
 def label_file_key(root: str, path: str) -> str:

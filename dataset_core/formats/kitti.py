@@ -92,6 +92,8 @@ def read_kitti(path: str, image: str | None, clipper: Clipper) -> tuple[Detectio
                                                f"left/top ({x1}, {y1})")  # fmt: skip
         rel = [x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height]
         box = clipper.clip(rel, f"{os.path.basename(path)} line {n}")
+        if box is None:  # entirely outside the image: counted and dropped
+            continue
         found = {"truncated": v[0], "occluded": int(v[1]), "alpha": v[2],
                  "dimensions": v[7:10], "location": v[10:13], "rotation_y": v[13]}  # fmt: skip
         attrs = {k: val for k, val in found.items() if val != DEFAULTS[k]}

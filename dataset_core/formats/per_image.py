@@ -43,12 +43,14 @@ class PerImageExporter(Exporter):
     needs_size = True
     #: whether an image whose label is None still gets a (empty) file
     write_unlabeled = False
+    #: the label types the format writes
+    label_types: tuple[str, ...] = DETECTION_TYPES
 
     def __init__(self, collection: SampleCollection, label_field: str | None, mode: str,
                  rel_dir: str | None = None, **options: Any) -> None:  # fmt: skip
         super().__init__(collection, label_field, mode, rel_dir, **options)
         fmt = type(self).__name__.replace("Exporter", "")
-        self.label_field = pick_label_field(collection, label_field, DETECTION_TYPES, fmt)
+        self.label_field = pick_label_field(collection, label_field, self.label_types, fmt)
         self.classes: list[str] = []
 
     def render(self, objects: list[dict[str, Any]], image: dict[str, Any]) -> str:

@@ -11,6 +11,9 @@ Differences from FiftyOne's writer, both for lossless round trips: pixel
 coordinates are written exactly (``64`` or ``64.5``), not truncated to ints;
 ``pose`` ``Unspecified`` and ``truncated``/``difficult`` ``0`` are VOC's
 defaults and are not turned into attributes on import.
+
+Splits: ``split=`` as in :mod:`.splits` (``<export_dir>/<split>/`` holds
+``data/`` and ``labels/``; reading several splits tags their samples).
 """
 
 from __future__ import annotations
@@ -19,23 +22,34 @@ import os
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from ..errors import MediaError
+from ..exporters import ExportReport, Layout
 from ..importers import Parsed
 from ..labels import Detection, Detections
 from .boxes import Clipper, attributes_of, malformed, number_text, parse_value, read_size
 from .paths import resolve
 from .per_image import PerImageExporter, parse_per_image
+from .splits import SplitExportMixin, read_splits, split_names
 
 #: VOC's own object elements and the values that mean "not stated"
 DEFAULTS = {"pose": "Unspecified", "truncated": 0, "difficult": 0}
 _BOX = ("xmin", "ymin", "xmax", "ymax")
 
 
-class VOCDetectionExporter(PerImageExporter):
+class VOCDetectionExporter(SplitExportMixin, PerImageExporter):
     """One VOC XML per labeled image; see the module docstring."""
 
     name = "voc-detection"
     ext = ".xml"
-    options = {"include_paths": True, "extra_attrs": True}
+    options = {"include_paths": True, "extra_attrs": True, "split": None}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._place_split()
+
+    def write(self, layout: Layout) -> ExportReport:
+        self._check_split_root(layout.root)
+        return super().write(layout)
 
     def render(self, objects: list[dict[str, Any]], image: dict[str, Any]) -> str:
         width, height = image["width"], image["height"]
@@ -112,6 +126,8 @@ def read_voc(path: str, image: str | None, clipper: Clipper, data_dir: str | Non
                                          f"({x1}, {y1})")  # fmt: skip
         rel = [x1 / width, y1 / height, (x2 - x1) / width, (y2 - y1) / height]
         bounding_box = clipper.clip(rel, f"{os.path.basename(path)} {where}")
+        if bounding_box is None:  # entirely outside the image: counted and dropped
+            continue
         attrs: dict[str, Any] = {}
         confidence = None
         for child in el:
@@ -153,8 +169,27 @@ def _number(path: str, where: str, el: ET.Element | None, tag: str,
 
 def parse_voc(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
               label_field: str | None, include_all_data: bool = False,
-              extra_attrs: bool = True) -> Parsed:  # fmt: skip
-    """The samples of a VOCDetectionDataset; see the module docstring."""
+              extra_attrs: bool = True,
+              split: str | list[str] | None = None) -> Parsed:  # fmt: skip
+    """The samples of a VOCDetectionDataset; see the module docstring.
+
+    Raises:
+        MediaError: a missing split, or a malformed XML file (one line naming
+            the file, the object and what is wrong).
+    """
+    if data_path is None and labels_path is None:
+        splits = split_names(dataset_dir, split,
+                             lambda d: os.path.isdir(os.path.join(d, "labels")))  # fmt: skip
+        if splits:
+            assert dataset_dir is not None
+
+            def one(folder: str) -> Parsed:
+                return parse_voc(folder, None, None, label_field, include_all_data, extra_attrs)
+
+            return read_splits(dataset_dir, splits, not isinstance(split, str), one)
+    elif split is not None:
+        raise MediaError(f"split={split!r} reads <dataset_dir>/<split>/; pass dataset_dir "
+                         "without data_path and labels_path")  # fmt: skip
     labels_dir = resolve(dataset_dir, labels_path, "labels")
     data_dir = resolve(dataset_dir, data_path, "data")
     clipper = Clipper()

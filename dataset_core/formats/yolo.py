@@ -8,6 +8,14 @@ with the box relative to the image and the confidence only with
 ``include_confidence=True``. An image whose label is None gets no file; one
 with empty Detections an empty file.
 
+YOLOv8 segmentation lines (``<class> <x1> <y1> <x2> <y2> <x3> <y3> ...``,
+relative points of one polygon) are read too. ``label_type=`` says what a
+dataset is read as: ``"detections"`` (a polygon as its extent),
+``"polylines"`` (closed, filled Polylines; a box as its rectangle) or None,
+the default: polylines when any line of the dataset is a polygon, else
+detections (one field holds one type). A Polylines field is exported as
+segmentation lines, one per shape (a polyline of two shapes gives two lines).
+
 - ``YOLOv4Dataset``: ``obj.names`` (a class per line), ``images.txt`` (the
   exported images, relative to the export directory) and ``data/`` holding
   each image with its ``.txt`` beside it. A labels-only export writes its
@@ -31,7 +39,7 @@ import yaml
 from ..errors import ExportError, MediaError
 from ..exporters import ExportReport, Layout
 from ..importers import Parsed
-from ..labels import Detection, Detections
+from ..labels import Detection, Detections, Polyline, Polylines
 from ..media import scan_images
 from ..sample import Sample
 from .boxes import Clipper, malformed
@@ -47,6 +55,7 @@ SPLITS = ("train", "val", "test")
 
 class _YOLOExporter(PerImageExporter):
     needs_size = False
+    label_types = ("Detections", "Detection", "Polylines", "Polyline")
 
     def render(self, objects: list[dict[str, Any]], image: dict[str, Any]) -> str:
         index = {c: i for i, c in enumerate(self.classes)}
@@ -56,6 +65,12 @@ class _YOLOExporter(PerImageExporter):
             if label not in index:
                 raise ExportError(f"Label {label!r} of {image['filepath']!r} is not in classes "
                                   f"{self.classes}; pass classes= with every label")  # fmt: skip
+            if obj.get("_cls") == "Polyline":  # one segmentation line per shape
+                for shape in obj.get("points") or []:
+                    if len(shape) >= 3:
+                        coords = [repr(float(v)) for point in shape for v in point[:2]]
+                        lines.append(" ".join([str(index[label]), *coords]))
+                continue
             x, y, w, h = obj.get("bounding_box") or (0.0, 0.0, 0.0, 0.0)
             values = [x + w / 2, y + h / 2, w, h]
             if self.opts["include_confidence"] and obj.get("confidence") is not None:
@@ -170,27 +185,36 @@ def _names(names: Any, path: str) -> list[str] | None:
     raise malformed(path, "'names'", f"expected a list or a mapping, got {names!r}")
 
 
-def read_yolo(path: str, classes: list[str] | None, clipper: Clipper) -> Detections:
-    """The Detections of one YOLO labels file.
+#: a row of a YOLO labels file: (label, box [x, y, w, h] or None, polygon points or
+#: None, confidence)
+Row = tuple[str, "list[float] | None", "list[list[float]] | None", "float | None"]
+#: the label types a YOLO file is read as
+LABEL_TYPES = ("detections", "polylines")
 
-    Args:
-        path: the ``.txt`` file.
-        classes: the names by class index (None: the index as text).
-        clipper: clips and counts boxes that reach outside the image.
+
+def read_rows(path: str, classes: list[str] | None, clipper: Clipper) -> list[Row]:
+    """The objects of one YOLO labels file: boxes (YOLOv4/v5/v8 detection lines)
+    and polygons (YOLOv8 segmentation lines, ``<class> x1 y1 x2 y2 ...``).
+
+    A box or polygon reaching outside the image is clipped to it and counted;
+    one entirely outside is dropped and counted (see :class:`Clipper`).
 
     Raises:
-        MediaError: a line without 5 or 6 numbers, or a class index out of range.
+        MediaError: a line that is neither (5 or 6 numbers, or a class and 3 or
+            more points), a value that is not a number, or a class index out of
+            range.
     """
-    dets = []
+    rows: list[Row] = []
     with open(path, encoding="utf-8") as f:
         for n, line in enumerate(f, 1):
             parts = line.split()
             if not parts:
                 continue
-            if len(parts) not in (5, 6):
+            polygon = len(parts) >= 7
+            if len(parts) < 5 or (polygon and len(parts) % 2 == 0):
                 raise malformed(path, f"line {n}", "expected '<class> <x center> <y center> "
-                                "<width> <height> [<confidence>]', got "
-                                f"{line.strip()!r}")  # fmt: skip
+                                "<width> <height> [<confidence>]' or a polygon '<class> <x1> "
+                                f"<y1> <x2> <y2> <x3> <y3> ...', got {line.strip()!r}")  # fmt: skip
             try:
                 values = [float(p) for p in parts]
             except ValueError as e:
@@ -202,13 +226,78 @@ def read_yolo(path: str, classes: list[str] | None, clipper: Clipper) -> Detecti
             if classes is not None and target >= len(classes):
                 raise malformed(path, f"line {n}", f"class {target} but there are only "
                                                    f"{len(classes)} class names")  # fmt: skip
-            xc, yc, w, h = values[1:5]
-            box = clipper.clip([xc - w / 2, yc - h / 2, w, h], f"{os.path.basename(path)} "
-                                                               f"line {n}")  # fmt: skip
             label = classes[target] if classes is not None else str(target)
-            dets.append(Detection(label=label, bounding_box=box,
-                                  confidence=values[5] if len(values) == 6 else None))  # fmt: skip
-    return Detections(detections=dets)
+            where = f"{os.path.basename(path)} line {n}"
+            if polygon:
+                xs, ys = values[1::2], values[2::2]
+                extent = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+                if clipper.clip(extent, where) is None:  # entirely outside: dropped
+                    continue
+                points = [[min(max(x, 0.0), 1.0), min(max(y, 0.0), 1.0)]
+                          for x, y in zip(xs, ys, strict=True)]  # fmt: skip
+                rows.append((label, None, points, None))
+                continue
+            xc, yc, w, h = values[1:5]
+            box = clipper.clip([xc - w / 2, yc - h / 2, w, h], where)
+            if box is None:  # entirely outside the image: counted and dropped
+                continue
+            rows.append((label, box, None, values[5] if len(values) == 6 else None))
+    return rows
+
+
+def label_type_of(rows: list[list[Row]], label_type: str | None) -> str:
+    """``label_type`` checked, or the one the rows call for (None): polylines when
+    any row is a polygon, else detections.
+
+    Raises:
+        MediaError: an unknown label type.
+    """
+    if label_type is None:
+        polygons = any(points is not None for file in rows for _, _, points, _ in file)
+        return "polylines" if polygons else "detections"
+    if label_type not in LABEL_TYPES:
+        raise MediaError(f"label_type={label_type!r}: YOLO labels are read as {LABEL_TYPES}")
+    return label_type
+
+
+def to_label(rows: list[Row], label_type: str) -> Detections | Polylines:
+    """The rows of one file as Detections (a polygon as its extent) or as Polylines
+    (closed and filled; a box as its rectangle)."""
+    if label_type == "detections":
+        dets = []
+        for label, box, points, conf in rows:
+            if box is None:
+                assert points is not None
+                xs, ys = [p[0] for p in points], [p[1] for p in points]
+                box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+            dets.append(Detection(label=label, bounding_box=box, confidence=conf))
+        return Detections(detections=dets)
+    lines = []
+    for label, box, points, conf in rows:
+        if points is None:
+            assert box is not None
+            x, y, w, h = box
+            points = [[x, y], [x + w, y], [x + w, y + h], [x, y + h]]
+        lines.append(Polyline(label=label, points=[points], confidence=conf, closed=True,
+                              filled=True))  # fmt: skip
+    return Polylines(polylines=lines)
+
+
+def read_yolo(path: str, classes: list[str] | None, clipper: Clipper,
+              label_type: str = "detections") -> Detections | Polylines:  # fmt: skip
+    """The labels of one YOLO labels file (see :func:`read_rows`).
+
+    Args:
+        path: the ``.txt`` file.
+        classes: the names by class index (None: the index as text).
+        clipper: clips and counts boxes that reach outside the image.
+        label_type: ``"detections"`` (a polygon as its extent) or ``"polylines"``.
+
+    Raises:
+        MediaError: a malformed line (one line naming the file, the line and what
+            is wrong).
+    """
+    return to_label(read_rows(path, classes, clipper), label_type)
 
 
 def _read_lines(path: str) -> list[str]:
@@ -219,7 +308,8 @@ def _read_lines(path: str) -> list[str]:
 def parse_yolov4(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
                  label_field: str | None, images_path: str | None = None,
                  objects_path: str | None = None, classes: list[str] | None = None,
-                 include_all_data: bool = False) -> Parsed:  # fmt: skip
+                 include_all_data: bool = False,
+                 label_type: str | None = None) -> Parsed:  # fmt: skip
     """The samples of a YOLOv4Dataset; see the module docstring."""
     data_dir = resolve(dataset_dir, data_path, "data")
     labels_dir = resolve(dataset_dir, labels_path, ".") if labels_path is not None else None
@@ -241,15 +331,24 @@ def parse_yolov4(dataset_dir: str | None, data_path: str | None, labels_path: st
                 break
     clipper = Clipper()
     field = label_field or "ground_truth"
-    samples = []
+    found: list[tuple[str, list[str], list[Row] | None]] = []
     for image in images:
         txt = _v4_labels_file(image, data_dir, labels_dir)
         if txt is not None:
-            samples.append(Sample(image, **{field: read_yolo(txt, classes, clipper)}))
+            found.append((image, [], read_rows(txt, classes, clipper)))
         elif include_all_data:
-            samples.append(Sample(image))
+            found.append((image, [], None))
     clipper.report(labels_dir or data_dir or "YOLO labels")
-    return Parsed(samples, list(classes) if classes else None)
+    return Parsed(_samples(found, field, label_type), list(classes) if classes else None)
+
+
+def _samples(found: list[tuple[str, list[str], list[Row] | None]], field: str,
+             label_type: str | None) -> list[Sample]:  # fmt: skip
+    """``(image, tags, rows or None)`` as samples, all of one label type (a field
+    holds one type: a dataset with any polygon is read as Polylines)."""
+    kind = label_type_of([rows for *_, rows in found if rows is not None], label_type)
+    return [Sample(image, tags=tags, **({} if rows is None else {field: to_label(rows, kind)}))
+            for image, tags, rows in found]  # fmt: skip
 
 
 def _v4_labels_file(image: str, data_dir: str | None, labels_dir: str | None) -> str | None:
@@ -271,7 +370,8 @@ def _v4_labels_file(image: str, data_dir: str | None, labels_dir: str | None) ->
 def parse_yolov5(dataset_dir: str | None, data_path: str | None, labels_path: str | None,
                  label_field: str | None, yaml_path: str | None = None,
                  split: str | list[str] | None = "val",
-                 include_all_data: bool = False) -> Parsed:  # fmt: skip
+                 include_all_data: bool = False,
+                 label_type: str | None = None) -> Parsed:  # fmt: skip
     """The samples of a YOLOv5Dataset; see the module docstring."""
     if data_path is not None or labels_path is not None:
         raise MediaError("YOLOv5Dataset reads its folders from its YAML; pass yaml_path= "
@@ -295,23 +395,23 @@ def parse_yolov5(dataset_dir: str | None, data_path: str | None, labels_path: st
                          f"{have}")  # fmt: skip
     clipper = Clipper()
     field = label_field or "ground_truth"
-    samples, unlabeled = [], 0
+    found: list[tuple[str, list[str], list[Row] | None]] = []
+    unlabeled = 0
     for name in splits:
         tags = [name] if not isinstance(split, str) else []
         for image in _split_images(content[name], base, path):
             txt = _v5_labels_file(image)
             if os.path.isfile(txt):
-                det = read_yolo(txt, classes, clipper)
-                samples.append(Sample(image, tags=tags, **{field: det}))
+                found.append((image, tags, read_rows(txt, classes, clipper)))
             elif include_all_data:
-                samples.append(Sample(image, tags=tags))
+                found.append((image, tags, None))
             else:
                 unlabeled += 1
     clipper.report(path)
     if unlabeled:
         print(f"Skipped {unlabeled} images of {path} without a labels file; pass "
               "include_all_data=True to add them")  # fmt: skip
-    return Parsed(samples, classes)
+    return Parsed(_samples(found, field, label_type), classes)
 
 
 def _find_yaml(dataset_dir: str | None, yaml_path: str | None) -> str:

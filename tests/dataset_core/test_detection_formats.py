@@ -432,3 +432,249 @@ def test_fastdup_annotations_csv_errors_name_the_line(database, tmp_path, text, 
     (root / "annotations.csv").write_text(text)
     with pytest.raises(fo.MediaError, match=r"annotations\.csv', " + match):
         fo.Dataset.from_dir(str(root), fo.types.FastdupAnnotationsDataset, name="fdbad")
+
+
+def test_boxes_entirely_outside_the_image_are_dropped_and_counted_apart(database, tmp_path,
+                                                                        capsys):  # fmt: skip
+    root = tmp_path / "out"
+    write_image(root / "data" / "a.jpg", size=(40, 20))
+    (root / "obj.names").write_text("cat\n")
+    # inside; reaching out (clipped); wholly right of the image; wholly above it
+    (root / "data" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n0 0.9 0.5 0.4 0.2\n"
+                                         "0 1.5 0.5 0.2 0.2\n0 0.5 -0.5 0.2 0.2\n")  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), fo.types.YOLOv4Dataset, name="outside")
+    assert [d.bounding_box for d in ds.first().ground_truth.detections] == [
+        pytest.approx([0.4, 0.4, 0.2, 0.2]), pytest.approx([0.7, 0.4, 0.3, 0.2])]  # fmt: skip
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1
+    assert out[0].startswith("Clipped 1 boxes of ")
+    assert "; and 2 boxes entirely outside their image, which were dropped (e.g. " \
+           "['a.txt line 3', 'a.txt line 4'])" in out[0]  # fmt: skip
+    coco = tmp_path / "coco"
+    write_image(coco / "data" / "a.jpg", size=(40, 20))
+    (coco / "labels.json").write_text(json.dumps({
+        "images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 20}],
+        "categories": [{"id": 1, "name": "cat"}],
+        "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [50, 1, 5, 5]},
+                        {"id": 8, "image_id": 1, "category_id": 1, "bbox": [1, 1, 5, 5]}],
+    }))  # fmt: skip
+    back = fo.Dataset.from_dir(str(coco), fo.types.COCODetectionDataset, name="coco-outside",
+                               label_types="detections")  # fmt: skip
+    assert back.count("ground_truth.detections") == 1
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("Found 1 boxes of ") and line.endswith(
+        "entirely outside their image, which were dropped (e.g. ['annotation 7 of image 1'])"
+    )
+    voc = tmp_path / "voc"
+    write_image(voc / "data" / "a.jpg", size=(40, 20))
+    (voc / "labels").mkdir()
+    (voc / "labels" / "a.xml").write_text(
+        "<annotation><size><width>40</width><height>20</height></size><object><name>cat"
+        "</name><bndbox><xmin>41</xmin><ymin>1</ymin><xmax>45</xmax><ymax>4</ymax></bndbox>"
+        "</object></annotation>"
+    )
+    back = fo.Dataset.from_dir(str(voc), fo.types.VOCDetectionDataset, name="voc-outside")
+    assert back.count("ground_truth.detections") == 0
+    assert "1 boxes of " in capsys.readouterr().out
+
+
+def _coco_file(root, content):
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "labels.json").write_text(json.dumps(content))
+
+
+def test_coco_ids_survive_export_and_import_with_fiftyones_options(database, tmp_path):
+    root = tmp_path / "ids"
+    for name in ("a.jpg", "b.jpg"):
+        write_image(root / "data" / name, size=(40, 20))
+    _coco_file(root, {
+        "images": [{"id": 17, "file_name": "a.jpg", "width": 40, "height": 20},
+                   {"id": 42, "file_name": "b.jpg", "width": 40, "height": 20}],
+        "categories": [{"id": 3, "name": "cat"}, {"id": 7, "name": "dog"}],
+        "annotations": [
+            {"id": 1001, "image_id": 17, "category_id": 3, "bbox": [1.5, 2, 10, 5]},
+            {"id": 1002, "image_id": 17, "category_id": 7, "bbox": [20, 4.25, 8, 8]},
+            {"id": 2001, "image_id": 42, "category_id": 3, "bbox": [0, 0, 40, 20]},
+        ],
+    })  # fmt: skip
+    kind = fo.types.COCODetectionDataset
+    opts = {"label_types": "detections", "label_field": "gt", "include_id": True,
+            "include_annotation_id": True}  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), kind, name="ids", **opts)
+    by_file = {os.path.basename(s.filepath): s for s in ds}
+    assert (by_file["a.jpg"].coco_id, by_file["b.jpg"].coco_id) == (17, 42)
+    assert [d.coco_id for d in by_file["a.jpg"].gt.detections] == [1001, 1002]
+
+    out = tmp_path / "out"
+    ds.export(export_dir=str(out), dataset_type=kind, label_field="gt", coco_id="coco_id",
+              annotation_id="coco_id")  # fmt: skip
+    content = json.loads((out / "labels.json").read_text())
+    assert {im["file_name"]: im["id"] for im in content["images"]} == {"a.jpg": 17, "b.jpg": 42}
+    assert [(a["id"], a["image_id"]) for a in content["annotations"]] == [
+        (1001, 17), (1002, 17), (2001, 42)]  # fmt: skip
+    assert all("coco_id" not in a for a in content["annotations"])  # the id, not an attribute
+    back = fo.Dataset.from_dir(str(out), kind, name="ids-back", **opts)
+    assert sorted(back.values("coco_id")) == [17, 42]
+    assert sorted(back.distinct("gt.detections.coco_id")) == [1001, 1002, 2001]
+    _same_objects(_objects(back, "gt"), _objects(ds, "gt"))
+
+    # FiftyOne's default: ids numbered from 1; a sample or object without an id
+    # gets the next after the largest kept one
+    ds.export(export_dir=str(tmp_path / "plain"), dataset_type=kind, label_field="gt")
+    plain = json.loads((tmp_path / "plain" / "labels.json").read_text())
+    assert [im["id"] for im in plain["images"]] == [1, 2]
+    assert [a["id"] for a in plain["annotations"]] == [1, 2, 3]
+    extra = fo.Sample(str(write_image(tmp_path / "c.jpg", size=(40, 20))),
+                      gt=fo.Detections(detections=[fo.Detection(label="dog",
+                                                                bounding_box=BOX_A)]))  # fmt: skip
+    ds.add_sample(extra)
+    ds.export(export_dir=str(tmp_path / "more"), dataset_type=kind, label_field="gt",
+              coco_id="coco_id", annotation_id="coco_id")  # fmt: skip
+    more = json.loads((tmp_path / "more" / "labels.json").read_text())
+    assert [im["id"] for im in more["images"]] == [17, 42, 43]
+    assert [a["id"] for a in more["annotations"]] == [1001, 1002, 2001, 2002]
+    ds.set_values("coco_id", [17, 17, 5])
+    with pytest.raises(fo.ExportError, match="COCO id 17 is held by both '.*a.jpg' and "):
+        ds.export(export_dir=str(tmp_path / "dup"), dataset_type=kind, label_field="gt",
+                  coco_id="coco_id")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", [fo.types.COCODetectionDataset, fo.types.VOCDetectionDataset])
+def test_coco_and_voc_splits_are_folders_that_come_back_as_tags(boxes, tmp_path, kind):
+    out = tmp_path / "splits"
+    ids = boxes.values("id")
+    boxes.select(ids[:2]).tag_samples("train")
+    boxes.select(ids[2:]).tag_samples("val")
+    for split in ("train", "val"):
+        boxes.match_tags(split).export(export_dir=str(out), dataset_type=kind, split=split,
+                                       label_field="predictions")  # fmt: skip
+    assert sorted(p.name for p in out.iterdir()) == ["train", "val"]
+    assert (out / "train" / "data" / "a.jpg").is_file()
+    extra = {"label_types": "detections"} if kind is fo.types.COCODetectionDataset else {}
+    both = fo.Dataset.from_dir(str(out), kind, include_all_data=True, label_field="predictions",
+                               name="both", **extra)  # fmt: skip
+    assert both.count_sample_tags() == {"train": 2, "val": 1}
+    _same_objects(_objects(both), _objects(boxes))
+    train = fo.Dataset.from_dir(str(out), kind, split="train", name="train", **extra)
+    assert len(train) == 2 and train.count_sample_tags() == {}
+    assert all(p.startswith(str(out / "train")) for p in train.values("filepath"))
+    listed = fo.Dataset.from_dir(str(out), kind, split=["val"], include_all_data=True,
+                                 name="listed", **extra)  # fmt: skip
+    assert listed.count_sample_tags() == {"val": 1}
+    with pytest.raises(fo.MediaError, match=r"has no split \['test'\]; its splits: "
+                                            r"\['train', 'val'\]"):  # fmt: skip
+        fo.Dataset.from_dir(str(out), kind, split=["train", "test"], name="t", **extra)
+    with pytest.raises(fo.ExportError, match="exists and is not empty"):  # a split twice
+        boxes.match_tags("val").export(export_dir=str(out), dataset_type=kind, split="val",
+                                       label_field="predictions")  # fmt: skip
+    with pytest.raises(fo.ExportError, match="split='a/b': a .* export writes one split"):
+        boxes.export(export_dir=str(tmp_path / "x"), dataset_type=kind, split="a/b")
+
+
+def test_fastdup_annotations_dataframe_is_read_as_fastdups_run_takes_it(boxes, images, tmp_path,
+                                                                        capsys):  # fmt: skip
+    pd = pytest.importorskip("pandas")
+    kind = fo.types.FastdupAnnotationsDataset
+    ids = boxes.values("id")
+    boxes.select(ids[0]).tag_samples("train")
+    boxes.export(labels_path=str(tmp_path / "a.csv"), dataset_type=kind, splits=["train"],
+                 label_field="predictions")  # fmt: skip
+    df = pd.read_csv(tmp_path / "a.csv")  # numpy floats, NaN for the empty cells
+    assert df["confidence"].isna().any()
+    ds = fo.Dataset.from_dir(dataset_type=kind, data_path=str(images), labels_path=df,
+                             label_field="predictions", name="frame")  # fmt: skip
+    _same_objects(_objects(ds), {k: v for k, v in _objects(boxes).items() if k != "c.jpg"})
+    assert ds.count_sample_tags() == {"train": 1}
+    # fastdup's own frame: absolute filenames, no split or confidence columns
+    frame = pd.DataFrame({"filename": [str(images / "a.jpg"), str(images / "b.jpg")],
+                          "col_x": [1, 50], "row_y": [2, 2], "width": [10, 5], "height": [5, 5],
+                          "label": ["cat", "dog"]})  # fmt: skip
+    capsys.readouterr()
+    fd = fo.Dataset(name="fd-frame")
+    fd.add_dir(dataset_type=kind, labels_path=frame)
+    assert fd.count("ground_truth.detections") == 1  # b's box starts right of its 32 px
+    assert "Found 1 boxes of the annotations DataFrame entirely outside" in capsys.readouterr().out
+    bad = frame.assign(row_y=[2, "two"])
+    with pytest.raises(fo.MediaError, match=r"^Malformed annotations DataFrame, row 1: the box "
+                                            r"\{'col_x': '50', 'row_y': 'two'"):  # fmt: skip
+        fo.Dataset.from_dir(dataset_type=kind, labels_path=bad, name="bad-frame")
+    with pytest.raises(fo.MediaError, match=r"^Malformed annotations DataFrame, its columns: "
+                                            r"lacks columns \['col_x'"):  # fmt: skip
+        fo.Dataset.from_dir(dataset_type=kind, labels_path=frame.drop(columns=["col_x"]),
+                            name="bad-frame")  # fmt: skip
+
+
+def test_coco_import_stores_the_labels_their_constructors_would(database, tmp_path):
+    """The importer builds stored documents directly (its speed); they must be the
+    ones ``Detection(...)`` gives, attributes, None scores and odd values included."""
+    root = tmp_path / "docs"
+    write_image(root / "data" / "a.jpg", size=(40, 20))
+    anns = [
+        {"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 2, 8, 4], "score": 0.5,
+         "age": 3, "mood": "surly", "flag": True, "note": None},
+        {"id": 2, "image_id": 1, "category_id": 9, "bbox": [0, 0, 40, 20], "iscrowd": 1},
+        {"id": 3, "image_id": 1, "category_id": 1, "bbox": [1, 1, 2, 2], "score": 1,
+         "index": 4, "extra": [1, 2]},
+    ]  # fmt: skip
+    _coco_file(root, {"images": [{"id": 1, "file_name": "a.jpg", "width": 40, "height": 20}],
+                      "categories": [{"id": 1, "name": "cat"}], "annotations": anns})  # fmt: skip
+    ds = fo.Dataset.from_dir(str(root), fo.types.COCODetectionDataset, name="docs",
+                             label_types="detections", include_annotation_id=True)  # fmt: skip
+    stored = ds._sample_coll().find_one()["ground_truth"]
+    want = fo.Detections(detections=[
+        fo.Detection(label="cat", bounding_box=[0.1, 0.1, 0.2, 0.2], confidence=0.5, age=3,
+                     mood="surly", flag=True, note=None, coco_id=1),
+        fo.Detection(label="9", bounding_box=[0.0, 0.0, 1.0, 1.0], iscrowd=1, coco_id=2),
+        fo.Detection(label="cat", bounding_box=[0.025, 0.05, 0.05, 0.1], confidence=1,
+                     index=4, extra=[1, 2], coco_id=3),
+    ]).to_dict()  # fmt: skip
+    want["_id"] = stored["_id"]
+    for w, s in zip(want["detections"], stored["detections"], strict=True):
+        w["_id"] = s["_id"]
+    assert stored == want
+    assert list(stored["detections"][0]) == list(want["detections"][0])  # same key order
+    with pytest.raises(fo.DatasetCoreError, match="field name"):
+        fo.Dataset.from_dir(str(root), fo.types.COCODetectionDataset, name="badname",
+                            label_types="detections", label_field="a.b")  # fmt: skip
+
+
+def test_yolov8_segmentation_lines_are_closed_filled_polylines_both_ways(database, tmp_path,
+                                                                          capsys):  # fmt: skip
+    root = tmp_path / "seg"
+    for name in ("x.jpg", "y.jpg"):
+        write_image(root / "images" / "train" / name)
+    (root / "labels" / "train").mkdir(parents=True)
+    # a triangle and a box; a quadrilateral reaching out to x = 1.2
+    (root / "labels" / "train" / "x.txt").write_text("0 0.1 0.1 0.5 0.1 0.3 0.6\n"
+                                                     "1 0.5 0.5 0.2 0.2\n")  # fmt: skip
+    (root / "labels" / "train" / "y.txt").write_text("1 0.6 0.6 0.9 0.6 1.2 0.9 0.6 0.9\n")
+    (root / "data.yaml").write_text("train: images/train\nnames: [cat, dog]\n")
+    kind = fo.types.YOLOv5Dataset
+    ds = fo.Dataset.from_dir(str(root), kind, split="train", name="seg")
+    by_file = {os.path.basename(s.filepath): s.ground_truth.polylines for s in ds}
+    triangle, box = by_file["x.jpg"]
+    assert (triangle.label, triangle.closed, triangle.filled) == ("cat", True, True)
+    assert triangle.points == [[[0.1, 0.1], [0.5, 0.1], [0.3, 0.6]]]
+    assert box.label == "dog" and box.points[0] == [
+        pytest.approx(p) for p in ([0.4, 0.4], [0.6, 0.4], [0.6, 0.6], [0.4, 0.6])]  # fmt: skip
+    assert by_file["y.jpg"][0].points[0][2] == [1.0, 0.9]
+    assert "Clipped 1 boxes of " in capsys.readouterr().out
+    as_boxes = fo.Dataset.from_dir(str(root), kind, split="train", name="seg-boxes",
+                                   label_type="detections")  # fmt: skip
+    dets = {os.path.basename(s.filepath): s.ground_truth.detections for s in as_boxes}
+    assert dets["x.jpg"][0].bounding_box == pytest.approx([0.1, 0.1, 0.4, 0.5])
+
+    out = tmp_path / "out"
+    ds.export(export_dir=str(out), dataset_type=kind, split="train")
+    assert (out / "labels" / "train" / "x.txt").read_text().splitlines()[0] == (
+        "0 0.1 0.1 0.5 0.1 0.3 0.6")  # fmt: skip
+    back = fo.Dataset.from_dir(str(out), kind, split="train", name="seg-back")
+    got = {os.path.basename(s.filepath): s.ground_truth.polylines for s in back}
+    for name, lines in by_file.items():
+        assert [p.label for p in got[name]] == [p.label for p in lines]
+        for g, w in zip(got[name], lines, strict=True):
+            assert [pytest.approx(p, rel=REL) for p in w.points[0]] == g.points[0]
+    (root / "labels" / "train" / "y.txt").write_text("1 0.6 0.6 0.9 0.6 1.2 0.9 0.6\n")
+    with pytest.raises(fo.MediaError, match=r"y\.txt', line 1: expected .* or a polygon "
+                                            r"'<class> <x1> <y1>"):  # fmt: skip
+        fo.Dataset.from_dir(str(root), kind, split="train", name="seg-bad")

@@ -187,3 +187,23 @@ def test_two_labels_with_one_id_make_one_patch(ds):
     sample.save()
     patches = ds.to_patches("gt")
     assert len(patches) == 3 and len(set(patches.values("id"))) == 3
+
+
+def test_a_label_object_shared_by_two_samples_gives_one_patch(database, tmp_path):
+    """One Detection object added to two samples keeps one id in both: the
+    patches (filled by ``$out``, which refuses a repeated id) still come out, one
+    per id, as they did with ``$merge``."""
+    shared = dc.Detection(label="cat", bounding_box=[0.1, 0.1, 0.5, 0.5])
+    dataset = dc.Dataset("shared")
+    dataset.add_samples([
+        dc.Sample(tmp_path / "a.jpg", gt=dc.Detections(detections=[shared])),
+        dc.Sample(tmp_path / "b.jpg", gt=dc.Detections(detections=[
+            shared, dc.Detection(label="dog", bounding_box=[0.0, 0.0, 1.0, 1.0])])),
+    ])  # fmt: skip
+    patches = dataset.to_patches("gt")
+    assert sorted(patches.values("gt.label")) == ["cat", "dog"]
+    assert patches.list_indexes() == ["filepath", "id", "sample_id"]
+    # dropped here, not by a collection in the next test's fixture: a patches
+    # finalizer run by the GC inside db.get_db() reconnects mongoengine re-entrantly
+    del patches
+    gc.collect()
