@@ -23,6 +23,8 @@ never committed; see :func:`dataset_core.dataset.staged_dataset`).
 
 from __future__ import annotations
 
+import queue
+import threading
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -264,6 +266,28 @@ def _drop(collection_name: str) -> None:
         pass
 
 
+#: patches collections whose views are gone, dropped by the thread of
+#: :func:`_drop_queued`: their finalizer runs wherever the garbage collector does
+#: (inside pymongo's connection pool, inside ``db.get_db()`` while it connects),
+#: where a query of its own would re-enter what was interrupted
+_to_drop: queue.SimpleQueue[str] = queue.SimpleQueue()  # put() is safe in a finalizer
+_dropper: threading.Thread | None = None
+_dropper_lock = threading.Lock()
+
+
+def _drop_queued() -> None:
+    while True:
+        _drop(_to_drop.get())
+
+
+def _start_dropper() -> None:
+    global _dropper
+    with _dropper_lock:
+        if _dropper is None or not _dropper.is_alive():  # none yet, or a forked child
+            _dropper = threading.Thread(target=_drop_queued, daemon=True, name="patches-drop")
+            _dropper.start()
+
+
 @translate_errors
 def make_patches(collection: SampleCollection, field: str) -> PatchesView:
     """The patches view of ``field`` (a Detections, Polylines or Keypoints field).
@@ -356,7 +380,8 @@ def _new_patches_dataset(cls: type[_PatchesDataset], source: Dataset,
     coll.create_index("filepath")
     coll.create_index("_sample_id")  # patches are looked up by their sample
     # left-over collections of a process that exits are dropped by the next import
-    weakref.finalize(ds, _drop, coll.name).atexit = False
+    _start_dropper()
+    weakref.finalize(ds, _to_drop.put, coll.name).atexit = False
     return ds
 
 

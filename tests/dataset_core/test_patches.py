@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import time
 
 import pytest
 from bson import ObjectId
@@ -82,7 +83,12 @@ def test_patch_collection_is_dropped_with_the_view(ds, database):
     patches = ds.to_patches("gt")
     assert len(samples() - before) == 1
     del patches
-    gc.collect()
+    gc.collect()  # the finalizer queues the drop; a thread of its own runs it
+    deadline = time.monotonic() + 10
+    while (samples() != before or database["_staging"].count_documents({})) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
     assert samples() == before
     assert database["_staging"].count_documents({}) == 0
 
