@@ -1,28 +1,38 @@
-"""Second-stage pixel check: copies cropped to 70 % of the side, or slightly rotated.
+"""Second-stage pixel check: copies cropped to 70 % of the side, slightly rotated,
+or with a caption written on them.
 
 :func:`brain._algos.verify.pair_scores` compares whole thumbnails under a few
 fixed crops (to 82 % of the side) and rotations (±4°). A copy cropped further,
-or rotated by an angle between those tried, scores too low there. This module
-searches the transform instead, on the candidate pairs that fail that check:
+rotated by an angle between those, or captioned, scores too low there. This
+module searches for the edit instead, on the candidate pairs that fail that
+check (:func:`aligned_scores`), both ways round:
 
 * crops: one side's whole thumbnail, shrunk to ``s`` of the other's side
-  (``MIN_CROP <= s <= 1``), slid over the other at every position — a
-  normalised cross-correlation (NCC) map, coarse to fine on a pyramid: every
-  scale and position at 16 px, then the best of those refined at 32 and 64 px
-  (a few scales and positions around it);
+  (``MIN_CROP <= s <= 1``), slid over the other — normalised cross-correlation
+  (NCC) coarse to fine on a pyramid: every scale and position at 16 px, the
+  best ``COARSE_HYPOTHESES`` refined at 32 and 64 px (a few sizes and positions
+  around each), then the best box refined to a quarter pixel, resampled as
+  Pillow does, and compared at ``COMPARE_SIDE`` px;
 * rotations: the other side's thumbnail rotated by each of ``ROTATIONS`` (as
-  Pillow's ``rotate(angle, BILINEAR)``, black corners included), whole.
+  Pillow's ``rotate(angle, BILINEAR)``, black corners included), whole;
+* captions: the whole thumbnails without the band of rows where they differ
+  most (``OVERLAY_BAND``).
 
 Searching many transforms lets two different images that merely look alike
-find one that fits: sibling tiles of one photo, or two flat-colour paintings
-whose single edges line up after some crop. At 16-32 px those reach NCC 0.99.
-So a match is scored twice at 64 px: the NCC of the pixels (``raw``) and the
-NCC of their band-pass "detail" (difference of Gaussians), which keeps edges'
-exact shapes and texture and drops the smooth shading that any two such
-images share. A true crop keeps both high; a lookalike loses the detail.
+find one that fits: neighbouring tiles of one photo, or two flat-colour
+paintings whose edges line up after some crop reach a raw NCC of 0.99. So each
+match is scored twice: the NCC of the pixels (``raw``) and the NCC of their
+band-pass "detail" (a difference of Gaussians), which keeps edges' exact
+shapes and texture and drops the smooth shading that any two such images
+share. An exactly aligned copy keeps both near 1 (that is why crops are
+aligned to a quarter pixel); a lookalike loses the detail. One lookalike is
+left: a crop of a picture whose only detail is one straight edge matches any
+other straight edge, so crops also need their detail spread
+(``MIN_DETAIL_SPREAD``).
 
-Everything is batched: templates and windows for a whole chunk of pairs are
-compared in one ``einsum``; work and memory are bounded per chunk.
+Work is batched and gated: each stage runs only on the pairs the previous one
+left in play (``CROP_GATE_DISTANCE``, ``COARSE_GATE``, ``SUBPIXEL_GATE``,
+``ROTATION_GATE``, ``OVERLAY_GATE``), chunked so that memory stays bounded.
 """
 
 from __future__ import annotations
@@ -31,6 +41,7 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -38,6 +49,9 @@ from PIL import Image
 
 from .knn import single_threaded_blas
 from .verify import FLAT_NORM, _rotation_taps
+
+if TYPE_CHECKING:
+    import torch
 
 #: smallest crop searched, as a fraction of the side (issue 15: crops down to 70 %)
 MIN_CROP = 0.70
@@ -351,7 +365,7 @@ def _subpixel(
 
 
 @lru_cache(maxsize=8)
-def _rotation_matrix(h: int, w: int, angle: float):  # -> torch.Tensor (sparse)
+def _rotation_matrix(h: int, w: int, angle: float) -> torch.Tensor:
     """``(h*w, h*w)`` sparse: Pillow's ``rotate(angle, BILINEAR)`` of a flattened image.
 
     Four taps per output pixel; a sparse product reads each image once, where

@@ -32,7 +32,8 @@ from .knn import single_threaded_blas
 
 #: side of the thumbnails compared (24 px keeps texture out and layout in)
 COMPARE_SIZE = 24
-#: crop fractions tried (edits that crop keep 85-95 % of the side in practice)
+#: crop fractions tried (edits that crop keep 85-95 % of the side in practice;
+#: deeper crops, to 70 %, are searched for by the second stage, brain._algos.align)
 CROP_FRACTIONS = (0.94, 0.88, 0.82)
 #: crop positions tried per fraction, as fractions of the free margin
 CROP_OFFSETS = (0.0, 0.5, 1.0)
