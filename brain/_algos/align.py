@@ -41,17 +41,13 @@ import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from PIL import Image
 
 from .knn import single_threaded_blas
-from .verify import FLAT_NORM, _rotation_taps
-
-if TYPE_CHECKING:
-    import torch
+from .verify import FLAT_NORM, rotate
 
 #: smallest crop searched, as a fraction of the side (issue 15: crops down to 70 %)
 MIN_CROP = 0.70
@@ -294,15 +290,25 @@ def _refine(
     return best, new_size, new_pos
 
 
-def _crop_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> AlignedScores:
+def _crop_search(
+    thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray, pair: np.ndarray
+) -> AlignedScores:
     """Best crop of ``full``'s thumbnail matching ``crop``'s whole, per pair direction.
 
-    The best ``COARSE_HYPOTHESES`` scales of the coarse level are refined each
+    Only the direction of each ``pair`` (its index) that scores higher at the
+    coarse level is refined: a crop matches its original far better than the
+    original matches any part of the crop. In it, the best
+    ``COARSE_HYPOTHESES`` scales of the coarse level are refined each
     (repetitive content can put a wrong position first at 16 px).
     """
     raw = np.full(len(full), -1.0, np.float32)
     detail = np.full(len(full), -1.0, np.float32)
     per_size, sizes, per_pos = _coarse(thumbs, full, crop)
+    best = per_size.max(axis=1)
+    order = np.lexsort((-best, pair))  # by pair, the better direction first
+    first = order[np.r_[True, pair[order][1:] != pair[order][:-1]]]
+    other = np.setdiff1d(np.arange(len(full)), first)
+    per_size[other] = -1.0
     top = np.argsort(-per_size, axis=1)[:, :COARSE_HYPOTHESES]  # (K, H)
     value = np.take_along_axis(per_size, top, axis=1)
     rows, h = np.nonzero(value >= COARSE_GATE)
@@ -364,31 +370,6 @@ def _subpixel(
     return best, detail
 
 
-@lru_cache(maxsize=8)
-def _rotation_matrix(h: int, w: int, angle: float) -> torch.Tensor:
-    """``(h*w, h*w)`` sparse: Pillow's ``rotate(angle, BILINEAR)`` of a flattened image.
-
-    Four taps per output pixel; a sparse product reads each image once, where
-    gathering the taps reads it four times (10x slower on 1,000 thumbnails).
-    """
-    import torch
-
-    idx, wts = _rotation_taps(h, w, angle)
-    rows = np.tile(np.arange(h * w), 4)
-    at = torch.from_numpy(np.stack([rows, idx.ravel()]))
-    return torch.sparse_coo_tensor(at, torch.from_numpy(wts.ravel()), (h * w, h * w),
-                                   check_invariants=True).coalesce()  # fmt: skip
-
-
-def _rotate(x: np.ndarray, angle: float) -> np.ndarray:
-    """Images ``x`` ``(K, S, S)`` rotated as Pillow's ``rotate(angle, BILINEAR)``."""
-    import torch
-
-    k, h, w = x.shape
-    flat = torch.from_numpy(np.ascontiguousarray(x.reshape(k, h * w).T, dtype=np.float32))
-    return torch.sparse.mm(_rotation_matrix(h, w, angle), flat).numpy().T.reshape(k, h, w)
-
-
 def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> AlignedScores:
     """``full``'s whole thumbnail rotated by each of ``ROTATIONS`` against ``crop``'s.
 
@@ -405,7 +386,7 @@ def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> 
     rotating, inverse = np.unique(full, return_inverse=True)
     templates = _unit(src.reshape(len(src), -1))[crop]
     for a in ROTATIONS:
-        rotated = _unit(_rotate(src[rotating], a).reshape(len(rotating), -1))
+        rotated = _unit(rotate(src[rotating], a).reshape(len(rotating), -1))
         r = np.einsum("kd,kd->k", rotated[inverse], templates)
         better = r > raw
         raw = np.where(better, r, raw)
@@ -413,7 +394,7 @@ def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> 
     for a in ROTATIONS:
         rows = np.flatnonzero((angle == a) & (raw >= ROTATION_RAW))
         if len(rows):
-            d = _detail(_rotate(src[full[rows]], a)).reshape(len(rows), 1, -1)
+            d = _detail(rotate(src[full[rows]], a)).reshape(len(rows), 1, -1)
             t = _unit(_detail(src[crop[rows]]).reshape(len(rows), -1))
             detail[rows] = _ncc(d, t)[:, 0]
     return AlignedScores(raw, detail)
@@ -538,7 +519,8 @@ def aligned_scores(
     # the GIL in their loops), each with single-threaded BLAS, as pair_scores
     with single_threaded_blas(), ThreadPoolExecutor(2) as pool:
         side_job = pool.submit(others)
-        crops = _best_direction(_crop_search(sub, full[cut], crop[cut]), n, cut)
+        crops = _crop_search(sub, full[cut], crop[cut], cut % n)
+        crops = _best_direction(crops, n, cut)
         rotated, found, spread = side_job.result()
     rotations = _best_direction(rotated, n, rot)
     overlays = AlignedScores(np.full(n, -1.0, np.float32), np.full(n, -1.0, np.float32))

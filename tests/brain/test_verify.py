@@ -236,11 +236,9 @@ def test_box_weights_are_pillows_resize(thumbs: np.ndarray):
         assert np.abs(ours - pil).max() <= ROUNDING
 
 
-@pytest.mark.parametrize("angle", [-2.5, 1.5])
+@pytest.mark.parametrize("angle", [-2.5, 1.5, *verify.ROTATIONS])
 def test_sparse_rotation_is_pillows_rotate(thumbs: np.ndarray, angle: float):
-    from brain._algos import align
-
-    ours = align._rotate(thumbs.astype(np.float32), angle)
+    ours = verify.rotate(thumbs.astype(np.float32), angle)
     pil = np.stack([np.asarray(Image.fromarray(t).rotate(angle, Image.Resampling.BILINEAR))
                     for t in thumbs]).astype(np.float32)  # fmt: skip
     assert np.abs(ours - pil).max() <= ROUNDING
