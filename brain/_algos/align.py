@@ -116,6 +116,8 @@ OVERLAY_DETAIL = 0.97
 PAIR_CHUNK = 128
 #: pair directions searched at once at the coarse level, rotations and overlays
 COARSE_CHUNK = 1024
+#: thumbnails resampled (to float) at once, and whose coarse windows are held
+THUMB_CHUNK = 2048
 
 
 @dataclass
@@ -158,12 +160,18 @@ def _weights(size: int, out: int) -> np.ndarray:
 
 
 def _resize(x: np.ndarray, out: int) -> np.ndarray:
-    """``(N, out, out)`` float: images ``x`` ``(N, H, W)`` resized as Pillow does."""
-    _, h, w = x.shape
-    x = x.astype(np.float32, copy=False)
+    """``(N, out, out)`` float: images ``x`` ``(N, H, W)`` resized as Pillow does
+    (in chunks of ``THUMB_CHUNK``, so that no float copy of all of ``x`` is made)."""
+    n, h, w = x.shape
     if (h, w) == (out, out):
-        return x
-    return _weights(h, out) @ x @ _weights(w, out).T
+        return x.astype(np.float32, copy=False)
+    rows, cols = _weights(h, out), _weights(w, out).T
+    res = np.empty((n, out, out), np.float32)
+    for start in range(0, n, THUMB_CHUNK):
+        res[start : start + THUMB_CHUNK] = (
+            rows @ x[start : start + THUMB_CHUNK].astype(np.float32) @ cols
+        )
+    return res
 
 
 def _box_weights(lo: np.ndarray, hi: np.ndarray, size: int, out: int) -> np.ndarray:
@@ -237,16 +245,18 @@ def _coarse(
     bounds = np.searchsorted(full[order], np.arange(len(thumbs) + 1))
     groups = [order[bounds[u] : bounds[u + 1]] for u in range(len(thumbs))]
     for i, m in enumerate(sizes):
-        windows = sliding_window_view(level, (m, m), axis=(1, 2))
-        across = windows.shape[1]
-        windows = np.ascontiguousarray(windows).reshape(len(level), across * across, m * m)
-        norms = np.linalg.norm(windows - windows.mean(axis=-1, keepdims=True), axis=-1)
-        inv = np.where(norms >= FLAT_NORM, 1.0 / np.maximum(norms, FLAT_NORM), 0.0)
         templates = _unit(_resize(thumbs, m).reshape(len(thumbs), -1))
+        across = side - m + 1
         s = np.empty((len(full), across * across), np.float32)
-        for u, rows in enumerate(groups):
-            if len(rows):
-                s[rows] = (templates[crop[rows]] @ windows[u].T) * inv[u]
+        for start in range(0, len(thumbs), THUMB_CHUNK):
+            part = level[start : start + THUMB_CHUNK]
+            windows = np.ascontiguousarray(sliding_window_view(part, (m, m), axis=(1, 2)))
+            windows = windows.reshape(len(part), across * across, m * m)
+            norms = np.linalg.norm(windows - windows.mean(axis=-1, keepdims=True), axis=-1)
+            inv = np.where(norms >= FLAT_NORM, 1.0 / np.maximum(norms, FLAT_NORM), 0.0)
+            for u, rows in enumerate(groups[start : start + THUMB_CHUNK]):
+                if len(rows):
+                    s[rows] = (templates[crop[rows]] @ windows[u].T) * inv[u]
         k = s.argmax(axis=1)
         best[:, i] = s[np.arange(len(k)), k]
         pos[:, i] = np.stack([k // across, k % across], 1)
@@ -374,29 +384,31 @@ def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> 
     """``full``'s whole thumbnail rotated by each of ``ROTATIONS`` against ``crop``'s.
 
     Raw NCC at 64 px for every angle (rotating a smaller image blurs it too
-    much), each image rotated once per angle; the detail NCC of the best angle
-    where its raw NCC reaches ``ROTATION_RAW``.
+    much), each image rotated once per angle and chunk of pair directions
+    (sorted by ``full``); the detail NCC of the best angle where its raw NCC
+    reaches ``ROTATION_RAW``.
     """
     raw = np.full(len(full), -1.0, np.float32)
     detail = np.full(len(full), -1.0, np.float32)
     angle = np.zeros(len(full))
-    if not len(full):
-        return AlignedScores(raw, detail)
-    src = thumbs.astype(np.float32)
-    rotating, inverse = np.unique(full, return_inverse=True)
-    templates = _unit(src.reshape(len(src), -1))[crop]
-    for a in ROTATIONS:
-        rotated = _unit(rotate(src[rotating], a).reshape(len(rotating), -1))
-        r = np.einsum("kd,kd->k", rotated[inverse], templates)
-        better = r > raw
-        raw = np.where(better, r, raw)
-        angle = np.where(better, a, angle)
+    order = np.argsort(full, kind="stable")
+    for start in range(0, len(full), COARSE_CHUNK):
+        rows = order[start : start + COARSE_CHUNK]
+        rotating, inverse = np.unique(full[rows], return_inverse=True)
+        src = thumbs[rotating].astype(np.float32)
+        templates = _unit(thumbs[crop[rows]].reshape(len(rows), -1).astype(np.float32))
+        for a in ROTATIONS:
+            rotated = _unit(rotate(src, a).reshape(len(rotating), -1))
+            r = np.einsum("kd,kd->k", rotated[inverse], templates)
+            better = r > raw[rows]
+            raw[rows] = np.where(better, r, raw[rows])
+            angle[rows] = np.where(better, a, angle[rows])
     for a in ROTATIONS:
         rows = np.flatnonzero((angle == a) & (raw >= ROTATION_RAW))
         if len(rows):
-            d = _detail(rotate(src[full[rows]], a)).reshape(len(rows), 1, -1)
-            t = _unit(_detail(src[crop[rows]]).reshape(len(rows), -1))
-            detail[rows] = _ncc(d, t)[:, 0]
+            d = _detail(rotate(thumbs[full[rows]].astype(np.float32), a))
+            t = _unit(_detail(thumbs[crop[rows]].astype(np.float32)).reshape(len(rows), -1))
+            detail[rows] = _ncc(d.reshape(len(rows), 1, -1), t)[:, 0]
     return AlignedScores(raw, detail)
 
 
@@ -438,16 +450,15 @@ def _overlay_search(thumbs: np.ndarray, first: np.ndarray, second: np.ndarray) -
     """
     raw = np.full(len(first), -1.0, np.float32)
     detail = np.full(len(first), -1.0, np.float32)
-    src = thumbs.astype(np.float32)
-    small = _resize(src, COMPARE_SIDE)
-    band = OVERLAY_BAND * COMPARE_SIDE // src.shape[-1]
+    small = _resize(thumbs, COMPARE_SIDE)
+    band = OVERLAY_BAND * COMPARE_SIDE // thumbs.shape[-1]
     go = np.zeros(0, np.int64)
     for start in range(0, len(first), COARSE_CHUNK):
         sl = slice(start, start + COARSE_CHUNK)
         coarse = _masked_ncc(small[first[sl]], small[second[sl]], band)
         go = np.concatenate([go, start + np.flatnonzero(coarse >= OVERLAY_GATE_32)])
     if len(go):
-        a, b = src[first[go]], src[second[go]]
+        a, b = thumbs[first[go]].astype(np.float32), thumbs[second[go]].astype(np.float32)
         raw[go] = _masked_ncc(a, b, OVERLAY_BAND)
         detail[go] = _masked_ncc(_detail(a), _detail(b), OVERLAY_BAND)
     return AlignedScores(raw, detail)
@@ -501,7 +512,7 @@ def aligned_scores(
     inverse = inverse.reshape(-1, 2)
     sub = np.asarray(thumbs)[used]
     if sub.shape[1:] != (LEVELS[-1], LEVELS[-1]):  # the levels and boxes are in 64-px units
-        sub = _resize(sub.astype(np.float32), LEVELS[-1])
+        sub = _resize(sub, LEVELS[-1])
     # both directions: either image may be the crop (or the rotated copy) of the other
     full = np.concatenate([inverse[:, 0], inverse[:, 1]])
     crop = np.concatenate([inverse[:, 1], inverse[:, 0]])
