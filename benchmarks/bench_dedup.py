@@ -1,6 +1,8 @@
 """Issue 4 figures: near-duplicate accuracy and end-to-end speed, beside fastdup.
 
-Run: ``.venv/bin/python benchmarks/bench_dedup.py [--n 2000] [--rounds 3] [--skip-fastdup]``
+Run: ``.venv/bin/python benchmarks/bench_dedup.py [--n 2000] [--rounds 3] [--skip-fastdup]
+[--baseline CHECKOUT]`` (``--baseline``: another checkout's pipeline in the same
+rounds, e.g. main's worktree, to compare a branch against it on the same load)
 
 1. Builds (or reuses) the corpus of ``benchmarks/corpus.py``: real photos that
    ship offline, with known injected copies.
@@ -79,11 +81,17 @@ def run_ours(images_dir: Path, name: str = "bench-dedup", image_size: int | None
             "images_per_second": n / run, "config": index.config, "finished": finished}  # fmt: skip
 
 
-def ours_in_subprocess(images_dir: Path, image_size: int | None) -> dict:
-    """:func:`run_ours` in a fresh interpreter, timed from its start to the end of the work."""
+def ours_in_subprocess(
+    images_dir: Path, image_size: int | None, script: Path = Path(__file__)
+) -> dict:
+    """:func:`run_ours` in a fresh interpreter, timed from its start to the end of the work.
+
+    ``script``: the ``bench_dedup.py`` to run, whose checkout's code is measured
+    (it puts its own tree first on ``sys.path``).
+    """
     with tempfile.TemporaryDirectory(prefix="bench-dedup-") as tmp:
         out = Path(tmp) / "ours.json"
-        cmd = [sys.executable, __file__, "--ours-only", str(images_dir), "--json", str(out)]
+        cmd = [sys.executable, str(script), "--ours-only", str(images_dir), "--json", str(out)]
         if image_size:
             cmd += ["--image-size", str(image_size)]
         start = time.time()
@@ -169,6 +177,9 @@ def main() -> None:
                         help="before each round, wait until other programs use at most "
                         "this many cores (the machine is shared)")  # fmt: skip
     parser.add_argument("--quiet-timeout", type=float, default=300.0, help="seconds")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="CHECKOUT",
+                        help="another checkout of this repository (e.g. main's worktree) whose "
+                        "pipeline also runs in each round, alternating with ours")  # fmt: skip
     parser.add_argument("--ours-only", type=Path, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -196,9 +207,19 @@ def main() -> None:
             busy_cores() if args.quiet is None else wait_for_quiet(args.quiet, args.quiet_timeout)
         )
         load_before = f"{_load()}; {busy:.2f} cores busy"
-        with OtherLoad(mongod_pid) as during_ours:
-            ours = ours_in_subprocess(corpus.images_dir, args.image_size)
-        row = {"load_before": load_before, "ours": ours, "others_during_ours": during_ours.cores}
+        row = {"load_before": load_before}
+        # with a baseline checkout, its pipeline runs in each round too, first in
+        # every other round, so that both see the same drift of the machine's load
+        for who in ["baseline", "ours"] if r % 2 == 0 else ["ours", "baseline"]:
+            if who == "baseline" and not args.baseline:
+                continue
+            script = (
+                Path(__file__) if who == "ours" else args.baseline / "benchmarks/bench_dedup.py"
+            )
+            with OtherLoad(mongod_pid) as during:
+                row[who] = ours_in_subprocess(corpus.images_dir, args.image_size, script)
+            row[f"others_during_{who}"] = during.cores
+        ours = row["ours"]
         if not args.skip_fastdup:
             from fastdup_runner import benchmark_fastdup
 
@@ -209,6 +230,13 @@ def main() -> None:
             row["others_during_fastdup"] = during_fd.cores
         row["load_after"] = _load()
         rounds.append(row)
+        if args.baseline:
+            base = row["baseline"]
+            print(f"round {r + 1}: baseline {base['images_per_second']:.1f} images/s "
+                  f"({base['seconds']:.2f} s, near-duplicates "
+                  f"{base['stages']['near-duplicate groups']:.2f} s, others "
+                  f"{row['others_during_baseline']:.2f} cores); ours near-duplicates "
+                  f"{ours['stages']['near-duplicate groups']:.2f} s", flush=True)  # fmt: skip
         print(f"round {r + 1}: ours {ours['images_per_second']:.1f} images/s"
               + (f", fastdup {fd.run.images_per_second:.1f}" if fd else "")
               + f" ({row['load_before']})", flush=True)  # fmt: skip
@@ -254,8 +282,12 @@ def main() -> None:
               f"{ev_pairs.f1:.3f} vs fastdup {fd.pairs.f1:.3f}; groups ours {ev_groups.f1:.3f} "
               f"vs fastdup {fd.components.f1:.3f}")  # fmt: skip
     if args.json:
-        doc = {"rounds": [{**row, "ours": {k: v for k, v in row["ours"].items()
-                                           if k not in ("pairs", "groups")}} for row in rounds],
+
+        def light(run: dict) -> dict:
+            return {k: v for k, v in run.items() if k not in ("pairs", "groups")}
+
+        doc = {"rounds": [{**row, **{who: light(row[who]) for who in ("ours", "baseline")
+                                     if who in row}} for row in rounds],
                "ours_pairs": ev_pairs.to_dict(), "ours_groups": ev_groups.to_dict()}  # fmt: skip
         if fd is not None:
             doc["fastdup_pairs"] = fd.pairs.to_dict()

@@ -10,7 +10,8 @@ evidence among its pairs, in this order:
   and size, :func:`brain.duplicates.pixel_hash`) but the bytes differ: a
   lossless re-encode, new metadata;
 - ``near_duplicate``: a pair confirmed by the pixel check
-  (:func:`brain._algos.neardup.pixel_confirmed`);
+  (:meth:`brain._algos.neardup.DuplicatePairs.confirmed`: the thumbnails'
+  NCC, or the crop, rotation or caption search);
 - ``embedding_neighbour``: paired only because the embeddings are that close
   (cosine similarity at least ``EMBEDDING_NEIGHBOUR_SIMILARITY``); the pixel
   check did not confirm it (blank images, textures, or no thumbnails to check).
@@ -153,7 +154,7 @@ def classify(
             promote(a, 1)
             promote(b, 1)
     pp = pairs.pairs
-    confirmed = neardup.pixel_confirmed(pairs.pixel_scores, pairs.distances)
+    confirmed = pairs.confirmed()
     for (a, b), ok in zip(pp, confirmed, strict=True):
         cls = 2 if ok else 3
         promote(int(a), cls)

@@ -4,11 +4,14 @@ The default detector is two-stage. Candidates are each image's nearest
 neighbours by embedding (cosine distance up to ``CANDIDATE_DISTANCE``) and by
 raw thumbnail (so colour-to-grayscale and brightness edits, which move
 ImageNet features, are still proposed). A candidate is a duplicate when its
-pixel score (flip- and crop-aware NCC of thumbnails, :mod:`brain.verify`)
+pixel score (flip- and crop-aware NCC of thumbnails, :mod:`brain._algos.verify`)
 reaches ``PIXEL_THRESHOLD``, or ``SUPPORTED_PIXEL_THRESHOLD`` with embeddings
 within ``SUPPORT_DISTANCE``, or when the embeddings are so close
-(``SURE_DISTANCE``) that no pixel check is needed. Groups are the connected
-components of the duplicate pairs.
+(``SURE_DISTANCE``) that no pixel check is needed. The candidates that fail
+all three go to a second stage (:mod:`brain._algos.align`), which searches
+for the crop (down to 70 % of the side, anywhere), the small rotation or the
+caption that would make one image the other and confirms a pair on the
+aligned pixels. Groups are the connected components of the duplicate pairs.
 
 With a user-given ``thresh`` and ``verify=False`` it is the plain FiftyOne rule:
 pairs closer than ``thresh`` in embedding space.
@@ -21,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import BrainError
+from .align import aligned_scores
 from .knn import KnnGraph, knn_graph
 from .verify import pair_scores, thumbnail_vectors
 
@@ -46,11 +50,21 @@ SURE_DISTANCE = 0.02
 
 @dataclass
 class DuplicatePairs:
-    """Confirmed pairs ``(i, j)`` with i < j, their embedding distance and pixel score."""
+    """Confirmed pairs ``(i, j)`` with i < j, their embedding distance and pixel score.
+
+    ``aligned`` marks the pairs that only the second stage (crop, rotation or
+    caption search of :mod:`brain._algos.align`) confirmed; None: no such pairs.
+    """
 
     pairs: np.ndarray  # (P, 2) int64
     distances: np.ndarray  # (P,) float32, NaN where unknown
     pixel_scores: np.ndarray  # (P,) float32, NaN where not checked
+    aligned: np.ndarray | None = None  # (P,) bool
+
+    def confirmed(self) -> np.ndarray:
+        """Which pairs the pixels confirm: :func:`pixel_confirmed` or ``aligned``."""
+        ok = pixel_confirmed(self.pixel_scores, self.distances)
+        return ok if self.aligned is None else ok | self.aligned
 
 
 def _unique_pairs(i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -123,7 +137,13 @@ def find_pairs(
         return DuplicatePairs(cands[keep], dist[keep], np.full(keep.sum(), np.nan, np.float32))
     scores = pair_scores(thumbs, cands)
     keep = pixel_confirmed(scores, dist) | (dist <= SURE_DISTANCE)
-    return DuplicatePairs(cands[keep], dist[keep], scores[keep])
+    aligned = np.zeros(len(cands), bool)
+    second = np.flatnonzero(~keep)
+    if len(second):
+        found = aligned_scores(thumbs, cands[second], scores[second], dist[second])
+        aligned[second] = found.accepted()
+    keep |= aligned
+    return DuplicatePairs(cands[keep], dist[keep], scores[keep], aligned[keep])
 
 
 def pixel_confirmed(scores: np.ndarray, distances: np.ndarray) -> np.ndarray:

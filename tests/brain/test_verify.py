@@ -1,12 +1,18 @@
-"""brain._algos.verify: batched pixel checks agree with Pillow, view by view and pair by pair."""
+"""brain._algos.verify: batched pixel checks agree with Pillow, view by view and pair by pair;
+its second stage (brain._algos.align) confirms crops, rotations and captions and
+rejects tiles of one photo."""
 
 from __future__ import annotations
 
+import io
+import math
+
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
-from brain._algos import verify
+from brain._algos import neardup, verify
+from brain.decode import gray_thumbnail
 from tests.brain.conftest import photo_sources
 
 pytestmark = pytest.mark.unit  # no mongod, no model, no browser
@@ -106,3 +112,140 @@ def test_chunks_do_not_change_the_scores(thumbs: np.ndarray, monkeypatch: pytest
     whole = verify.pair_scores(thumbs, pairs)
     monkeypatch.setattr(verify, "VIEW_CHUNK", 2)
     np.testing.assert_allclose(verify.pair_scores(thumbs, pairs), whole, atol=1e-6)
+
+
+# ----------------------------------------------- the second stage (brain._algos.align)
+# Copies made as benchmarks/corpus.py makes them (256-px squares, JPEG q90) and
+# thumbnails as the decode pass makes them (brain.decode.gray_thumbnail).
+
+#: a cosine distance between the pairs' embeddings: candidates (<= 0.45), but
+#: neither close enough to confirm a pair (0.02) nor to support a lower NCC (0.2)
+CANDIDATE_DISTANCE = 0.3
+
+
+def _square(name: str, size: int = 256) -> Image.Image:
+    img = Image.open(photo_sources()[name]).convert("RGB")
+    return ImageOps.fit(img, (size, size), Image.Resampling.LANCZOS)
+
+
+def _jpeg(img: Image.Image, quality: int = 90) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+
+
+def _crop(img: Image.Image, fraction: float, fx: float, fy: float) -> Image.Image:
+    """A square ``fraction`` of the side, at ``fx``, ``fy`` of the free margin."""
+    w = round(img.width * fraction)
+    x, y = round((img.width - w) * fx), round((img.height - w) * fy)
+    return img.crop((x, y, x + w, y + w))
+
+
+def _rotate(img: Image.Image, degrees: float) -> Image.Image:
+    return img.rotate(degrees, Image.Resampling.BICUBIC, fillcolor=(0, 0, 0))
+
+
+def _caption(img: Image.Image) -> Image.Image:
+    out = img.copy()
+    font = ImageFont.load_default(size=36)
+    ImageDraw.Draw(out).text((10, 100), "TOP SECRET", font=font, fill="white", stroke_width=2,
+                             stroke_fill="black")  # fmt: skip
+    return out
+
+
+def _tile(name: str, row: int, col: int, side: int = 200) -> Image.Image:
+    """A non-overlapping ``side``-px tile of a photo, as the corpus cuts wallpapers."""
+    img = Image.open(photo_sources()[name]).convert("RGB")
+    return img.crop((col * side, row * side, (col + 1) * side, (row + 1) * side))
+
+
+def _thumbs(*images: Image.Image) -> np.ndarray:
+    return np.stack([gray_thumbnail(img, 64) for img in images])
+
+
+def _pair_embeddings(distance: float = CANDIDATE_DISTANCE) -> np.ndarray:
+    """Two unit vectors ``distance`` apart (cosine)."""
+    angle = math.acos(1 - distance)
+    return np.array([[1.0, 0.0, 0.0], [math.cos(angle), math.sin(angle), 0.0]], np.float32)
+
+
+COPIES = {  # each fails the first stage (pair_scores 0.45-0.96, under 0.975)
+    "crop to 70 % at the top-left corner": ("astronaut.png", lambda im: _crop(im, 0.70, 0, 0)),
+    "crop to 70 % at the centre": ("coffee.png", lambda im: _crop(im, 0.70, 0.5, 0.5)),
+    "crop to 70 % at the bottom-right corner": ("rocket.jpg", lambda im: _crop(im, 0.70, 1, 1)),
+    "crop to 80 % off centre": ("chelsea.png", lambda im: _crop(im, 0.80, 0.2, 0.7)),
+    "rotation by 2.5 degrees": ("chelsea.png", lambda im: _rotate(im, 2.5)),
+    "rotation by -2 degrees": ("coins.png", lambda im: _rotate(im, -2)),
+    "caption written over it": ("rocket.jpg", _caption),
+}
+
+
+@pytest.mark.parametrize("name", COPIES)
+def test_find_pairs_confirms_crops_rotations_and_captions(name: str):
+    photo, edit = COPIES[name]
+    original = _square(photo)
+    thumbs = _thumbs(original, _jpeg(edit(original)))
+    assert verify.pair_scores(thumbs, np.array([[0, 1]]))[0] < 0.975  # the first stage misses it
+    found = neardup.find_pairs(_pair_embeddings(), thumbs)
+    assert found.pairs.tolist() == [[0, 1]]
+    assert found.aligned.tolist() == [True]
+
+
+def test_find_pairs_confirms_a_5_degree_rotation():
+    """pair_scores' own ±4 degree views catch 5 degrees (the second stage need not)."""
+    original = _square("astronaut.png")
+    thumbs = _thumbs(original, _jpeg(_rotate(original, 5)))
+    assert neardup.find_pairs(_pair_embeddings(), thumbs).pairs.tolist() == [[0, 1]]
+
+
+LOOKALIKES = {
+    "neighbouring tiles of one photo": (("china.jpg", 0, 0), ("china.jpg", 0, 1)),
+    "tiles one above the other": (("china.jpg", 0, 1), ("china.jpg", 1, 1)),
+    "diagonal neighbours": (("china.jpg", 0, 0), ("china.jpg", 1, 1)),
+    "two photos": ("astronaut.png", "coffee.png"),
+    "two photos of animals": ("chelsea.png", "horse.png"),
+}
+
+
+@pytest.mark.parametrize("name", LOOKALIKES)
+def test_second_stage_rejects_tiles_of_one_photo_and_other_photos(name: str):
+    from brain._algos import align  # the second stage (absent before issue 15)
+
+    a, b = (_tile(*x) if isinstance(x, tuple) else _square(x) for x in LOOKALIKES[name])
+    thumbs = _thumbs(_jpeg(a), _jpeg(b))
+    pairs = np.array([[0, 1]])
+    first = verify.pair_scores(thumbs, pairs)
+    found = align.aligned_scores(thumbs, pairs, first, np.array([CANDIDATE_DISTANCE]))
+    assert not found.accepted().any()
+    assert not len(neardup.find_pairs(_pair_embeddings(), thumbs).pairs)
+
+
+def test_box_weights_are_pillows_resize(thumbs: np.ndarray):
+    from brain._algos import align
+
+    x = thumbs[:4].astype(np.float32)
+    for box in ((0.0, 0.0, 64.0, 64.0), (3.25, 7.5, 50.75, 55.0), (10.5, 0.25, 40.3, 29.9)):
+        lo_x, lo_y, hi_x, hi_y = box
+        rows = align._box_weights(np.full(4, lo_y), np.full(4, hi_y), 64, align.COMPARE_SIDE)
+        cols = align._box_weights(np.full(4, lo_x), np.full(4, hi_x), 64, align.COMPARE_SIDE)
+        ours = rows @ x @ cols.transpose(0, 2, 1)
+        size = (align.COMPARE_SIDE, align.COMPARE_SIDE)
+        pil = np.stack([np.asarray(Image.fromarray(t).resize(size, Image.Resampling.BILINEAR,
+                                                              box=box), np.float32)
+                        for t in thumbs[:4]])  # fmt: skip
+        assert np.abs(ours - pil).max() <= ROUNDING
+
+
+@pytest.mark.parametrize("angle", [-2.5, 1.5, *verify.ROTATIONS])
+def test_sparse_rotation_is_pillows_rotate(thumbs: np.ndarray, angle: float):
+    ours = verify.rotate(thumbs.astype(np.float32), angle)
+    pil = np.stack([np.asarray(Image.fromarray(t).rotate(angle, Image.Resampling.BILINEAR))
+                    for t in thumbs]).astype(np.float32)  # fmt: skip
+    assert np.abs(ours - pil).max() <= ROUNDING
+
+
+def test_second_stage_on_no_pairs(thumbs: np.ndarray):
+    from brain._algos import align
+
+    found = align.aligned_scores(thumbs, np.zeros((0, 2), np.int64))
+    assert found.accepted().shape == (0,)
