@@ -40,12 +40,11 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from PIL import Image
 
+from . import pixels as px
 from .knn import single_threaded_blas
 from .verify import FLAT_NORM, rotate
 
@@ -91,9 +90,6 @@ OVERLAY_GATE = 0.7
 #: ... and those below this at 32 px, the 64-px one (captioned copies: >= 0.997;
 #: 1 in 20 other pairs reach it)
 OVERLAY_GATE_32 = 0.98
-#: Gaussian sigmas (px of the compared image) of the band-pass "detail": the
-#: first drops JPEG noise, the second the shading
-DETAIL_SIGMAS = (0.7, 2.5)
 
 # What confirms a pair. Chosen on benchmarks/corpus.py's corpus (issue 15), where
 # an exactly aligned true crop scores >= 0.997 raw and >= 0.995 detail at 32 px,
@@ -116,8 +112,6 @@ OVERLAY_DETAIL = 0.97
 PAIR_CHUNK = 128
 #: pair directions searched at once at the coarse level, rotations and overlays
 COARSE_CHUNK = 1024
-#: thumbnails resampled (to float) at once, and whose coarse windows are held
-THUMB_CHUNK = 2048
 
 
 @dataclass
@@ -151,82 +145,6 @@ class Alignment:
         return crop | rot | over
 
 
-@lru_cache(maxsize=128)
-def _weights(size: int, out: int) -> np.ndarray:
-    """``(out, size)``: Pillow's bilinear resize of a whole axis (antialiased)."""
-    eye = Image.fromarray(np.eye(size, dtype=np.float32))
-    resized = eye.resize((out, size), Image.Resampling.BILINEAR)
-    return np.ascontiguousarray(np.asarray(resized, dtype=np.float32).T)
-
-
-def _resize(x: np.ndarray, out: int) -> np.ndarray:
-    """``(N, out, out)`` float: images ``x`` ``(N, H, W)`` resized as Pillow does
-    (in chunks of ``THUMB_CHUNK``, so that no float copy of all of ``x`` is made)."""
-    n, h, w = x.shape
-    if (h, w) == (out, out):
-        return x.astype(np.float32, copy=False)
-    rows, cols = _weights(h, out), _weights(w, out).T
-    res = np.empty((n, out, out), np.float32)
-    for start in range(0, n, THUMB_CHUNK):
-        res[start : start + THUMB_CHUNK] = (
-            rows @ x[start : start + THUMB_CHUNK].astype(np.float32) @ cols
-        )
-    return res
-
-
-def _box_weights(lo: np.ndarray, hi: np.ndarray, size: int, out: int) -> np.ndarray:
-    """``(K, out, size)``: Pillow's bilinear resize of ``[lo[k], hi[k])`` of an axis.
-
-    Pillow's rule, vectorised over fractional boxes: the triangle filter,
-    widened by the scale when shrinking, normalised per output pixel.
-    """
-    lo, hi = np.asarray(lo, np.float32)[:, None], np.asarray(hi, np.float32)[:, None]
-    scale = (hi - lo) / out
-    support = np.maximum(scale, 1.0)[..., None]
-    centre = (lo + (np.arange(out, dtype=np.float32) + 0.5) * scale)[..., None]  # (K, out, 1)
-    w = np.abs(np.arange(size, dtype=np.float32) + 0.5 - centre)
-    w /= support
-    np.subtract(1.0, w, out=w)
-    np.maximum(w, 0.0, out=w)
-    w /= np.maximum(w.sum(axis=-1, keepdims=True), 1e-12)
-    return w
-
-
-@lru_cache(maxsize=8)
-def _blur(size: int, sigma: float) -> np.ndarray:
-    """``(size, size)``: a Gaussian blur of one axis, renormalised at the borders."""
-    d = np.arange(size)[:, None] - np.arange(size)[None, :]
-    g = np.exp(-0.5 * (d / sigma) ** 2)
-    return (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
-
-
-def _detail(x: np.ndarray) -> np.ndarray:
-    """Band-pass detail of images ``(N, S, S)``: a difference of two Gaussian blurs."""
-    s = x.shape[-1]
-    fine, coarse = (_blur(s, sigma) for sigma in DETAIL_SIGMAS)
-    return fine @ x @ fine.T - coarse @ x @ coarse.T
-
-
-def _unit(v: np.ndarray) -> np.ndarray:
-    """Zero-mean, unit-norm rows along the last axis (zero rows for flat ones)."""
-    v = v - v.mean(axis=-1, keepdims=True)
-    n = np.linalg.norm(v, axis=-1, keepdims=True)
-    return np.where(n >= FLAT_NORM, v / np.maximum(n, FLAT_NORM), 0.0).astype(np.float32)
-
-
-def _ncc(windows: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """NCC of windows ``(K, W, d)`` with unit zero-mean templates ``(K, d)``: ``(K, W)``.
-
-    Against a zero-mean template the window's mean drops out of the dot product;
-    it only enters the window's centred norm, from its sum and sum of squares.
-    """
-    d = windows.shape[-1]
-    dots = np.matmul(windows, template[:, :, None])[..., 0]
-    sq = np.einsum("kwd,kwd->kw", windows, windows) - windows.sum(axis=-1) ** 2 / d
-    norms = np.sqrt(np.maximum(sq, 0.0))
-    return np.where(norms >= FLAT_NORM, dots / np.maximum(norms, FLAT_NORM), 0.0)
-
-
 def _coarse(
     thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -237,7 +155,7 @@ def _coarse(
     for all the templates compared with it (one matrix product per image and scale).
     """
     side = LEVELS[0]
-    level = _resize(thumbs, side)
+    level = px.resize(thumbs, side)
     sizes = np.arange(math.floor(MIN_CROP * side), side + 1)
     best = np.full((len(full), len(sizes)), -1.0, np.float32)
     pos = np.zeros((len(full), len(sizes), 2), np.int64)
@@ -245,16 +163,16 @@ def _coarse(
     bounds = np.searchsorted(full[order], np.arange(len(thumbs) + 1))
     groups = [order[bounds[u] : bounds[u + 1]] for u in range(len(thumbs))]
     for i, m in enumerate(sizes):
-        templates = _unit(_resize(thumbs, m).reshape(len(thumbs), -1))
+        templates = px.unit(px.resize(thumbs, m).reshape(len(thumbs), -1))
         across = side - m + 1
         s = np.empty((len(full), across * across), np.float32)
-        for start in range(0, len(thumbs), THUMB_CHUNK):
-            part = level[start : start + THUMB_CHUNK]
+        for start in range(0, len(thumbs), px.THUMB_CHUNK):
+            part = level[start : start + px.THUMB_CHUNK]
             windows = np.ascontiguousarray(sliding_window_view(part, (m, m), axis=(1, 2)))
             windows = windows.reshape(len(part), across * across, m * m)
             norms = np.linalg.norm(windows - windows.mean(axis=-1, keepdims=True), axis=-1)
             inv = np.where(norms >= FLAT_NORM, 1.0 / np.maximum(norms, FLAT_NORM), 0.0)
-            for u, rows in enumerate(groups[start : start + THUMB_CHUNK]):
+            for u, rows in enumerate(groups[start : start + px.THUMB_CHUNK]):
                 if len(rows):
                     s[rows] = (templates[crop[rows]] @ windows[u].T) * inv[u]
         k = s.argmax(axis=1)
@@ -280,7 +198,7 @@ def _refine(
     for m in np.unique(np.clip(sizes, 1, side)):
         rows = np.flatnonzero(np.abs(np.minimum(size * 2, side) - m) <= size_radius)
         sources, inverse = np.unique(crop[rows], return_inverse=True)
-        templates = _unit(_resize(thumbs[sources], m).reshape(len(sources), -1))[inverse]
+        templates = px.unit(px.resize(thumbs[sources], m).reshape(len(sources), -1))[inverse]
         windows = sliding_window_view(level, (m, m), axis=(1, 2))
         for start in range(0, len(rows), PAIR_CHUNK):
             sl = slice(start, start + PAIR_CHUNK)
@@ -288,7 +206,7 @@ def _refine(
             ys = np.clip(pos[r, :1] * 2 + offsets, 0, side - m)  # (K, 2 radius + 1)
             xs = np.clip(pos[r, 1:] * 2 + offsets, 0, side - m)
             win = windows[full[r][:, None, None], ys[:, :, None], xs[:, None, :]]
-            s = _ncc(win.reshape(len(r), -1, m * m), templates[sl])
+            s = px.ncc(win.reshape(len(r), -1, m * m), templates[sl])
             k = s.argmax(axis=1)
             v = s[np.arange(len(k)), k]
             better = v > best[r]
@@ -329,7 +247,7 @@ def _crop_search(
     f, c = inverse[: len(rows)], inverse[len(rows) :]
     sub = thumbs[used].astype(np.float32)
     for side, radius, size_radius in zip(LEVELS[1:], SEARCH_RADII, SIZE_RADII, strict=True):
-        r, size, pos = _refine(_resize(sub, side), sub, f, c, size, pos, radius, size_radius)
+        r, size, pos = _refine(px.resize(sub, side), sub, f, c, size, pos, radius, size_radius)
     np.maximum.at(raw, rows, r)
     # refine each pair direction's best hypothesis (ties: the first)
     keep = np.flatnonzero((r >= SUBPIXEL_GATE) & (r >= raw[rows]))
@@ -352,17 +270,17 @@ def _subpixel(
     """
     n, t = len(full), thumbs.shape[-1]
     src = thumbs.astype(np.float32)
-    whole = _resize(src, COMPARE_SIDE)
-    templates = _unit(whole.reshape(len(src), -1))[crop]
+    whole = px.resize(src, COMPARE_SIDE)
+    templates = px.unit(whole.reshape(len(src), -1))[crop]
     images = src[full]
 
     def score(box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         side = np.clip(box[:, 0], 1.0, t)
         y0, x0 = np.clip(box[:, 1], 0, t - side), np.clip(box[:, 2], 0, t - side)
-        rows = _box_weights(y0, y0 + side, t, COMPARE_SIDE)
-        cols = _box_weights(x0, x0 + side, t, COMPARE_SIDE)
+        rows = px.box_weights(y0, y0 + side, t, COMPARE_SIDE)
+        cols = px.box_weights(x0, x0 + side, t, COMPARE_SIDE)
         view = rows @ images @ cols.transpose(0, 2, 1)
-        return _ncc(view.reshape(n, 1, -1), templates)[:, 0], view
+        return px.ncc(view.reshape(n, 1, -1), templates)[:, 0], view
 
     box = np.stack([size, pos[:, 0], pos[:, 1]], axis=1).astype(np.float64)
     best, view = score(box)
@@ -375,8 +293,8 @@ def _subpixel(
                 better = r > best
                 best = np.where(better, r, best)
                 box[better], view[better] = trial[better], v[better]
-    detail_templates = _unit(_detail(whole).reshape(len(src), -1))[crop]
-    detail = _ncc(_detail(view).reshape(n, 1, -1), detail_templates)[:, 0]
+    detail_templates = px.unit(px.detail(whole).reshape(len(src), -1))[crop]
+    detail = px.ncc(px.detail(view).reshape(n, 1, -1), detail_templates)[:, 0]
     return best, detail
 
 
@@ -396,9 +314,9 @@ def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> 
         rows = order[start : start + COARSE_CHUNK]
         rotating, inverse = np.unique(full[rows], return_inverse=True)
         src = thumbs[rotating].astype(np.float32)
-        templates = _unit(thumbs[crop[rows]].reshape(len(rows), -1).astype(np.float32))
+        templates = px.unit(thumbs[crop[rows]].reshape(len(rows), -1).astype(np.float32))
         for a in ROTATIONS:
-            rotated = _unit(rotate(src, a).reshape(len(rotating), -1))
+            rotated = px.unit(rotate(src, a).reshape(len(rotating), -1))
             r = np.einsum("kd,kd->k", rotated[inverse], templates)
             better = r > raw[rows]
             raw[rows] = np.where(better, r, raw[rows])
@@ -406,39 +324,10 @@ def _rotation_search(thumbs: np.ndarray, full: np.ndarray, crop: np.ndarray) -> 
     for a in ROTATIONS:
         rows = np.flatnonzero((angle == a) & (raw >= ROTATION_RAW))
         if len(rows):
-            d = _detail(rotate(thumbs[full[rows]].astype(np.float32), a))
-            t = _unit(_detail(thumbs[crop[rows]].astype(np.float32)).reshape(len(rows), -1))
-            detail[rows] = _ncc(d.reshape(len(rows), 1, -1), t)[:, 0]
+            d = px.detail(rotate(thumbs[full[rows]].astype(np.float32), a))
+            t = px.unit(px.detail(thumbs[crop[rows]].astype(np.float32)).reshape(len(rows), -1))
+            detail[rows] = px.ncc(d.reshape(len(rows), 1, -1), t)[:, 0]
     return AlignedScores(raw, detail)
-
-
-def _band_sums(x: np.ndarray, band: int) -> np.ndarray:
-    """``(K, S - band + 1)``: sums of ``band`` consecutive entries of rows ``x`` ``(K, S)``."""
-    c = np.concatenate([np.zeros((len(x), 1), x.dtype), np.cumsum(x, axis=1)], axis=1)
-    return c[:, band:] - c[:, :-band]
-
-
-def _masked_ncc(a: np.ndarray, b: np.ndarray, band: int) -> np.ndarray:
-    """NCC of images ``a``, ``b`` ``(K, S, S)`` without the ``band`` rows where they differ most.
-
-    The rows are those with the largest squared difference of the standardised
-    images: where a caption or watermark was written over one of them.
-    """
-    s = a.shape[1]
-    za, zb = (
-        (x - x.mean(axis=(1, 2), keepdims=True))
-        / np.maximum(x.std(axis=(1, 2), keepdims=True), 1e-3)
-        for x in (a, b)
-    )
-    top = _band_sums(((za - zb) ** 2).sum(axis=2), band).argmax(axis=1)
-    keep = np.abs(np.arange(s)[None] - (top[:, None] + (band - 1) / 2)) > (band - 1) / 2
-    n = keep.sum(axis=1) * s
-    sums = [(v * keep).sum(axis=1) for v in (za.sum(2), zb.sum(2), (za * za).sum(2),
-                                               (zb * zb).sum(2), (za * zb).sum(2))]  # fmt: skip
-    sa, sb, saa, sbb, sab = sums
-    cov = sab - sa * sb / n
-    var = np.maximum(saa - sa * sa / n, 0) * np.maximum(sbb - sb * sb / n, 0)
-    return np.where(var > 0, cov / np.sqrt(np.maximum(var, 1e-12)), 0.0).astype(np.float32)
 
 
 def _overlay_search(thumbs: np.ndarray, first: np.ndarray, second: np.ndarray) -> AlignedScores:
@@ -450,24 +339,24 @@ def _overlay_search(thumbs: np.ndarray, first: np.ndarray, second: np.ndarray) -
     """
     raw = np.full(len(first), -1.0, np.float32)
     detail = np.full(len(first), -1.0, np.float32)
-    small = _resize(thumbs, COMPARE_SIDE)
+    small = px.resize(thumbs, COMPARE_SIDE)
     band = OVERLAY_BAND * COMPARE_SIDE // thumbs.shape[-1]
     go = np.zeros(0, np.int64)
     for start in range(0, len(first), COARSE_CHUNK):
         sl = slice(start, start + COARSE_CHUNK)
-        coarse = _masked_ncc(small[first[sl]], small[second[sl]], band)
+        coarse = px.masked_ncc(small[first[sl]], small[second[sl]], band)
         go = np.concatenate([go, start + np.flatnonzero(coarse >= OVERLAY_GATE_32)])
     if len(go):
         a, b = thumbs[first[go]].astype(np.float32), thumbs[second[go]].astype(np.float32)
-        raw[go] = _masked_ncc(a, b, OVERLAY_BAND)
-        detail[go] = _masked_ncc(_detail(a), _detail(b), OVERLAY_BAND)
+        raw[go] = px.masked_ncc(a, b, OVERLAY_BAND)
+        detail[go] = px.masked_ncc(px.detail(a), px.detail(b), OVERLAY_BAND)
     return AlignedScores(raw, detail)
 
 
 def _spread(thumbs: np.ndarray) -> np.ndarray:
     """Participation ratio of each thumbnail's ``COMPARE_SIDE``-px detail (see
     ``MIN_DETAIL_SPREAD``)."""
-    d = _detail(_resize(thumbs, COMPARE_SIDE)).reshape(len(thumbs), -1)
+    d = px.detail(px.resize(thumbs, COMPARE_SIDE)).reshape(len(thumbs), -1)
     d = d - d.mean(axis=1, keepdims=True)
     return (np.abs(d).sum(1) ** 2 / np.maximum(d.shape[1] * (d * d).sum(1), 1e-6)).astype(
         np.float32
@@ -512,7 +401,7 @@ def aligned_scores(
     inverse = inverse.reshape(-1, 2)
     sub = np.asarray(thumbs)[used]
     if sub.shape[1:] != (LEVELS[-1], LEVELS[-1]):  # the levels and boxes are in 64-px units
-        sub = _resize(sub, LEVELS[-1])
+        sub = px.resize(sub, LEVELS[-1])
     # both directions: either image may be the crop (or the rotated copy) of the other
     full = np.concatenate([inverse[:, 0], inverse[:, 1]])
     crop = np.concatenate([inverse[:, 1], inverse[:, 0]])

@@ -221,13 +221,13 @@ def test_second_stage_rejects_tiles_of_one_photo_and_other_photos(name: str):
 
 
 def test_box_weights_are_pillows_resize(thumbs: np.ndarray):
-    from brain._algos import align
+    from brain._algos import align, pixels
 
     x = thumbs[:4].astype(np.float32)
     for box in ((0.0, 0.0, 64.0, 64.0), (3.25, 7.5, 50.75, 55.0), (10.5, 0.25, 40.3, 29.9)):
         lo_x, lo_y, hi_x, hi_y = box
-        rows = align._box_weights(np.full(4, lo_y), np.full(4, hi_y), 64, align.COMPARE_SIDE)
-        cols = align._box_weights(np.full(4, lo_x), np.full(4, hi_x), 64, align.COMPARE_SIDE)
+        rows = pixels.box_weights(np.full(4, lo_y), np.full(4, hi_y), 64, align.COMPARE_SIDE)
+        cols = pixels.box_weights(np.full(4, lo_x), np.full(4, hi_x), 64, align.COMPARE_SIDE)
         ours = rows @ x @ cols.transpose(0, 2, 1)
         size = (align.COMPARE_SIDE, align.COMPARE_SIDE)
         pil = np.stack([np.asarray(Image.fromarray(t).resize(size, Image.Resampling.BILINEAR,
