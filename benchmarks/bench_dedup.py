@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -240,8 +241,9 @@ def main() -> None:
         print(f"round {r + 1}: ours {ours['images_per_second']:.1f} images/s"
               + (f", fastdup {fd.run.images_per_second:.1f}" if fd else "")
               + f" ({row['load_before']})", flush=True)  # fmt: skip
-    if own_db:
+    if own_db:  # its own database, in a folder of its own: nothing of it is kept
         db.stop()
+        shutil.rmtree(os.environ["DATASET_CORE_DATABASE_DIR"], ignore_errors=True)
 
     ours = rounds[0]["ours"]
     ev_pairs, ev_groups = evaluate(ours["pairs"], truth), evaluate_groups(ours["groups"], truth)
