@@ -67,7 +67,9 @@ def shown(client, ds: dc.Dataset, store) -> tuple[list[dict], list[str]]:
     """The stages the dashboard was told to show, and the object names of the page the
     dashboard then reads (through the server's patches, as the grid does)."""
     stages = store.get("view")
-    page = client.post("/api/samples", json={"dataset": ds.name, "view": stages, "limit": 100}).json()
+    page = client.post(
+        "/api/samples", json={"dataset": ds.name, "view": stages, "limit": 100}
+    ).json()
     return stages, [s[GT]["name"] for s in page["samples"]]
 
 
