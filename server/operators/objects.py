@@ -43,6 +43,12 @@ def object_field(view: DatasetView, name: str | None) -> str:
             )
         return shown
     if name:
+        if _list_attr(view, name) is None:
+            fields = list(view.get_field_schema(embedded_doc_type=dc.Detections))
+            raise DatasetCoreError(
+                f"{name!r} is not a Detections field of dataset {view.dataset_name!r}; "
+                f"its Detections fields: {fields}"
+            )
         return name
     fields = list(view.get_field_schema(embedded_doc_type=dc.Detections))
     if not fields:
@@ -51,6 +57,16 @@ def object_field(view: DatasetView, name: str | None) -> str:
             "work on the objects of one"
         )
     return fields[0]
+
+
+#: the label lists whose objects the analyses score, by their list attribute
+_LISTS = {dc.Detections: "detections", dc.Polylines: "polylines", dc.Keypoints: "keypoints"}
+
+
+def _list_attr(view: DatasetView, field: str) -> str | None:
+    """The list attribute of label list field ``field`` (``"detections"``), or None."""
+    f = view.get_field_schema().get(field)
+    return _LISTS.get(getattr(f, "document_type", None))
 
 
 def _patches(view: DatasetView, field: str, *stages: Any) -> list[dict[str, Any]]:
@@ -125,8 +141,8 @@ def _count(verb: str) -> Action:
 
     def preview(view: DatasetView, params: dict[str, Any]) -> Outcome:
         field = object_field(view, params["patches_field"])
-        n = view.count(field if getattr(view, "patches_field", None) == field
-                       else f"{field}.detections")  # fmt: skip
+        patches = getattr(view, "patches_field", None) == field
+        n = view.count(field if patches else f"{field}.{_list_attr(view, field)}")
         return Outcome(f"{verb} the {n} objects of {field!r} in the current view",
                        changed_samples=False)  # fmt: skip
 

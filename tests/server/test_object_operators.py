@@ -151,6 +151,14 @@ def test_a_dataset_without_detections_gets_one_line(client, database, tmp_path):
 def test_the_preview_counts_the_objects_of_the_default_field(client, objects):
     r = client.post("/api/operators/compute_object_uniqueness/preview", json=body(objects)).json()
     assert r["message"] == "Score the 18 objects of 'ground_truth' in the current view"
+    objects.set_values("label", [dc.Classification(label="x")] * len(objects))
+    for field in ("label", "nope"):
+        r = client.post("/api/operators/compute_object_uniqueness/preview",
+                        json=body(objects, params={"patches_field": field}))  # fmt: skip
+        assert r.status_code == 400 and r.json()["error"] == (
+            f"{field!r} is not a Detections field of dataset 'objects'; "
+            "its Detections fields: ['ground_truth']"
+        )
 
 
 # -- the dashboard ----------------------------------------------------------------------------
