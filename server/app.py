@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import errors
+from . import errors, patches
 from .context import deleted_ids
 from .limits import Limits
 from .operators import Job, JobRunner, Outcome
@@ -62,6 +62,8 @@ def create_app(store: StateStore | None = None, security: Security | None = None
         if outcome.removed_ids:  # deleted samples cannot stay selected
             store.select([], outcome.removed_ids)
         if outcome.show_stages is not None:
+            if outcome.changed_samples:  # patches made before hold the labels as they were
+                patches.clear()
             store.apply({"dataset": job.dataset, "view": outcome.show_stages,
                          "view_name": outcome.show_view_name})  # fmt: skip
         elif outcome.changed_samples:  # deleted samples leave the selection too

@@ -16,9 +16,12 @@ from dataset_core.view import DatasetView
 from .base import Job, JobRunner, Operator, Outcome, Param
 from .dedup import DEDUP_OPERATORS
 from .health import HEALTH_OPERATORS
+from .objects import OBJECT_OPERATORS
 
 #: every operator the dashboard lists, by name, in the order it lists them
-OPERATORS: dict[str, Operator] = {op.name: op for op in [*DEDUP_OPERATORS, *HEALTH_OPERATORS]}
+OPERATORS: dict[str, Operator] = {
+    op.name: op for op in [*DEDUP_OPERATORS, *HEALTH_OPERATORS, *OBJECT_OPERATORS]
+}
 
 
 def preview(op: Operator, view: DatasetView, params: dict[str, Any]) -> Outcome:
