@@ -49,6 +49,7 @@ import csv
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -257,6 +258,7 @@ def run_ours(truth: dict, out: Path = OBJ_DIR) -> dict:
 
     by_key = {_key(o["image"], o["box"]): o["id"] for o in truth["objects"]}
     n = len(truth["objects"])
+    c0 = time.process_time()
     t0 = time.perf_counter()
     ds = dc.Dataset.from_dir(dataset_type=dc.types.FastdupAnnotationsDataset,
                              data_path=str(out / "data"),
@@ -269,6 +271,7 @@ def run_ours(truth: dict, out: Path = OBJ_DIR) -> dict:
     t3 = time.perf_counter()
     brain.compute_label_issues(ds, patches_field=FIELD)
     t4 = time.perf_counter()
+    cpu = time.process_time() - c0
     paths, dets = ds.values(["filepath", f"{FIELD}.detections"])
     groups: dict[str, list[int]] = defaultdict(list)
     scored: list[tuple[float, int]] = []
@@ -286,7 +289,7 @@ def run_ours(truth: dict, out: Path = OBJ_DIR) -> dict:
     ranked = [oid for _, oid in sorted(scored, key=lambda t: (-t[0], t[1]))]
     return {
         "tool": "ours", "objects": n, "import_s": t1 - t0, "embed_s": t2 - t1,
-        "duplicates_s": t3 - t2, "label_issues_s": t4 - t3, "total_s": t4 - t0,
+        "duplicates_s": t3 - t2, "label_issues_s": t4 - t3, "total_s": t4 - t0, "cpu_s": cpu,
         "embed_objects_per_s": n / (t2 - t1), "total_objects_per_s": n / (t4 - t0),
         "duplicates": pair_scores(found, truth), "label_issues": precision_at_k(ranked, truth),
     }  # fmt: skip
@@ -313,12 +316,15 @@ def run_fastdup(truth: dict, out: Path = OBJ_DIR, config: str = "fastdup") -> di
     script.write_text(_FASTDUP_SCRIPT)
     shutil.rmtree(work, ignore_errors=True)  # a fresh run each round
     env = {**os.environ, "SENTRY_OPT_OUT": "1"}
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run([str(python), str(script), str(out / "data"), str(work),
                            str(out / "annotations.csv"), str(result),
                            json.dumps(FASTDUP_CONFIGS[config])],
                           capture_output=True, text=True, env=env)  # fmt: skip
     wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime  # the whole child process
     if done.returncode:
         raise RuntimeError(f"fastdup failed: {done.stderr.strip()[-1500:]}")
     res = json.loads(result.read_text())
@@ -346,6 +352,7 @@ def run_fastdup(truth: dict, out: Path = OBJ_DIR, config: str = "fastdup") -> di
     return {
         "tool": config, "kwargs": FASTDUP_CONFIGS[config], "version": res["version"], "objects": n,
         "embed_s": res["run_s"], "total_s": res["run_s"] + res["read_s"], "wall_s": wall,
+        "cpu_s": cpu,
         "import_s": res["import_s"], "embed_objects_per_s": n / res["run_s"],
         "total_objects_per_s": n / (res["run_s"] + res["read_s"]),
         "objects_with_sim_rows": len(score),
@@ -362,7 +369,7 @@ def _line(r: dict) -> str:
             f"{r['total_objects_per_s']:7.1f} obj/s  dup P {d['precision']:.3f} R "
             f"{d['recall']:.3f} F1 {d['f1']:.3f} ({d['found']} found, FP same photo "
             f"{d['fp_same_photo']})  flipped P@{li['k']} "
-            f"{li['precision_at_k']:.3f}")  # fmt: skip
+            f"{li['precision_at_k']:.3f}  CPU {r['cpu_s']:.1f} s")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -393,9 +400,9 @@ def main(argv: list[str] | None = None) -> None:
         rs = [r for r in rounds if r["tool"] == tool]
         if rs:
             med = {k: statistics.median(r[k] for r in rs)
-                   for k in ("embed_objects_per_s", "total_objects_per_s")}  # fmt: skip
+                   for k in ("embed_objects_per_s", "total_objects_per_s", "cpu_s")}  # fmt: skip
             print(f"median {tool}: embed {med['embed_objects_per_s']:.1f} obj/s, total "
-                  f"{med['total_objects_per_s']:.1f} obj/s")  # fmt: skip
+                  f"{med['total_objects_per_s']:.1f} obj/s, CPU {med['cpu_s']:.1f} s")  # fmt: skip
     if args.json:
         args.json.write_text(json.dumps(rounds, indent=1))
 
