@@ -17,8 +17,7 @@ objects are pasted a second time into another image, resized by 0.85-1.15
 (the planted duplicate pairs); then 10 % of all objects get another class,
 chosen at random (the flipped labels). The same boxes are written as a COCO
 ``labels.json``, as ``annotations.csv`` (``filename,col_x,row_y,width,height,
-label``: :class:`FastdupAnnotationsDataset`) and as ``fastdup.csv`` in
-fastdup's V1 columns (``filename,bbox_x,bbox_y,bbox_w,bbox_h,label``);
+label``: :class:`FastdupAnnotationsDataset`, which fastdup reads too);
 ``truth.json`` holds the pairs and the flipped objects.
 
 **Ours**: ``Dataset.from_dir(FastdupAnnotationsDataset)``, then
@@ -29,9 +28,12 @@ cosine distance 0.1) and ``brain.compute_label_issues(patches_field=)``
 ``approx_dup_group_id`` group.
 
 **fastdup** 2.54 (free version): ``fastdup.create(work_dir, input_dir).run(
-annotations=df)`` with the V1 box columns, which crops every box and runs its
-default pipeline on the crops (``nearest_neighbors_k=2``, ``threshold=0.9``).
-Duplicate pairs: its ``similarity()`` rows (similarity >= 0.9). Mislabels: its
+annotations=df, data_type="bbox")`` with ``df`` = ``annotations.csv`` (2.54 wants
+the ``col_x,row_y,width,height`` columns: its docstring's ``bbox_*`` names fail an
+assertion), which crops every box to a JPEG and runs its pipeline on the crops,
+with its defaults (``nearest_neighbors_k=2``, ``threshold=0.9``) and as
+``fastdup-k20`` (``nearest_neighbors_k=20``, ``threshold=0.5``).
+Duplicate pairs: its ``similarity()`` rows at similarity >= 0.9. Mislabels: its
 similarity gallery's ``label_score`` (the share of an object's similarity rows
 whose other object has the same label), ranked from the lowest; objects without
 a similarity row are ranked last.
@@ -39,7 +41,7 @@ a similarity row are ranked last.
 Both report objects/s: the embedding pass alone (ours: compute_similarity;
 fastdup: its whole ``run()``, which includes cropping, features and kNN) and end
 to end (ours: import + the three brain calls; fastdup: ``create`` + ``run`` +
-reading its outputs). Rounds alternate ours/fastdup.
+reading its outputs), and CPU seconds. Rounds alternate ours/fastdup.
 """
 
 from __future__ import annotations
