@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from . import errors, patches
+from . import errors
 from .context import deleted_ids
 from .limits import Limits
 from .operators import Job, JobRunner, Outcome
@@ -61,13 +61,14 @@ def create_app(store: StateStore | None = None, security: Security | None = None
             return
         if outcome.removed_ids:  # deleted samples cannot stay selected
             store.select([], outcome.removed_ids)
+        if outcome.changed_samples:
+            # everything keyed by the refresh counter (sidebar summaries, page indexes,
+            # made patches) starts over, whether or not a view is shown next; deleted
+            # samples leave the selection too
+            store.bump_refresh(gone=deleted_ids(store.snapshot()))
         if outcome.show_stages is not None:
-            if outcome.changed_samples:  # patches made before hold the labels as they were
-                patches.clear()
             store.apply({"dataset": job.dataset, "view": outcome.show_stages,
                          "view_name": outcome.show_view_name})  # fmt: skip
-        elif outcome.changed_samples:  # deleted samples leave the selection too
-            store.bump_refresh(gone=deleted_ids(store.snapshot()))
 
     app.state.jobs = JobRunner(job_done)
     errors.install(app)

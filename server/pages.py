@@ -152,12 +152,12 @@ def _list_soon(view: DatasetView, refresh: int) -> None:
     """List the ids of the stage-less ``view`` in the background, soon, if the
     dataset is big enough for pages past SKIP_LIMIT (filtered views are listed
     on their first deep page: each filter would cost a scan otherwise)."""
-    if view.dataset.estimated_count() <= SKIP_LIMIT:
+    key = _key(view, refresh)  # (..., the dataset's count, refresh)
+    if key is None or key[-2] <= SKIP_LIMIT:
         return
-    key = _key(view, refresh)
     with _lock:
         known = key in _indexes
-    if key is not None and not known:
+    if not known:
         timer = threading.Timer(PRELIST_DELAY_S, _index_for, args=(view, key))
         timer.daemon = True
         timer.start()
