@@ -13,6 +13,7 @@ from PIL import Image
 
 os.environ.setdefault("DATASET_CORE_SHOW_PROGRESS", "0")
 
+import dataset_core as dc  # noqa: E402
 from dataset_core import db  # noqa: E402
 from dataset_core.config import config  # noqa: E402
 
@@ -111,3 +112,23 @@ def page(browser):
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture(scope="session")
+def scenes(tmp_path_factory) -> tuple[Path, dict]:
+    """The real-photo detection scenes of tests/brain/object_data.py: folder, layout."""
+    from tests.brain.object_data import build_scenes
+
+    root = tmp_path_factory.mktemp("scenes")
+    return root, build_scenes(root)
+
+
+@pytest.fixture
+def objects(database, scenes) -> dc.Dataset:
+    """The dataset ``"objects"`` of those scenes (Detections in ``ground_truth``)."""
+    from tests.brain.object_data import scene_samples
+
+    root, layout = scenes
+    ds = dc.Dataset("objects")
+    ds.add_samples(scene_samples(root, layout))
+    return ds

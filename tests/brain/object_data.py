@@ -14,7 +14,8 @@ the planted answers:
 
 :func:`build_scenes` writes the images; :func:`scene_samples` gives the
 samples with their Detections in ``ground_truth``, each detection's ``name``
-attribute saying which object it is.
+attribute saying which object it is. The fixtures ``scenes`` and ``objects``
+(tests/conftest.py) build them for the brain's and the server's tests.
 """
 
 from __future__ import annotations

@@ -8,7 +8,6 @@ background, with a duplicated object, a noise object, a tiny box and a flipped l
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,23 +19,9 @@ from brain import decode
 from brain.crops import embed_crops
 from brain.errors import BrainError
 from brain.objects import object_neighbors
-from tests.brain.object_data import DUPLICATE, FLIPPED, NOISE, TINY, build_scenes, scene_samples
+from tests.brain.object_data import DUPLICATE, FLIPPED, NOISE, TINY
 
 GT = "ground_truth"
-
-
-@pytest.fixture(scope="session")
-def scenes(tmp_path_factory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("scenes")
-    return root, build_scenes(root)
-
-
-@pytest.fixture
-def objects(database, scenes) -> dc.Dataset:
-    root, layout = scenes
-    ds = dc.Dataset("objects")
-    ds.add_samples(scene_samples(root, layout))
-    return ds
 
 
 @pytest.fixture

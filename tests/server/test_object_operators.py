@@ -9,33 +9,18 @@ label; the embeddings are the real model's.
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
 import pytest
 
 import dataset_core as dc
 from server import patches as patches_cache
-from tests.brain.object_data import DUPLICATE, FLIPPED, NOISE, TINY, build_scenes, scene_samples
+from tests.brain.object_data import DUPLICATE, FLIPPED, NOISE, TINY
 from tests.server.test_api import _wait, body
 
 GT = "ground_truth"
 TO_PATCHES = {"_cls": "ToPatches", "kwargs": {"field": GT}}
 #: the real model embeds the crops on CPU; a loaded machine is slow
 JOB_SECONDS = 240.0
-
-
-@pytest.fixture(scope="module")
-def scenes(tmp_path_factory) -> tuple[Path, dict]:
-    root = tmp_path_factory.mktemp("scenes")
-    return root, build_scenes(root)
-
-
-@pytest.fixture
-def objects(database, scenes) -> dc.Dataset:
-    root, layout = scenes
-    ds = dc.Dataset("objects")
-    ds.add_samples(scene_samples(root, layout))
-    return ds
 
 
 @pytest.fixture(autouse=True)
